@@ -1,0 +1,49 @@
+"""The cryptographic core of intake: no Flask, no database, only bytes and files.
+
+Key hierarchy (see DESIGN.md):
+
+    passphrase --Argon2id--> KEK --unwraps--> user private key    (passphrase)
+    user public key      <--grant-- desk epoch private key         (envelope)
+    epoch public key     <--sealed-- submission data key           (envelope)
+    data key --> fields (AES-256-GCM) and files (STREAM)           (fields, stream)
+"""
+
+from ._errors import DecryptionError
+from .desk import NewDesk, create_desk, grant_epoch, unlock_epochs
+from .envelope import (
+    DATA_KEY_SIZE,
+    new_data_key,
+    open_data_key,
+    open_epoch_key,
+    seal_data_key,
+    seal_epoch_key,
+    sealed_to,
+)
+from .fields import data_key_id, decrypt_field, encrypt_field
+from .keyring import Desk, Epoch, Keyring, KeyringError
+from .keys import PrivateKey, PublicKey
+from .passphrase import (
+    INSECURE_TEST_ONLY,
+    MAX_PASSPHRASE_LENGTH,
+    PROFILES,
+    RFC_9106_LOW_MEMORY,
+    Profile,
+    WrappedKey,
+    needs_rewrap,
+    unlock,
+    unwrap_private_key,
+    wrap_private_key,
+)
+from .recovery import format_recovery_secret, parse_recovery_secret, recovery_key
+from .stream import StreamEncryptor, ciphertext_size, decrypt_stream, padded_size
+
+__all__ = [
+    "DATA_KEY_SIZE", "INSECURE_TEST_ONLY", "MAX_PASSPHRASE_LENGTH", "PROFILES",
+    "RFC_9106_LOW_MEMORY", "DecryptionError", "Desk", "Epoch", "Keyring", "KeyringError",
+    "NewDesk", "PrivateKey", "Profile", "PublicKey", "StreamEncryptor", "WrappedKey",
+    "ciphertext_size", "create_desk", "data_key_id", "decrypt_field", "decrypt_stream",
+    "encrypt_field", "format_recovery_secret", "grant_epoch", "needs_rewrap", "new_data_key",
+    "open_data_key", "open_epoch_key", "padded_size", "parse_recovery_secret", "recovery_key",
+    "seal_data_key", "seal_epoch_key", "sealed_to", "unlock", "unlock_epochs",
+    "unwrap_private_key", "wrap_private_key",
+]

@@ -1,0 +1,44 @@
+"""Crash-safe writes and contained paths for everything stored on disk."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from pathlib import Path
+
+
+def contained(root: Path, *parts: str) -> Path:
+    """Join `parts` under `root`, refusing any path that resolves outside it."""
+    real_root = os.path.realpath(root)
+    path = os.path.realpath(os.path.join(real_root, *parts))
+    if os.path.commonpath([real_root, path]) != real_root or path == real_root:
+        raise ValueError("path escapes its storage root")
+    return Path(path)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to a temporary name beside `path`, fsync, then rename over it."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    temp = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+    fsync_dir(path.parent)
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make a rename or unlink in `directory` durable."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
