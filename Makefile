@@ -1,0 +1,48 @@
+# The two commands in README.md: `make demo` and `make test`. Each sets up
+# what it needs on a fresh machine (virtual environment, packages, Chromium).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+MO := intake/translations/fa/LC_MESSAGES/messages.mo
+
+.PHONY: demo test bench lint translations chromium clean
+
+demo: $(STAMP) $(MO)
+	$(BIN)/intake demo
+
+test: $(STAMP) $(MO) chromium
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/crypto.py
+
+lint: $(STAMP)
+	$(BIN)/pip install --quiet ruff mypy
+	$(BIN)/ruff check intake tests bench
+	$(BIN)/mypy
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+translations: $(MO)
+
+$(MO): intake/translations/fa/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile -d intake/translations
+
+# Update the message catalogue after changing translatable strings.
+extract: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --no-location --project intake -o intake/translations/messages.pot .
+	$(BIN)/pybabel update -i intake/translations/messages.pot -d intake/translations --no-location
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get install -y --no-install-recommends chromium || \
+	  { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium; }; }
+
+clean:
+	rm -rf $(VENV) test-output .pytest_cache .hypothesis

@@ -1,0 +1,49 @@
+"""intake: secure testimony intake for families of the executed and disappeared."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from .settings import DEFAULTS, Settings, SettingsError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the application for one instance folder and keyring."""
+    config = dict(test_config or {})
+    instance_path = Path(config.pop("INSTANCE_PATH", None)
+                         or os.environ.get("INTAKE_INSTANCE") or "instance").resolve()
+    app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=True,
+                template_folder=str(ROOT / "templates"))
+    app.config.from_mapping(DEFAULTS, KEYS_DIR=os.environ.get("INTAKE_KEYS_DIR") or "keys")
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("INTAKE")
+    app.config.from_mapping(config)
+
+    from . import cli, db, errors, i18n, offline, security
+
+    app.jinja_env.globals.update(quick_exit_url=app.config["QUICK_EXIT_URL"],
+                                 organisation=app.config["ORGANISATION_NAME"])
+    i18n.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    try:
+        settings = Settings.from_config(app.config, instance_path)
+    except SettingsError as exc:
+        app.extensions["intake.settings"] = None
+        offline.init_app(app, str(exc))
+        return app
+    app.extensions["intake.settings"] = settings
+    db.init_app(app, settings.database_url)
+
+    from .submit import bp as submit_bp
+
+    app.register_blueprint(submit_bp)
+    return app

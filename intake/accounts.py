@@ -1,0 +1,67 @@
+"""Reviewer and admin accounts: key pairs, passphrases and TOTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import secrets
+
+from cryptography.hazmat.primitives.hashes import SHA1
+from cryptography.hazmat.primitives.twofactor.totp import TOTP
+from sqlalchemy.orm import Session
+
+from .crypto import MAX_PASSPHRASE_LENGTH, Keyring, PrivateKey, Profile, wrap_private_key
+from .models import ROLES, User
+
+MIN_PASSPHRASE_LENGTH = 12
+TOTP_DIGITS = 6
+TOTP_PERIOD = 30
+_NAME = re.compile(r"[a-z][a-z0-9_.-]{1,63}")
+
+
+class AccountError(ValueError):
+    """A request about an account that cannot be carried out as asked."""
+
+
+def passphrase_problem(passphrase: str) -> str | None:
+    """Say what is wrong with a new passphrase, or None if it is acceptable."""
+    if len(passphrase) < MIN_PASSPHRASE_LENGTH:
+        return f"a passphrase needs at least {MIN_PASSPHRASE_LENGTH} characters"
+    if len(passphrase) > MAX_PASSPHRASE_LENGTH:
+        return f"a passphrase may have at most {MAX_PASSPHRASE_LENGTH} characters"
+    if len(set(passphrase)) < 6:
+        return "a passphrase needs more different characters"
+    return None
+
+
+def totp_for(user: User) -> TOTP:
+    """Return the TOTP generator for a user's second factor."""
+    return TOTP(user.totp_secret, TOTP_DIGITS, SHA1(), TOTP_PERIOD, enforce_key_length=True)
+
+
+def totp_uri(user: User, issuer: str) -> str:
+    """Return the otpauth:// URI an authenticator app enrols from."""
+    return totp_for(user).get_provisioning_uri(user.name, issuer)
+
+
+def create_user(session: Session, keyring: Keyring, *, name: str, role: str, passphrase: str,
+                profile: Profile, today: dt.date) -> tuple[User, PrivateKey]:
+    """Make an account with a fresh key pair wrapped under its passphrase."""
+    if not _NAME.fullmatch(name):
+        raise AccountError("a user name is 2-64 of a-z, 0-9, '.', '_' and '-', starting a-z")
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    problem = passphrase_problem(passphrase)
+    if problem:
+        raise AccountError(problem)
+    if session.query(User).filter_by(name=name).first() is not None:
+        raise AccountError(f"there is already a user called {name}")
+    key = PrivateKey.generate()
+    wrapped = wrap_private_key(key, passphrase, profile)
+    user = User(id=secrets.token_hex(16), name=name, role=role, state="active",
+                key_fingerprint=key.fingerprint.hex(), passphrase_verifier=wrapped.verifier,
+                totp_secret=os.urandom(20), totp_last_step=0, created_on=today)
+    keyring.put_user_key(user.id, key.public_key, wrapped.blob)
+    session.add(user)
+    return user, key

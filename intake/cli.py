@@ -1,0 +1,148 @@
+"""The `intake` command group (also reachable as `flask --app intake`)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from .accounts import passphrase_problem
+from .db import make_engine, upgrade
+from .setup import Initialised, initialise, write_config
+
+
+def _set_env(name: str) -> Any:
+    def callback(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+        if value:
+            os.environ[name] = str(Path(value).resolve())
+    return callback
+
+
+def read_passphrase(from_stdin: bool, prompt: str) -> str:
+    """Read a secret from standard input or a hidden prompt, never from argv."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    passphrase: str = click.prompt(prompt, hide_input=True, confirmation_prompt=True)
+    return passphrase
+
+
+@click.command("init")
+@click.option("--admin", required=True, help="User name of the first admin.")
+@click.option("--passphrase-stdin", is_flag=True, help="Read the admin passphrase from stdin.")
+@click.option("--organisation", default=None, help="Organisation name shown to families.")
+@with_appcontext
+def init_command(admin: str, passphrase_stdin: bool, organisation: str | None) -> None:
+    """Create config, database, the first desk epoch, the first admin and the recovery key."""
+    instance = Path(current_app.instance_path)
+    if (instance / "config.py").exists():
+        raise click.ClickException(f"{instance} is already initialised")
+    passphrase = read_passphrase(passphrase_stdin, f"Passphrase for {admin}")
+    problem = passphrase_problem(passphrase)
+    if problem:
+        raise click.ClickException(problem)
+    write_config(instance, {"ORGANISATION_NAME": organisation} if organisation else {})
+    result = initialise(_settings_of(_fresh_app()), [(admin, "admin", passphrase)])
+    _print_initialised(result)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve_command(host: str, port: int, workers: int, threads: int) -> None:
+    """Run the production server (gunicorn, threaded workers that stream request bodies)."""
+    from .server import serve
+
+    app = _fresh_app()
+    settings = app.extensions["intake.settings"]
+    if settings is None:
+        click.echo(f"warning: serving the offline page only: {app.extensions['intake.offline_reason']}",
+                   err=True)
+    else:
+        upgrade(make_engine(settings.database_url))
+    serve(host, port, workers, threads)
+
+
+@click.command("demo")
+@click.option("--port", default=5000, show_default=True, type=int)
+def demo_command(port: int) -> None:
+    """Serve a throwaway instance with a demo admin and reviewer on 127.0.0.1."""
+    from .server import serve
+
+    root = Path(tempfile.mkdtemp(prefix="intake-demo-"))
+    os.environ["INTAKE_INSTANCE"] = str(root / "instance")
+    os.environ["INTAKE_KEYS_DIR"] = str(root / "keys")
+    try:
+        write_config(root / "instance", {"ORGANISATION_NAME": "Demo organisation",
+                                         "SESSION_COOKIE_SECURE": False})
+        users = [(name, role, "-".join(secrets.token_hex(3) for _ in range(4)))
+                 for name, role in (("admin", "admin"), ("reviewer", "reviewer"))]
+        result = initialise(_settings_of(_fresh_app()), users)
+        click.echo("A throwaway demo instance (deleted when you stop it):\n")
+        for (name, role, passphrase), account in zip(users, result.accounts, strict=True):
+            click.echo(f"  {role:9} {name:9} passphrase {passphrase}")
+            click.echo(f"            TOTP: {account.totp_uri}")
+        click.echo(f"\n  recovery key: {result.recovery_text}")
+        click.echo(f"\nServing on http://127.0.0.1:{port}/  (Ctrl-C to stop)\n")
+        serve("127.0.0.1", port, workers=1, threads=8)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _fresh_app() -> Flask:
+    from . import create_app
+
+    return create_app()
+
+
+def _settings_of(app: Flask) -> Any:
+    settings = app.extensions["intake.settings"]
+    if settings is None:
+        raise click.ClickException("the instance configuration is not usable (see above)")
+    return settings
+
+
+def _print_initialised(result: Initialised) -> None:
+    for account in result.accounts:
+        click.echo(f"{account.role} {account.name}: add this to an authenticator app "
+                   "(it is not shown again):")
+        click.echo(f"  {account.totp_uri}")
+    click.echo("\nRECOVERY KEY. Print or write it down now and keep it offline; it is shown "
+               "only this once and is the only way back in if every reviewer loses access:")
+    click.echo(f"  {result.recovery_text}")
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands on the app, for `flask --app intake`."""
+    for command in (init_command, serve_command, demo_command):
+        app.cli.add_command(command)
+
+
+main = FlaskGroup(
+    name="intake",
+    create_app=_fresh_app,
+    add_default_commands=False,
+    add_version_option=False,
+    load_dotenv=False,
+    set_debug_flag=False,
+    params=[
+        click.Option(["--instance"], envvar="INTAKE_INSTANCE", expose_value=False,
+                     is_eager=True, callback=_set_env("INTAKE_INSTANCE"),
+                     help="Instance folder (config, database, store). Default ./instance."),
+        click.Option(["--keys"], envvar="INTAKE_KEYS_DIR", expose_value=False, is_eager=True,
+                     callback=_set_env("INTAKE_KEYS_DIR"),
+                     help="Keyring folder. Default ./keys."),
+    ],
+    help="Secure testimony intake.",
+)
+# FlaskGroup's own --app, --env-file and --debug make no sense for `intake`.
+main.params = [p for p in main.params if p.name not in {"app", "env_file", "debug"}]

@@ -1,0 +1,72 @@
+"""SQLite (or PostgreSQL) through SQLAlchemy 2, migrated with Alembic."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+class Base(DeclarativeBase):
+    """The declarative base every model derives from."""
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine; SQLite gets WAL, secure_delete, foreign keys and full sync."""
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not path.exists():
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # secure_delete overwrites deleted content; synchronous=FULL makes every
+    # commit durable before a family is told their testimony was received.
+    cursor = dbapi_connection.cursor()
+    for pragma in ("journal_mode=WAL", "secure_delete=ON", "foreign_keys=ON",
+                   "synchronous=FULL", "busy_timeout=10000"):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema up to the newest migration."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def get_session() -> Session:
+    """Return this request's database session, opening it on first use."""
+    if "db_session" not in g:
+        g.db_session = Session(current_app.extensions["intake.db"], expire_on_commit=False)
+    session: Session = g.db_session
+    return session
+
+
+def close_session(_exc: BaseException | None = None) -> None:
+    """Close the request's session, rolling back anything uncommitted."""
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def init_app(app: Flask, url: str) -> None:
+    """Bind the database to the app."""
+    app.extensions["intake.db"] = make_engine(url)
+    app.teardown_appcontext(close_session)

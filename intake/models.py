@@ -1,0 +1,47 @@
+"""Database models. Anything a person typed is stored as ciphertext only."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .db import Base
+
+ROLES = ("admin", "reviewer")
+USER_STATES = ("invited", "active", "revoked")
+
+
+class User(Base):
+    """A reviewer or admin; their key pair lives in the keyring under `id`."""
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    key_fingerprint: Mapped[str] = mapped_column(String(32))
+    passphrase_verifier: Mapped[bytes] = mapped_column(LargeBinary)
+    totp_secret: Mapped[bytes] = mapped_column(LargeBinary)
+    totp_last_step: Mapped[int] = mapped_column(default=0)
+    created_on: Mapped[dt.date]
+
+
+class Submission(Base):
+    """A testimony: its data key sealed to a desk epoch, its answers encrypted under that key."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (Index("ix_submissions_desk_epoch", "desk_id", "epoch_id"),
+                      Index("ix_submissions_received", "received_on"))
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    desk_id: Mapped[str] = mapped_column(String(64))
+    epoch_id: Mapped[int]
+    sealed_key: Mapped[bytes] = mapped_column(LargeBinary)
+    answers: Mapped[bytes] = mapped_column(LargeBinary)
+    received_on: Mapped[dt.date]
+    status: Mapped[str] = mapped_column(String(32), default="new")
+    priority: Mapped[int] = mapped_column(default=0)
+    assignee_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)

@@ -1,0 +1,37 @@
+"""Persian and English: every translatable string has a Persian translation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGUE = ROOT / "intake" / "translations" / "fa" / "LC_MESSAGES"
+METHODS = [("intake/**.py", "python"), ("templates/**.html", "jinja2")]
+
+
+def _source_messages() -> set[str]:
+    found = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+            str(ROOT), METHODS, keywords={"_": None, "gettext": None}):
+        found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def test_every_source_string_has_a_persian_translation() -> None:
+    catalogue = read_po((CATALOGUE / "messages.po").open("rb"), locale="fa")
+    translated = {m.id for m in catalogue if m.id and m.string and not m.fuzzy}
+    missing = sorted(_source_messages() - translated)
+    assert not missing, f"untranslated into Persian: {missing}"
+
+
+def test_compiled_catalogue_matches_the_source_catalogue() -> None:
+    source = read_po((CATALOGUE / "messages.po").open("rb"), locale="fa")
+    compiled = read_mo((CATALOGUE / "messages.mo").open("rb"))
+    for message in source:
+        if message.id and message.string and not message.fuzzy:
+            assert compiled.get(message.id) is not None, f"run `make translations`: {message.id}"
+            assert compiled[message.id].string == message.string
