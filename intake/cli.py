@@ -65,8 +65,8 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
     app = _fresh_app()
     settings = app.extensions["intake.settings"]
     if settings is None:
-        click.echo(f"warning: serving the offline page only: {app.extensions['intake.offline_reason']}",
-                   err=True)
+        reason = app.extensions["intake.offline_reason"]
+        click.echo(f"warning: serving the offline page only: {reason}", err=True)
     else:
         upgrade(make_engine(settings.database_url))
     serve(host, port, workers, threads)

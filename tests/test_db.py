@@ -19,7 +19,8 @@ def test_migrating_twice_changes_nothing(app: Flask) -> None:
     engine = app.extensions["intake.db"]
     upgrade(engine)
     with engine.connect() as connection:
-        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0001"
+        version = connection.execute(text("select version_num from alembic_version")).scalar()
+    assert version == "0001"
 
 
 def test_sqlite_runs_in_wal_mode_with_secure_delete(app: Flask) -> None:

@@ -52,7 +52,8 @@ def test_production_default_profile_is_rfc9106_low_memory(tmp_path: Path) -> Non
     assert (profile.time_cost, profile.memory_cost, profile.parallelism) == (3, 65536, 4)
 
 
-def test_config_file_and_environment_are_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_config_file_and_environment_are_read(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
     from intake.setup import write_config
 
     write_config(tmp_path / "instance", {"ORGANISATION_NAME": "Justice for Iran"})

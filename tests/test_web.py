@@ -68,7 +68,8 @@ def test_english_is_chosen_by_link_and_remembered(client: FlaskClient) -> None:
     assert '<html lang="en" dir="ltr">' in page
     assert "Leave this site quickly" in page
     cookie = response.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Strict" in cookie
     assert '<html lang="en" dir="ltr">' in client.get("/").get_data(as_text=True)
 
 

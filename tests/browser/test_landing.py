@@ -17,7 +17,8 @@ def test_landing_page_loads_in_persian_right_to_left(
         live_server: LiveServer, new_page: Callable[..., Page], output_dir: Path) -> None:
     page = new_page(viewport={"width": 390, "height": 844})
     response = page.goto(live_server.url + "/")
-    assert response is not None and response.status == 200
+    assert response is not None
+    assert response.status == 200
     assert page.get_attribute("html", "dir") == "rtl"
     assert page.get_attribute("html", "lang") == "fa"
     assert page.locator("a.quick-exit").inner_text() == "خروج سریع از این سایت"
@@ -40,7 +41,8 @@ def test_language_link_switches_to_english_left_to_right(
 def test_javascript_is_really_off(live_server: LiveServer, new_page: Callable[..., Page]) -> None:
     page = new_page()
     page.goto(live_server.url + "/")
-    page.set_content("<p id=x>off</p><script>document.getElementById('x').textContent='on'</script>")
+    page.set_content("<p id=x>off</p>"
+                     "<script>document.getElementById('x').textContent='on'</script>")
     assert page.inner_text("#x") == "off"
 
 
