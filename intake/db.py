@@ -12,6 +12,8 @@ from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session
 
+from .crypto._files import make_private_dirs
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -23,7 +25,7 @@ def make_engine(url: str) -> Engine:
     """Create an engine; SQLite gets WAL, secure_delete, foreign keys and full sync."""
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        make_private_dirs(path.parent)
         if not path.exists():
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
     engine = create_engine(url)

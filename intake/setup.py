@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from .accounts import create_user, totp_uri
 from .crypto import Keyring, PrivateKey, create_desk, grant_epoch
+from .crypto._files import make_private_dirs
 from .db import make_engine, upgrade
 from .settings import Settings
 
@@ -36,7 +37,7 @@ class Initialised:
 
 def write_config(instance_path: Path, overrides: dict[str, Any]) -> Path:
     """Write the instance's config.py with fresh secrets, readable by its owner only."""
-    instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private_dirs(instance_path)
     path = instance_path / "config.py"
     lines = [
         "# intake instance configuration, written by `intake init`.",

@@ -19,7 +19,7 @@ def contained(root: Path, *parts: str) -> Path:
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Write `data` to a temporary name beside `path`, fsync, then rename over it."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private_dirs(path.parent)
     temp = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
@@ -33,6 +33,17 @@ def atomic_write(path: Path, data: bytes) -> None:
             os.unlink(temp)
         raise
     fsync_dir(path.parent)
+
+
+def make_private_dirs(directory: Path) -> None:
+    """Create `directory` and any missing parents, readable by their owner only."""
+    missing = []
+    while not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(folder, 0o700)
 
 
 def fsync_dir(directory: Path) -> None:

@@ -198,7 +198,6 @@ class Keyring:
         return data
 
     def _write_json(self, path: Path, data: dict[str, Any]) -> None:
-        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         atomic_write(path, json.dumps(data, indent=2, sort_keys=True).encode() + b"\n")
 
 
