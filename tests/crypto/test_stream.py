@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -172,3 +173,16 @@ def test_writing_after_close_is_refused() -> None:
     encryptor.close()
     with pytest.raises(ValueError, match="closed"):
         encryptor.write(b"late")
+
+
+@pytest.mark.parametrize("wrong_padding", [lambda n: n + 1,
+                                           lambda n: padded_size(n) + 2 * SEGMENT_SIZE])
+def test_a_stream_whose_padding_disagrees_with_its_sealed_length_is_refused(
+        monkeypatch: pytest.MonkeyPatch, wrong_padding: Callable[[int], int]) -> None:
+    """Only a holder of the key could write such a stream; it is still refused."""
+    import intake.crypto.stream as stream
+
+    with monkeypatch.context() as patched:
+        patched.setattr(stream, "padded_size", wrong_padding)
+        ciphertext = encrypt(b"x" * 5000)
+    yielded_before_failure(ciphertext)
