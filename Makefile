@@ -36,8 +36,8 @@ $(MO): intake/translations/fa/LC_MESSAGES/messages.po $(STAMP)
 
 # Update the message catalogue after changing translatable strings.
 extract: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg --no-location --project intake -o intake/translations/messages.pot .
-	$(BIN)/pybabel update -i intake/translations/messages.pot -d intake/translations --no-location
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --project intake -o intake/translations/messages.pot .
+	$(BIN)/pybabel update -i intake/translations/messages.pot -d intake/translations
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \

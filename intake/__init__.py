@@ -26,24 +26,29 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_prefixed_env("INTAKE")
     app.config.from_mapping(config)
 
-    from . import cli, db, errors, i18n, offline, security
+    from . import cli, db, errors, i18n, offline, security, uploads
 
     app.jinja_env.globals.update(quick_exit_url=app.config["QUICK_EXIT_URL"],
                                  organisation=app.config["ORGANISATION_NAME"])
     i18n.init_app(app)
-    security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     try:
         settings = Settings.from_config(app.config, instance_path)
     except SettingsError as exc:
         app.extensions["intake.settings"] = None
+        security.init_app(app)
         offline.init_app(app, str(exc))
         return app
     app.extensions["intake.settings"] = settings
     db.init_app(app, settings.database_url)
+    # Before security: a full disk is refused before any request body is read.
+    uploads.init_app(app, settings)
+    security.init_app(app)
 
+    from .followup import bp as followup_bp
     from .submit import bp as submit_bp
 
     app.register_blueprint(submit_bp)
+    app.register_blueprint(followup_bp)
     return app

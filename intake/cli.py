@@ -68,7 +68,7 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
         reason = app.extensions["intake.offline_reason"]
         click.echo(f"warning: serving the offline page only: {reason}", err=True)
     else:
-        upgrade(make_engine(settings.database_url))
+        prepare_to_serve(settings)
     serve(host, port, workers, threads)
 
 
@@ -93,9 +93,26 @@ def demo_command(port: int) -> None:
             click.echo(f"            TOTP: {account.totp_uri}")
         click.echo(f"\n  recovery key: {result.recovery_text}")
         click.echo(f"\nServing on http://127.0.0.1:{port}/  (Ctrl-C to stop)\n")
+        prepare_to_serve(_settings_of(_fresh_app()))
         serve("127.0.0.1", port, workers=1, threads=8)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def prepare_to_serve(settings: Any) -> None:
+    """Migrate, and remove blobs a crash left behind (before any worker starts)."""
+    from sqlalchemy.orm import Session
+
+    from .storage import Store
+    from .submissions import blob_names
+
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    with Session(engine) as session:
+        removed = Store(settings.instance_path / "store").sweep(blob_names(session))
+    if removed:
+        click.echo(f"removed {removed} unfinished or unreferenced encrypted blobs", err=True)
+    engine.dispose()
 
 
 def _fresh_app() -> Flask:

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+import traceback
+from pathlib import Path
+
+from flask import Flask, current_app, render_template
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+
+class StorageFull(HTTPException):
+    """Free space is under the configured floor: new work is refused, old data kept."""
+
+    code = 507
+    description = "Insufficient storage"
 
 
 def _messages() -> dict[int, str]:
@@ -17,7 +28,16 @@ def _messages() -> dict[int, str]:
         429: _("Too many attempts. Please wait a while and try again."),
         500: _("Something went wrong on our side. Nothing you sent was stored in readable form."),
         503: _("This service is not available right now. Please try again later."),
+        507: _("This service cannot accept new testimony right now because its storage is "
+               "full. What was sent before is safe. Please try again in a few days."),
     }
+
+
+def render_csrf_error(error: CSRFError) -> tuple[str, int]:
+    """Explain an expired or foreign form without blaming the family."""
+    message = _("This form has expired or was not sent from this site. Nothing was saved. "
+                "Go back, reload the page and send it again; what you typed may still be there.")
+    return render_template("errors/error.html", code=400, message=message), 400
 
 
 def render_error(error: HTTPException) -> tuple[str, int]:
@@ -27,7 +47,20 @@ def render_error(error: HTTPException) -> tuple[str, int]:
     return render_template("errors/error.html", code=code, message=message), code
 
 
+def render_unexpected(error: Exception) -> tuple[str, int]:
+    """Log where an unexpected error happened, never its message, and show a plain 500 page.
+
+    Exception messages can quote what a family typed, and logs are written in
+    plaintext, so only the exception type and the code locations are logged.
+    """
+    frames = traceback.extract_tb(error.__traceback__)
+    where = "; ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in frames[-6:])
+    current_app.logger.error("unexpected %s at %s", type(error).__name__, where)
+    return render_error(InternalServerError())
+
+
 def init_app(app: Flask) -> None:
     """Register the error pages."""
+    app.register_error_handler(CSRFError, render_csrf_error)
     app.register_error_handler(HTTPException, render_error)
-    app.register_error_handler(Exception, lambda _exc: render_error(InternalServerError()))
+    app.register_error_handler(Exception, render_unexpected)

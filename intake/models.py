@@ -45,3 +45,25 @@ class Submission(Base):
     status: Mapped[str] = mapped_column(String(32), default="new")
     priority: Mapped[int] = mapped_column(default=0)
     assignee_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
+    # Material a family added later through follow-up points at the case it belongs to.
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("submissions.id"), default=None)
+    # Derived from the follow-up code through Argon2id with the instance pepper.
+    family_lookup: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    family_key: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # What the family sees of its own submission (dates, counts), sealed to its key.
+    family_outline: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # HMAC of the form's one-time nonce: a resent form is recognised, not stored twice.
+    form_nonce: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+
+
+class Attachment(Base):
+    """A file sent with a submission: a blob in the store and its encrypted description."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    blob: Mapped[str] = mapped_column(String(32), unique=True)
+    # File name, type, size, SHA-256 and scrubbing, encrypted under the submission's key.
+    meta: Mapped[bytes] = mapped_column(LargeBinary)
+    position: Mapped[int] = mapped_column(default=0)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import BadRequest
 
 csrf = CSRFProtect()
 
@@ -39,7 +40,14 @@ def set_headers(response: Response) -> Response:
     return response
 
 
+def refuse_nameless_parts() -> None:
+    """Refuse form parts without a name, which no browser sends (and CSRF checks trip on)."""
+    if request.method == "POST" and (None in request.form or None in request.files):
+        raise BadRequest("a form part has no name")
+
+
 def init_app(app: Flask) -> None:
     """Wire headers and CSRF protection into the app."""
+    app.before_request(refuse_nameless_parts)
     csrf.init_app(app)
     app.after_request(set_headers)

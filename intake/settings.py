@@ -23,7 +23,16 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Strict",
     "SESSION_COOKIE_NAME": "intake_session",
-    "WTF_CSRF_TIME_LIMIT": 3600,
+    # Families may write for hours and upload slowly over Tor.
+    "WTF_CSRF_TIME_LIMIT": 6 * 3600,
+    "MAX_FORM_PARTS": 200,
+    "MAX_FORM_MEMORY_SIZE": 1024 * 1024,
+    "MAX_FILES": 20,
+    "DISK_FLOOR_BYTES": 512 * 1024 * 1024,
+    "CODE_KDF_PROFILE": "family-code",
+    # Follow-up codes hold about 88 bits, so this limit protects the server's
+    # CPU from Argon2 floods more than it protects codes from guessing.
+    "FOLLOWUP_ATTEMPTS_PER_MINUTE": 60,
 }
 
 
@@ -44,6 +53,12 @@ class Settings:
     kdf_profile: Profile
     quick_exit_url: str
     cookie_secure: bool
+    pepper: bytes
+    code_profile: Profile
+    max_upload_bytes: int
+    max_files: int
+    disk_floor_bytes: int
+    followup_attempts_per_minute: int
 
     @classmethod
     def from_config(cls, config: dict[str, Any], instance_path: Path) -> Settings:
@@ -55,8 +70,9 @@ class Settings:
         if not isinstance(pepper, str) or len(pepper) < 64:
             raise SettingsError("PEPPER is missing or short: run `intake init`")
         profile = PROFILES.get(config["KDF_PROFILE"])
-        if profile is None:
-            raise SettingsError(f"KDF_PROFILE must be one of {', '.join(PROFILES)}")
+        code_profile = PROFILES.get(config["CODE_KDF_PROFILE"])
+        if profile is None or code_profile is None:
+            raise SettingsError(f"KDF profiles must be among {', '.join(PROFILES)}")
         if profile.name == "insecure-test-only":
             _log.warning("KDF_PROFILE is insecure-test-only: never use this outside tests")
         if config["DEFAULT_LOCALE"] not in LANGUAGES:
@@ -75,4 +91,10 @@ class Settings:
             kdf_profile=profile,
             quick_exit_url=url,
             cookie_secure=bool(config["SESSION_COOKIE_SECURE"]),
+            pepper=bytes.fromhex(pepper),
+            code_profile=code_profile,
+            max_upload_bytes=int(config["MAX_CONTENT_LENGTH"]),
+            max_files=int(config["MAX_FILES"]),
+            disk_floor_bytes=int(config["DISK_FLOOR_BYTES"]),
+            followup_attempts_per_minute=int(config["FOLLOWUP_ATTEMPTS_PER_MINUTE"]),
         )

@@ -35,6 +35,8 @@ def instance_config(root: Path) -> dict[str, object]:
         "SECRET_KEY": secrets.token_hex(32),
         "PEPPER": secrets.token_hex(32),
         "KDF_PROFILE": "insecure-test-only",
+        "CODE_KDF_PROFILE": "insecure-test-only",
+        "DISK_FLOOR_BYTES": 1024 * 1024,
         "SESSION_COOKIE_SECURE": False,
         "WTF_CSRF_ENABLED": True,
     }

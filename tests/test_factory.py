@@ -31,7 +31,8 @@ def test_uninitialised_instance_serves_the_offline_page(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("key", "value", "message"), [
     ("SECRET_KEY", "short", "SECRET_KEY"),
     ("PEPPER", None, "PEPPER"),
-    ("KDF_PROFILE", "md5", "KDF_PROFILE"),
+    ("KDF_PROFILE", "md5", "KDF profiles"),
+    ("CODE_KDF_PROFILE", "md5", "KDF profiles"),
     ("DEFAULT_LOCALE", "de", "DEFAULT_LOCALE"),
     ("QUICK_EXIT_URL", "http://example.org/", "https://"),
 ])

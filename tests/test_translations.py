@@ -16,7 +16,8 @@ METHODS = [("intake/**.py", "python"), ("templates/**.html", "jinja2")]
 def _source_messages() -> set[str]:
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-            str(ROOT), METHODS, keywords={"_": None, "gettext": None}):
+            str(ROOT), METHODS,
+            keywords={"_": None, "gettext": None, "_l": None, "lazy_gettext": None}):
         found.add(message if isinstance(message, str) else message[0])
     return found
 

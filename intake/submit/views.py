@@ -1,13 +1,85 @@
-"""Views for families."""
+"""Views for families: landing page, testimony form, receipt."""
 
 from __future__ import annotations
 
-from flask import render_template
+import datetime as dt
+import secrets
 
+from flask import current_app, render_template, request
+from flask_babel import get_locale
+from flask_wtf import FlaskForm
+from werkzeug.exceptions import BadRequest
+from wtforms import FormField
+
+from ..codes import new_code, normalise_code
+from ..db import get_session
+from ..submissions import AlreadyReceived, NewSubmission, ReceivedFile, store_submission
 from . import bp
+from .forms import TestimonyForm
 
 
 @bp.get("/")
 def index() -> str:
     """Show what the organisation does with a testimony and how to stay safe."""
     return render_template("submit/index.html")
+
+
+@bp.get("/submit")
+def form() -> str:
+    """Show the testimony form with a fresh one-time nonce."""
+    testimony = TestimonyForm(form_nonce=secrets.token_urlsafe(24))
+    return render_template("submit/form.html", form=testimony)
+
+
+@bp.post("/submit")
+def submit() -> tuple[str, int] | str:
+    """Encrypt and store a testimony, then show its follow-up code once."""
+    testimony = TestimonyForm()
+    refuse_unknown_fields(testimony)
+    if not testimony.validate():
+        return render_template("submit/form.html", form=testimony,
+                               files_dropped=bool(request.upload_batch)), 422
+    code = new_code(str(get_locale())) if testimony.want_code.data else None
+    new = NewSubmission(
+        answers=testimony.answers(), batch=request.upload_batch or current_upload_batch(),
+        files=received_files(), keep_originals=testimony.keep_originals.data,
+        family_code=normalise_code(code) if code else None,
+        form_nonce=testimony.form_nonce.data or None)
+    try:
+        store_submission(get_session(), current_app.extensions["intake.desk"], new,
+                         dt.date.today())
+    except AlreadyReceived:
+        return render_template("submit/already_received.html"), 409
+    return render_template("submit/receipt.html", code=code)
+
+
+def received_files() -> list[ReceivedFile]:
+    """Pair each encrypted upload with what the browser said about it."""
+    files = [f for f in request.files.getlist("attachments") if f.filename]
+    return [ReceivedFile(f.stream, f.filename or "", f.content_type or "")  # type: ignore[arg-type]
+            for f in files]
+
+
+def current_upload_batch():  # type: ignore[no-untyped-def]
+    """Make an upload batch for a submission without files, for its data key and id."""
+    from ..request import UploadBatch
+
+    uploads = current_app.extensions["intake.uploads"]
+    request.upload_batch = UploadBatch(uploads["store"], uploads["file_limit"],
+                                       uploads["max_files"])
+    return request.upload_batch
+
+
+def refuse_unknown_fields(form: FlaskForm) -> None:
+    """Refuse a form carrying fields this form does not have."""
+    known: set[str] = set()
+    for field in form:
+        known |= {sub.name for sub in field} if isinstance(field, FormField) else {field.name}
+    if set(request.form) - known or set(request.files) - {"attachments"}:
+        raise BadRequest("unknown field")
+
+
+@bp.get("/submit/done")
+def done() -> str:
+    """Thank the family and advise closing the browser; nothing of the code is shown again."""
+    return render_template("submit/done.html")

@@ -1,0 +1,208 @@
+"""Benchmark the cryptographic core against `cryptography`'s own AES-GCM in the same run.
+
+Run: `python bench/crypto.py` (or `make bench`); `--quick` for a smoke run.
+
+Prints raw AES-256-GCM throughput on 64 KiB segments (the ceiling), the
+streaming file cipher's encrypt and decrypt throughput and their ratio to
+that ceiling (target >= 0.7), HPKE seal and open rates beside the raw HPKE
+suite, and the peak memory above the interpreter's baseline while encrypting
+a 1 GiB stream (target < 64 MiB). The last line is the figures as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+from cryptography.hazmat.primitives import hpke
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from intake.crypto import (
+    PrivateKey,
+    StreamEncryptor,
+    decrypt_stream,
+    new_data_key,
+    open_data_key,
+    seal_data_key,
+)
+
+MIB = 1024 * 1024
+SEGMENT = 64 * 1024
+
+
+class Sink(io.RawIOBase):
+    """A seekable output that counts bytes and keeps only the header region."""
+
+    def __init__(self) -> None:
+        self.position = 0
+        self.length = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        self.position += len(data)
+        self.length = max(self.length, self.position)
+        return len(data)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self.position = offset if whence == 0 else self.length + offset
+        return self.position
+
+    def tell(self) -> int:
+        return self.position
+
+
+def best_of(runs: int, work: Callable[[], None]) -> float:
+    """Return the shortest wall time of `runs` runs."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def raw_aesgcm(plaintext: bytes) -> tuple[float, float]:
+    """MiB/s of bare AESGCM over the distinct 64 KiB segments of `plaintext`, in memory."""
+    aead, nonce, view = AESGCM(new_data_key()), bytes(12), memoryview(plaintext)
+    count = len(plaintext) // SEGMENT
+    # One nonce under a throwaway key: this measures speed only, nothing is kept.
+    sealed = b"".join(aead.encrypt(nonce, view[i * SEGMENT:(i + 1) * SEGMENT], None)
+                      for i in range(count))
+    sealed_view, step = memoryview(sealed), SEGMENT + 16
+
+    def encrypt() -> None:
+        for i in range(count):
+            aead.encrypt(nonce, view[i * SEGMENT:(i + 1) * SEGMENT], None)
+
+    def decrypt() -> None:
+        for i in range(count):
+            aead.decrypt(nonce, sealed_view[i * step:(i + 1) * step], None)
+
+    size = len(plaintext) / MIB
+    return size / best_of(3, encrypt), size / best_of(3, decrypt)
+
+
+def stream_cipher(plaintext: bytes) -> tuple[float, float]:
+    """MiB/s of the file cipher: encrypting 1 MiB writes, decrypting an in-memory file."""
+    key, view = new_data_key(), memoryview(plaintext)
+
+    def encrypt(out: io.RawIOBase | io.BytesIO) -> None:
+        encryptor = StreamEncryptor(key, out, record_id="r", file_id="f")  # type: ignore[arg-type]
+        for start in range(0, len(plaintext), MIB):
+            encryptor.write(view[start:start + MIB])
+        encryptor.close()
+
+    enc = best_of(3, lambda: encrypt(Sink()))
+    buffer = io.BytesIO()
+    encrypt(buffer)
+    ciphertext = buffer.getvalue()
+    del buffer
+
+    def decrypt() -> None:
+        for _ in decrypt_stream(key, io.BytesIO(ciphertext), record_id="r", file_id="f"):
+            pass
+
+    size = len(plaintext) / MIB
+    return size / enc, size / best_of(3, decrypt)
+
+
+def hpke_rates(count: int) -> dict[str, float]:
+    """Operations per second of intake's sealing beside the raw HPKE suite."""
+    epoch, data_key = PrivateKey.generate(), new_data_key()
+    binding = {"desk_id": "main", "epoch_id": 1, "record_id": "r"}
+    sealed = seal_data_key(data_key, epoch.public_key, **binding)  # type: ignore[arg-type]
+    suite = hpke.Suite(hpke.KEM.MLKEM768_X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
+    raw = suite.encrypt(data_key, epoch.public_key._hpke, info=b"i")
+    timings = {
+        "seal": lambda: seal_data_key(data_key, epoch.public_key, **binding),  # type: ignore
+        "open": lambda: open_data_key(sealed, epoch, **binding),  # type: ignore[arg-type]
+        "raw_seal": lambda: suite.encrypt(data_key, epoch.public_key._hpke, info=b"i"),
+        "raw_open": lambda: suite.decrypt(raw, epoch._hpke, info=b"i"),
+    }
+    return {name: count / best_of(3, lambda f=f: [f() for _ in range(count)])  # type: ignore
+            for name, f in timings.items()}
+
+
+def peak_memory_child(size: int) -> None:
+    """In a child process: print baseline and peak RSS (KiB) around encrypting `size` bytes."""
+    key, chunk = new_data_key(), os.urandom(MIB)
+    encryptor = StreamEncryptor(key, Sink(), record_id="r", file_id="f")  # type: ignore
+    encryptor.write(chunk)
+    baseline = high_water_kib()
+    for _ in range(size // MIB - 1):
+        encryptor.write(chunk)
+    encryptor.close()
+    print(json.dumps({"baseline_kib": baseline, "peak_kib": high_water_kib()}))
+
+
+def high_water_kib() -> int:
+    """This process's own peak resident size (VmHWM; ru_maxrss can carry a parent's peak)."""
+    with open("/proc/self/status") as status:
+        lines = status.read().splitlines()
+    for line in lines:
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def peak_memory(size: int) -> float:
+    """MiB of RSS growth while a fresh process encrypts `size` bytes."""
+    out = subprocess.run([sys.executable, __file__, "--memory-child", str(size)],
+                         capture_output=True, text=True, check=True)
+    figures = json.loads(out.stdout.strip().splitlines()[-1])
+    return (figures["peak_kib"] - figures["baseline_kib"]) / 1024
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "BELOW TARGET"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument("--size-mib", type=int, default=256, help="throughput data size")
+    parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.memory_child:
+        peak_memory_child(args.memory_child)
+        return
+    size = (16 if args.quick else args.size_mib) * MIB
+    memory_size = (64 if args.quick else 1024) * MIB
+    growth = peak_memory(memory_size)
+    plaintext = os.urandom(size)
+    raw_enc, raw_dec = raw_aesgcm(plaintext)
+    enc, dec = stream_cipher(plaintext)
+    rates = hpke_rates(20 if args.quick else 300)
+    print(f"raw AES-256-GCM, 64 KiB segments   encrypt {raw_enc:8.0f} MiB/s  decrypt "
+          f"{raw_dec:8.0f} MiB/s   (ceiling)")
+    print(f"stream cipher                      encrypt {enc:8.0f} MiB/s  ratio {enc / raw_enc:.2f}"
+          f"  {verdict(enc / raw_enc >= 0.7)}")
+    print(f"                                   decrypt {dec:8.0f} MiB/s  ratio {dec / raw_dec:.2f}"
+          f"  {verdict(dec / raw_dec >= 0.7)}")
+    print(f"HPKE ML-KEM-768+X25519 (intake)    seal {rates['seal']:8.0f}/s  open "
+          f"{rates['open']:8.0f}/s")
+    print(f"HPKE suite (raw cryptography)      seal {rates['raw_seal']:8.0f}/s  open "
+          f"{rates['raw_open']:8.0f}/s")
+    print(f"peak memory encrypting {memory_size // MIB} MiB     {growth:8.1f} MiB above baseline  "
+          f"{verdict(growth < 64)}")
+    print(json.dumps({"raw_encrypt_mibs": raw_enc, "raw_decrypt_mibs": raw_dec,
+                      "stream_encrypt_mibs": enc, "stream_decrypt_mibs": dec,
+                      "encrypt_ratio": enc / raw_enc, "decrypt_ratio": dec / raw_dec,
+                      **{f"hpke_{k}_per_s": v for k, v in rates.items()},
+                      "peak_memory_mib": growth, "memory_stream_mib": memory_size // MIB}))
+
+
+if __name__ == "__main__":
+    main()

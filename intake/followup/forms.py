@@ -1,0 +1,27 @@
+"""Forms for the follow-up pages."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, MultipleFileField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+
+class CodeForm(FlaskForm):
+    """The follow-up code, typed or pasted."""
+
+    code = TextAreaField(_l("Your follow-up code"), validators=[
+        DataRequired(_l("Please type your follow-up code.")), Length(max=400)])
+
+
+class AddForm(FlaskForm):
+    """More information or files for the same case."""
+
+    code = HiddenField(validators=[DataRequired(), Length(max=400)])
+    form_nonce = HiddenField()
+    addition = TextAreaField(_l("What would you like to add?"),
+                             validators=[Optional(), Length(max=100_000)])
+    attachments = MultipleFileField(_l("Files"))
+    keep_originals = BooleanField(_l("Keep the original files unchanged (location and device "
+                                     "details in photos are kept too)"))

@@ -1,0 +1,183 @@
+"""The testimony form: few required fields, every date with its calendar and precision."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    Field,
+    Form,
+    FormField,
+    HiddenField,
+    MultipleFileField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from ..dates import DateError, parse_date
+
+SHORT, MEDIUM, LONG = 300, 5_000, 100_000
+
+
+def choices(*pairs: tuple[str, Any]) -> list[SelectChoice]:
+    """Build select options from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+CALENDAR_CHOICES = choices(
+    ("solar_hijri", _l("Solar Hijri (e.g. 1 Mordad 1367)")),
+    ("gregorian", _l("Gregorian (e.g. 23 July 1988)")),
+    ("lunar_hijri", _l("Lunar Hijri")))
+PRECISION_CHOICES = choices(
+    ("exact", _l("Exact day")), ("month", _l("Month only")), ("year", _l("Year only")),
+    ("range", _l("Between two dates")), ("approximate", _l("Approximately")),
+    ("unknown", _l("I don't know")))
+YES_NO = choices(("", _l("Choose")), ("yes", _l("Yes")), ("no", _l("No")),
+                 ("unknown", _l("I don't know")))
+DATE_ERRORS = {
+    "unreadable": _l("This date could not be read. Try a form like 1367/5/1 or 1 Mordad 1367."),
+    "no_such_day": _l("This day does not exist in the chosen calendar."),
+    "range_backwards": _l("The second date of a range must come after the first."),
+    "out_of_range": _l("This year looks wrong for the chosen calendar."),
+}
+
+
+def text(label: Any, limit: int = SHORT) -> StringField:
+    """An optional single-line answer."""
+    return StringField(label, validators=[Optional(), Length(max=limit)])
+
+
+def long_text(label: Any, limit: int = MEDIUM) -> TextAreaField:
+    """An optional answer in the family's own words."""
+    return TextAreaField(label, validators=[Optional(), Length(max=limit)])
+
+
+class DateAnswerForm(Form):
+    """A date as remembered: the text, its calendar and how precise it is."""
+
+    text = StringField(_l("Date"), validators=[Optional(), Length(max=100)])
+    calendar = SelectField(_l("Calendar"), choices=CALENDAR_CHOICES, default="solar_hijri")
+    precision = SelectField(_l("How precise"), choices=PRECISION_CHOICES, default="exact")
+
+    def validate_text(self, field: Field) -> None:
+        """Check that the date can be read, and keep what it means."""
+        self.answer = None
+        try:
+            self.answer = parse_date(field.data or "", self.calendar.data or "",
+                                     self.precision.data or "")
+        except DateError as exc:
+            raise ValidationError(str(DATE_ERRORS.get(exc.code, DATE_ERRORS["unreadable"])))\
+                from exc
+
+
+def date(label: Any) -> FormField:
+    """An optional date answer."""
+    return FormField(DateAnswerForm, label=label)
+
+
+class TestimonyForm(FlaskForm):
+    """Everything a family may tell; only consent, name, relationship and testimony are required."""
+
+    form_nonce = HiddenField()
+
+    consent_internal = BooleanField(_l("Internal documentation by the organisation"))
+    consent_anonymised = BooleanField(_l("Reports that do not name me"))
+    consent_un = BooleanField(_l("UN mechanisms, such as the Working Group on Enforced or "
+                                 "Involuntary Disappearances"))
+    consent_courts = BooleanField(_l("Courts and prosecutors"))
+    consent_publish = BooleanField(_l("Publishing the name and story of my relative"))
+
+    # No Optional(): it would stop the chain before validate_name runs.
+    name = StringField(_l("Their name"), validators=[Length(max=SHORT)])
+    name_unknown = BooleanField(_l("I do not know their name"))
+    relationship = SelectField(_l("Your relationship to them"), choices=choices(
+        ("", _l("Choose")), ("mother", _l("Mother")), ("father", _l("Father")),
+        ("sister", _l("Sister")), ("brother", _l("Brother")), ("daughter", _l("Daughter")),
+        ("son", _l("Son")), ("wife", _l("Wife")), ("husband", _l("Husband")),
+        ("other_relative", _l("Other relative")), ("friend", _l("Friend")),
+        ("other", _l("Other"))), validators=[DataRequired(_l("Please choose one."))])
+    relationship_other = text(_l("If other, in your words"))
+    other_names = text(_l("Other names they were known by"))
+    fathers_name = text(_l("Father's name"))
+    sex = SelectField(_l("Sex"), choices=choices(("", _l("Choose")), ("female", _l("Female")),
+                                                 ("male", _l("Male")), ("other", _l("Other"))),
+                      validators=[Optional()])
+    birth_date = date(_l("Date of birth"))
+    age = text(_l("Or their age at arrest"), 20)
+    birthplace = text(_l("Place of birth"))
+    occupation = text(_l("Occupation"))
+    affiliation_labelled = text(_l("Political affiliation, as the authorities labelled it"))
+    affiliation_held = text(_l("Political affiliation, as they themselves held it"))
+
+    arrest_date = date(_l("Date of arrest"))
+    arrest_place = text(_l("Place of arrest"))
+    arrest_forces = text(_l("Forces believed responsible"))
+    earlier_sentence = long_text(_l("Any earlier sentence"))
+    prisons = long_text(_l("Prisons where they were held, with dates if you know them"))
+    last_visit_date = date(_l("Last family visit"))
+
+    told_how = long_text(_l("How the family was told"))
+    told_date = date(_l("When the family was told"))
+    belongings_returned = SelectField(_l("Were belongings or a will returned?"), choices=YES_NO,
+                                      validators=[Optional()])
+    belongings_details = long_text(_l("What was returned"))
+    death_certificate = SelectField(_l("Was a death certificate issued?"), choices=YES_NO,
+                                    validators=[Optional()])
+    stated_cause = text(_l("Cause of death stated by the authorities"))
+    death_date = date(_l("Date of death, as the family knows it"))
+    burial_place = long_text(_l("Known or suspected burial place (describe it; no map "
+                                "coordinates)"))
+
+    authorities = long_text(_l("Authorities you approached, and their answers"))
+    earlier_reports = long_text(_l("Earlier reports to the UN or to organisations"))
+    reprisals = long_text(_l("Reprisals your family suffered"))
+
+    testimony = TextAreaField(_l("Your testimony, in your own words"), validators=[
+        DataRequired(_l("Please write your testimony, even briefly.")), Length(max=LONG)])
+
+    attachments = MultipleFileField(_l("Photos, scans, audio or documents"))
+    keep_originals = BooleanField(_l("Keep the original files unchanged (location and device "
+                                     "details in photos are kept too)"))
+
+    contact = long_text(_l("A safe way to reach you"), 1000)
+    inside_country = SelectField(_l("Are you inside the country?"), choices=choices(
+        ("", _l("Choose")), ("yes", _l("Yes")), ("no", _l("No")),
+        ("prefer_not", _l("I prefer not to say"))), validators=[Optional()])
+    want_code = BooleanField(_l("Give me a follow-up code to read replies and add more later"),
+                             default=True)
+
+    CONSENTS = ("consent_internal", "consent_anonymised", "consent_un", "consent_courts",
+                "consent_publish")
+    DATES = ("birth_date", "arrest_date", "last_visit_date", "told_date", "death_date")
+
+    def validate_consent_internal(self, field: Field) -> None:
+        """At least one use of the testimony must be allowed."""
+        if not any(getattr(self, name).data for name in self.CONSENTS):
+            raise ValidationError(_l("Please choose at least one way we may use your "
+                                     "testimony."))
+
+    def validate_name(self, field: Field) -> None:
+        """A name, or the box saying it is unknown."""
+        if not (field.data or "").strip() and not self.name_unknown.data:
+            raise ValidationError(_l("Please write their name, or tick that you do not "
+                                     "know it."))
+
+    def answers(self) -> dict[str, Any]:
+        """Return the answers as JSON-ready data; dates keep text, calendar and range."""
+        skip = {"form_nonce", "csrf_token", "attachments", "keep_originals", "want_code"}
+        answers: dict[str, Any] = {}
+        for field in self:
+            if field.name in skip:
+                continue
+            if field.name in self.DATES:
+                answer = getattr(field.form, "answer", None)
+                answers[field.name] = answer.to_dict() if answer else None
+            else:
+                answers[field.name] = field.data
+        return answers

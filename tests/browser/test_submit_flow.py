@@ -1,0 +1,112 @@
+"""A family submits in Persian through real Chromium with JavaScript off, then follows up."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.live import LiveServer
+from tests.submit.conftest import MARKER, gps_jpeg, marker_file
+
+pytestmark = pytest.mark.browser
+
+TEXT_ANSWERS = {
+    "name": f"محمد رضایی {MARKER}", "relationship_other": "", "other_names": "ممد",
+    "fathers_name": "علی", "age": "۲۶", "birthplace": "رشت", "occupation": "دانشجو",
+    "affiliation_labelled": "منافق", "affiliation_held": "هوادار",
+    "arrest_place": "خیابان انقلاب، تهران", "arrest_forces": "کمیتهٔ انقلاب اسلامی",
+    "earlier_sentence": "ده سال حبس", "prisons": "اوین ۱۳۶۰–۱۳۶۵، گوهردشت ۱۳۶۵–۱۳۶۷",
+    "told_how": "در آبان ۱۳۶۷ ساکی از وسایلش را دادند", "belongings_details": "ساک و ساعت",
+    "stated_cause": "اعلام نشد", "burial_place": "خاوران، گوشهٔ شمالی",
+    "authorities": "دادستانی اوین؛ پاسخی ندادند", "earlier_reports": "عفو بین‌الملل",
+    "reprisals": "احضار پدرم", "contact": "از طریق عمه‌ام",
+    "testimony": f"آخرین بار در تیر ۱۳۶۷ او را دیدیم. {MARKER} ملاقات‌ها قطع شد.",
+}
+DATES = {
+    "birth_date": ("۱۳۴۱", "year"), "arrest_date": ("۱۵ فروردین ۱۳۶۰", "exact"),
+    "last_visit_date": ("۱ مرداد ۱۳۶۷", "exact"), "told_date": ("آبان ۱۳۶۷", "month"),
+    "death_date": ("شهریور ۱۳۶۷", "month"),
+}
+SELECTS = {"relationship": "sister", "sex": "male", "belongings_returned": "yes",
+           "death_certificate": "no", "inside_country": "prefer_not"}
+
+
+def fill_everything(page: Page, files: list[Path]) -> None:
+    """Answer every question of every section, as a family member would."""
+    for name in ("consent_internal", "consent_anonymised", "consent_un", "consent_courts"):
+        page.check(f"input[name={name}]")
+    for name, value in TEXT_ANSWERS.items():
+        page.fill(f"[name={name}]", value)
+    for name, value in SELECTS.items():
+        page.select_option(f"select[name={name}]", value)
+    for name, (text, precision) in DATES.items():
+        page.fill(f"input[name='{name}-text']", text)
+        page.select_option(f"select[name='{name}-calendar']", "solar_hijri")
+        page.select_option(f"select[name='{name}-precision']", precision)
+    page.set_input_files("input[name=attachments]", [str(f) for f in files])
+
+
+def test_a_family_submits_in_persian_and_returns_with_the_code(
+        live_server: LiveServer, new_page: Callable[..., Page], output_dir: Path,
+        tmp_path: Path) -> None:
+    document, photo = tmp_path / "نامه.txt", tmp_path / "photo.jpg"
+    document.write_bytes(marker_file(2 * 1024 * 1024))
+    photo.write_bytes(gps_jpeg())
+    page = new_page(viewport={"width": 390, "height": 844})
+    page.goto(live_server.url + "/")
+    page.click("a.button[href='/submit']")
+    assert page.get_attribute("html", "dir") == "rtl"
+    fill_everything(page, [document, photo])
+    page.screenshot(path=str(output_dir / "form-fa.png"), full_page=True)
+    page.click("button[type=submit]")
+    code = page.inner_text("p.code")
+    assert len(code.split()) == 8
+    page.screenshot(path=str(output_dir / "receipt-fa.png"), full_page=True)
+    page.click("a.button >> nth=0")
+    assert page.locator("p.code").count() == 0
+    page.reload()  # nothing on the page after the receipt shows the code again
+    assert code not in page.content()
+
+    page.goto(live_server.url + "/followup")
+    page.fill("textarea[name=code]", code)
+    page.click("button[type=submit]")
+    assert "2" in page.inner_text("dl.outline")
+    page.screenshot(path=str(output_dir / "followup-fa.png"), full_page=True)
+    assert_marker_nowhere(live_server)
+
+
+def test_the_form_in_english_is_left_to_right(live_server: LiveServer,
+                                              new_page: Callable[..., Page],
+                                              output_dir: Path) -> None:
+    page = new_page(viewport={"width": 1280, "height": 900})
+    page.goto(live_server.url + "/submit?lang=en")
+    assert page.get_attribute("html", "dir") == "ltr"
+    assert page.locator("section").count() == 8
+    page.screenshot(path=str(output_dir / "form-en.png"), full_page=True)
+
+
+def test_a_wrong_code_gets_the_same_answer_as_a_malformed_one(
+        live_server: LiveServer, new_page: Callable[..., Page]) -> None:
+    answers = []
+    for typed in ("سیب سیب سیب سیب سیب سیب سیب سیب", "not a code at all"):
+        page = new_page()
+        page.goto(live_server.url + "/followup")
+        page.fill("textarea[name=code]", typed)
+        page.click("button[type=submit]")
+        answers.append(re.sub(r'value="[^"]*"|>[^<]*' + re.escape(typed), "",
+                              page.inner_html("main")))
+    assert answers[0] == answers[1]
+
+
+def assert_marker_nowhere(server: LiveServer) -> None:
+    """Search every file the server wrote for the marker, in the forms it could take."""
+    needles = [MARKER.encode(), MARKER.encode().hex().encode(), MARKER.encode("utf-16-le"),
+               "محمد رضایی".encode()]
+    files = server.written_files()
+    assert any(p.suffix == "" and len(p.name) == 32 for p in files)  # the store was written
+    hits = [str(p) for p in files for needle in needles if needle in p.read_bytes()]
+    assert hits == []
