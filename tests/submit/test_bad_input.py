@@ -102,7 +102,8 @@ def test_a_full_disk_refuses_new_testimony_and_keeps_the_old(app: Flask,
 
 @pytest.mark.parametrize(("method", "path"), [
     ("GET", "/"), ("GET", "/submit"), ("GET", "/submit/done"), ("POST", "/submit"),
-    ("GET", "/nowhere"), ("PUT", "/submit"),
+    ("GET", "/nowhere"), ("PUT", "/submit"), ("GET", "/followup"), ("GET", "/followup/"),
+    ("POST", "/followup/"), ("POST", "/followup/add"), ("GET", "/followup/add"),
 ])
 def test_every_family_route_carries_the_headers(client: FlaskClient, method: str,
                                                 path: str) -> None:

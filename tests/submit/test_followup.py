@@ -1,0 +1,106 @@
+"""Follow-up with the code: outline, additions to the same case, the same answer for wrong codes."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from intake import submissions
+from tests.submit.conftest import filled_form, post_form, read_everything
+
+
+def submit_and_get_code(client: FlaskClient, files: list[tuple[str, bytes]] = ()) -> str:
+    page = post_form(client, filled_form(), files).get_data(as_text=True)
+    code = re.search(r'<p class="code" lang="fa">([^<]+)</p>', page)
+    assert code
+    return code.group(1)
+
+
+def csrf(client: FlaskClient, path: str = "/followup") -> str:
+    page = client.get(path).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert token
+    return token.group(1)
+
+
+def open_case(client: FlaskClient, code: str):  # type: ignore[no-untyped-def]
+    return client.post("/followup/", data={"csrf_token": csrf(client), "code": code})
+
+
+def test_the_code_opens_an_outline_but_never_the_testimony(client: FlaskClient) -> None:
+    code = submit_and_get_code(client, [("a.txt", b"one"), ("b.txt", b"two")])
+    page = open_case(client, code).get_data(as_text=True)
+    assert re.search(r"<dd>2</dd>", page)
+    assert "علی رضایی" not in page
+    assert "تابستان ۱۳۶۷" not in page
+
+
+@pytest.mark.parametrize("change", [
+    lambda code: code.upper(), lambda code: "  " + code.replace(" ", "   ") + "\n",
+    lambda code: code.replace("ی", "ي").replace("ک", "ك"),
+])
+def test_a_code_copied_by_hand_still_opens_the_case(client: FlaskClient, change) -> None:  # type: ignore[no-untyped-def]
+    code = submit_and_get_code(client)
+    assert "<dl class=\"outline\">" in open_case(client, change(code)).get_data(as_text=True)
+
+
+def test_a_family_adds_information_and_a_file_to_the_same_case(app: Flask,
+                                                                client: FlaskClient) -> None:
+    code = submit_and_get_code(client)
+    page = open_case(client, code).get_data(as_text=True)
+    nonce = re.search(r'name="form_nonce" type="hidden" value="([^"]+)"', page)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert nonce
+    assert token
+    response = client.post("/followup/add", content_type="multipart/form-data", data={
+        "csrf_token": token.group(1), "code": code, "form_nonce": nonce.group(1),
+        "addition": "نامهٔ دادستانی پیدا شد", "attachments": [(io.BytesIO(b"letter"), "l.txt")]})
+    assert response.status_code == 200
+    case, addition = sorted(read_everything(app), key=lambda s: s["row"].parent_id or "")
+    assert addition["row"].parent_id == case["row"].id
+    assert addition["answers"] == {"addition": "نامهٔ دادستانی پیدا شد"}
+    assert addition["files"][0]["content"] == b"letter"
+    assert "<dd>1</dd>" in open_case(client, code).get_data(as_text=True)
+
+
+def test_an_addition_with_a_wrong_code_is_refused_and_not_stored(app: Flask,
+                                                                 client: FlaskClient) -> None:
+    submit_and_get_code(client)
+    response = client.post("/followup/add", content_type="multipart/form-data", data={
+        "csrf_token": csrf(client), "code": "wrong words", "addition": "x",
+        "attachments": [(io.BytesIO(b"letter"), "l.txt")]})
+    assert "<dl" not in response.get_data(as_text=True)
+    assert len(read_everything(app)) == 1
+    assert len(list(app.extensions["intake.desk"].store.root.iterdir())) == 0
+
+
+def test_every_wrong_code_does_the_same_work_and_gets_the_same_page(
+        client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    submit_and_get_code(client)
+    derived: list[str] = []
+    real = submissions.derive_family_key
+    monkeypatch.setattr(submissions, "derive_family_key",
+                        lambda code, *args: derived.append(code) or real(code, *args))
+    pages = []
+    for typed in ("x", "سیب سیب سیب سیب سیب سیب سیب سیب", "9" * 300):
+        response = open_case(client, typed)
+        pages.append((response.status_code, re.sub(r'value="[^"]*"|<textarea[^>]*>[^<]*',
+                                                    "", response.get_data(as_text=True))))
+    assert len(derived) == 3
+    assert pages[0] == pages[1] == pages[2]
+
+
+def test_follow_up_attempts_are_throttled(app: Flask, client: FlaskClient) -> None:
+    app.extensions["intake.followup_rate"] = 2
+    statuses = [open_case(client, "wrong code").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+
+
+def test_the_status_page_shows_nothing_without_a_code(client: FlaskClient) -> None:
+    response = client.get("/followup/")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/followup")
