@@ -9,7 +9,13 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 # Formats rebuilt from pixels; anything else is stored as received.
 SCRUBBED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp",
                     "GIF": "image/gif", "TIFF": "image/tiff", "MPO": "image/jpeg"}
-MAX_PIXELS = 80_000_000
+MAX_PIXELS = 50_000_000
+_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*")
+
+
+def looks_like_image(head: bytes) -> bool:
+    """Say from a file's first bytes whether it may be an image worth rebuilding."""
+    return head.startswith(_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
 
 
 class NotAnImage(ValueError):

@@ -28,7 +28,7 @@ from .crypto import (
     seal_data_key,
     seal_for_family,
 )
-from .images import NotAnImage, scrub
+from .images import NotAnImage, looks_like_image, scrub
 from .models import Attachment, Submission
 from .request import EncryptedUpload, UploadBatch
 from .storage import Store
@@ -139,8 +139,12 @@ def _scrubbed(store: Store, batch: UploadBatch, upload: EncryptedUpload,
               meta: dict[str, Any]) -> EncryptedUpload:
     """Replace an image upload with one rebuilt from its pixels; other files pass through."""
     upload.blob.file.seek(0)
-    plaintext = b"".join(decrypt_stream(batch.data_key, upload.blob.file,
-                                        record_id=batch.record_id, file_id=upload.file_id))
+    segments = decrypt_stream(batch.data_key, upload.blob.file, record_id=batch.record_id,
+                              file_id=upload.file_id)
+    head = next(segments, b"")
+    if not looks_like_image(head):
+        return upload
+    plaintext = head + b"".join(segments)
     try:
         clean, content_type = scrub(plaintext)
     except NotAnImage:

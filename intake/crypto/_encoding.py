@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 VERSION = 1
 FINGERPRINT_SIZE = 16
-_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 
 
 def bind(label: str, *parts: str | bytes | int) -> bytes:
@@ -42,6 +42,6 @@ def fingerprint(label: str, public_bytes: bytes) -> bytes:
 
 def check_id(value: str, what: str = "identifier") -> str:
     """Refuse an identifier that could not safely name a file or a binding."""
-    if not isinstance(value, str) or not _ID_PATTERN.fullmatch(value):
+    if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
         raise ValueError(f"invalid {what}: must be 1-64 of a-z, 0-9 and '-'")
     return value

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ._encoding import ID_PATTERN as _ID
 from ._encoding import check_id
 from ._files import atomic_write, contained, fsync_dir
 from .keys import PublicKey
@@ -74,7 +75,10 @@ class Keyring:
     def desk_ids(self) -> list[str]:
         """List the desks, sorted."""
         folder = self.root / "desks"
-        return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+        if not folder.is_dir():
+            return []
+        return sorted(p.name for p in folder.iterdir()
+                      if p.is_dir() and _ID.fullmatch(p.name) and (p / "desk.json").is_file())
 
     def add_epoch(self, desk_id: str, public_key: PublicKey, created: dt.date) -> Epoch:
         """Record the next epoch of a desk (not yet current)."""
@@ -106,7 +110,9 @@ class Keyring:
         folder = self._path("desks", check_id(desk_id, "desk id"), "epochs")
         if not folder.is_dir():
             return []
-        ids = sorted(int(p.name) for p in folder.iterdir() if p.name.isdigit())
+        # A folder without epoch.json is an epoch whose first write never finished.
+        ids = sorted(int(p.name) for p in folder.iterdir()
+                     if p.name.isdigit() and (p / "epoch.json").is_file())
         return [self.epoch(desk_id, n) for n in ids]
 
     def retire_epoch(self, desk_id: str, epoch_id: int) -> None:

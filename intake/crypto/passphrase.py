@@ -50,7 +50,7 @@ RFC_9106_HIGH_MEMORY = Profile("rfc9106-high-memory", 1, 2 * 1024 * 1024, 4)
 # Follow-up codes carry about 90 bits of their own, so Argon2id there guards
 # against a weak random source and a stolen pepper, not against guessing; it
 # runs once per submission and per follow-up visit, so it is lighter.
-FAMILY_CODE = Profile("family-code", 2, 19 * 1024, 1)
+FAMILY_CODE = Profile("family-code", 2, 4 * 1024, 1)
 # Deliberately cheap, for the test suite only; settings refuse it outside tests.
 INSECURE_TEST_ONLY = Profile("insecure-test-only", 1, 8, 1)
 PROFILES = {p.name: p for p in (RFC_9106_LOW_MEMORY, RFC_9106_HIGH_MEMORY, FAMILY_CODE,
@@ -88,7 +88,8 @@ def unlock(blob: bytes, verifier: bytes, passphrase: str) -> PrivateKey:
 def needs_rewrap(blob: bytes, profile: Profile) -> bool:
     """Say whether a wrapped key's parameters are weaker than `profile`."""
     time_cost, memory_cost, _ = _params(blob)
-    return time_cost < profile.time_cost or memory_cost < profile.memory_cost
+    return memory_cost < profile.memory_cost or (
+        time_cost * memory_cost < profile.time_cost * profile.memory_cost)
 
 
 def wrapped_key_fingerprint(blob: bytes) -> bytes:
@@ -113,6 +114,10 @@ def _derive(blob: bytes, passphrase: str) -> tuple[bytes, bytes]:
     if len(passphrase) > MAX_PASSPHRASE_LENGTH:
         raise DecryptionError
     time_cost, memory_cost, parallelism = _params(blob)
+    try:
+        passphrase.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise DecryptionError from exc
     salt_at = 1 + FINGERPRINT_SIZE + _PARAMS.size
     secret = _argon2(passphrase, blob[salt_at:salt_at + SALT_SIZE], time_cost, memory_cost,
                      parallelism)
@@ -134,7 +139,7 @@ def _unwrap(blob: bytes, kek: bytes) -> PrivateKey:
 def _params(blob: bytes) -> tuple[int, int, int]:
     wrapped_key_fingerprint(blob)
     time_cost, memory_cost, parallelism = _PARAMS.unpack_from(blob, 1 + FINGERPRINT_SIZE)
-    if not (1 <= time_cost <= 64 and 8 * parallelism <= memory_cost <= 8 * 1024 * 1024
+    if not (1 <= time_cost <= 16 and 8 * parallelism <= memory_cost <= 2 * 1024 * 1024
             and 1 <= parallelism <= 64):
         raise DecryptionError
     return time_cost, memory_cost, parallelism
