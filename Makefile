@@ -15,8 +15,9 @@ demo: $(STAMP) $(MO)
 test: $(STAMP) $(MO) chromium
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)
+bench: $(STAMP) $(MO)
 	$(BIN)/python bench/crypto.py
+	$(BIN)/python bench/submit.py
 
 lint: $(STAMP)
 	$(BIN)/pip install --quiet ruff mypy
@@ -37,7 +38,7 @@ $(MO): intake/translations/fa/LC_MESSAGES/messages.po $(STAMP)
 # Update the message catalogue after changing translatable strings.
 extract: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --project intake -o intake/translations/messages.pot .
-	$(BIN)/pybabel update -i intake/translations/messages.pot -d intake/translations
+	$(BIN)/pybabel update --ignore-obsolete -i intake/translations/messages.pot -d intake/translations
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-import datetime as dt
+import secrets
 
 from flask import current_app, redirect, render_template, request, url_for
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response
 
 from ..codes import normalise_code
+from ..crypto import PrivateKey
 from ..db import get_session
+from ..models import Submission
 from ..submissions import (
-    AlreadyReceived,
     NewSubmission,
     case_outline,
     find_case,
-    store_submission,
 )
 from ..submit.views import (
     current_upload_batch,
+    file_or_refuse,
     received_files,
     refuse_unknown_fields,
 )
@@ -71,15 +72,10 @@ def add() -> tuple[str, int] | str:
                         batch=request.upload_batch or current_upload_batch(), files=files,
                         keep_originals=form.keep_originals.data, parent_id=case.id,
                         form_nonce=form.form_nonce.data or None)
-    try:
-        store_submission(get_session(), current_app.extensions["intake.desk"], new,
-                         dt.date.today())
-    except AlreadyReceived:
-        return render_template("submit/already_received.html"), 409
-    return render_template("followup/added.html")
+    return file_or_refuse(new) or render_template("followup/added.html")
 
 
-def open_case(typed_code: str):  # type: ignore[no-untyped-def]
+def open_case(typed_code: str) -> tuple[Submission | None, PrivateKey]:
     """Throttle, then look the code up; every wrong code gets the same work and answer."""
     session = get_session()
     if not allow(session, "followup", current_app.extensions["intake.followup_rate"]):
@@ -89,6 +85,4 @@ def open_case(typed_code: str):  # type: ignore[no-untyped-def]
 
 def new_nonce() -> str:
     """Make a one-time nonce for a form."""
-    import secrets
-
     return secrets.token_urlsafe(24)

@@ -13,6 +13,7 @@ from wtforms import FormField
 
 from ..codes import new_code, normalise_code
 from ..db import get_session
+from ..request import UploadBatch
 from ..submissions import AlreadyReceived, NewSubmission, ReceivedFile, store_submission
 from . import bp
 from .forms import TestimonyForm
@@ -45,12 +46,17 @@ def submit() -> tuple[str, int] | str:
         files=received_files(), keep_originals=testimony.keep_originals.data,
         family_code=normalise_code(code) if code else None,
         form_nonce=testimony.form_nonce.data or None)
+    return file_or_refuse(new) or render_template("submit/receipt.html", code=code)
+
+
+def file_or_refuse(new: NewSubmission) -> tuple[str, int] | None:
+    """Store a submission durably; answer a resent form with the "already received" page."""
     try:
         store_submission(get_session(), current_app.extensions["intake.desk"], new,
                          dt.date.today())
     except AlreadyReceived:
         return render_template("submit/already_received.html"), 409
-    return render_template("submit/receipt.html", code=code)
+    return None
 
 
 def received_files() -> list[ReceivedFile]:
@@ -60,10 +66,8 @@ def received_files() -> list[ReceivedFile]:
             for f in files]
 
 
-def current_upload_batch():  # type: ignore[no-untyped-def]
+def current_upload_batch() -> UploadBatch:
     """Make an upload batch for a submission without files, for its data key and id."""
-    from ..request import UploadBatch
-
     uploads = current_app.extensions["intake.uploads"]
     request.upload_batch = UploadBatch(uploads["store"], uploads["file_limit"],
                                        uploads["max_files"])
