@@ -12,6 +12,7 @@ import contextlib
 import os
 import secrets
 import shutil
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
@@ -34,8 +35,10 @@ class PendingBlob:
         self.done = False
 
     def commit(self) -> None:
-        """Make the blob durable under its final name."""
+        """Make the blob durable under its final name, its times rounded down to the day."""
         self.file.flush()
+        day = int(time.time()) // 86400 * 86400
+        os.utime(self.file.fileno(), (day, day))
         os.fsync(self.file.fileno())
         self.file.close()
         os.replace(self._temp, self._final)

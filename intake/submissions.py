@@ -43,6 +43,7 @@ class ReceivedFile:
     upload: EncryptedUpload
     client_filename: str
     untrusted_content_type: str
+    role: str = "attachments"
 
 
 @dataclass
@@ -124,6 +125,7 @@ def _file_attachment(store: Store, batch: UploadBatch, received: ReceivedFile, p
     meta: dict[str, Any] = {
         "filename": received.client_filename, "content_type": received.untrusted_content_type,
         "size": upload.size, "sha256_received": upload.sha256.hexdigest(), "scrubbed": False,
+        "role": received.role,
     }
     if not keep_original and upload.size <= MAX_SCRUB_BYTES:
         upload = _scrubbed(store, batch, upload, meta)

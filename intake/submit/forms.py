@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     Field,
+    FileField,
     Form,
     FormField,
     HiddenField,
@@ -114,6 +115,7 @@ class TestimonyForm(FlaskForm):
     occupation = text(_l("Occupation"))
     affiliation_labelled = text(_l("Political affiliation, as the authorities labelled it"))
     affiliation_held = text(_l("Political affiliation, as they themselves held it"))
+    photo = FileField(_l("A photo of them"))
 
     arrest_date = date(_l("Date of arrest"))
     arrest_place = text(_l("Place of arrest"))
@@ -170,7 +172,8 @@ class TestimonyForm(FlaskForm):
 
     def answers(self) -> dict[str, Any]:
         """Return the answers as JSON-ready data; dates keep text, calendar and range."""
-        skip = {"form_nonce", "csrf_token", "attachments", "keep_originals", "want_code"}
+        skip = {"form_nonce", "csrf_token", "photo", "attachments", "keep_originals",
+                "want_code"}
         answers: dict[str, Any] = {}
         for field in self:
             if field.name in skip:

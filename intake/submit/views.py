@@ -16,6 +16,9 @@ from ..db import get_session
 from ..request import UploadBatch
 from ..submissions import AlreadyReceived, NewSubmission, ReceivedFile, store_submission
 from . import bp
+
+# File parts a form may carry, and the role each file gets in its description.
+FILE_FIELDS = ("photo", "attachments")
 from .forms import TestimonyForm
 
 
@@ -61,9 +64,9 @@ def file_or_refuse(new: NewSubmission) -> tuple[str, int] | None:
 
 def received_files() -> list[ReceivedFile]:
     """Pair each encrypted upload with what the browser said about it."""
-    files = [f for f in request.files.getlist("attachments") if f.filename]
-    return [ReceivedFile(f.stream, f.filename or "", f.content_type or "")  # type: ignore[arg-type]
-            for f in files]
+    return [ReceivedFile(f.stream, f.filename or "", f.content_type or "",  # type: ignore[arg-type]
+                         role=field)
+            for field in FILE_FIELDS for f in request.files.getlist(field) if f.filename]
 
 
 def current_upload_batch() -> UploadBatch:
@@ -79,7 +82,7 @@ def refuse_unknown_fields(form: FlaskForm) -> None:
     known: set[str] = set()
     for field in form:
         known |= {sub.name for sub in field} if isinstance(field, FormField) else {field.name}
-    if set(request.form) - known or set(request.files) - {"attachments"}:
+    if set(request.form) - known or set(request.files) - (known & set(FILE_FIELDS)):
         raise BadRequest("unknown field")
 
 

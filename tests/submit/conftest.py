@@ -76,11 +76,13 @@ def filled_form(**changes: Any) -> dict[str, Any]:
 
 
 def post_form(client: FlaskClient, data: dict[str, Any], files: list[tuple[str, bytes]] = (),
-              lang: str = "fa"):  # type: ignore[no-untyped-def]
+              lang: str = "fa", photo: bytes | None = None):  # type: ignore[no-untyped-def]
     """Post the form with files as a real browser would (multipart)."""
     payload = dict(csrf_and_nonce(client, lang)) | data
     if files:
         payload["attachments"] = [(io.BytesIO(content), name) for name, content in files]
+    if photo is not None:
+        payload["photo"] = (io.BytesIO(photo), "portrait.jpg")
     return client.post(f"/submit?lang={lang}", data=payload, content_type="multipart/form-data")
 
 

@@ -52,7 +52,7 @@ def test_an_unknown_field_is_refused(app: Flask, client: FlaskClient) -> None:
 
 def test_a_file_in_an_unknown_field_is_refused(app: Flask, client: FlaskClient) -> None:
     payload = csrf_and_nonce(client) | filled_form()
-    payload["photo"] = (io.BytesIO(b"data"), "a.txt")
+    payload["portrait"] = (io.BytesIO(b"data"), "a.txt")
     response = client.post("/submit", data=payload, content_type="multipart/form-data")
     assert response.status_code == 400
     assert_nothing_stored(app)

@@ -69,6 +69,22 @@ def test_a_persian_testimony_is_stored_encrypted_and_reads_back(app: Flask,
     assert b"CameraMaker" not in photo["content"]
 
 
+def test_the_photo_of_the_person_is_kept_apart_and_scrubbed(app: Flask,
+                                                            client: FlaskClient) -> None:
+    post_form(client, filled_form(), [("a.txt", b"letter")], photo=gps_jpeg())
+    [stored] = read_everything(app)
+    roles = {f["meta"]["role"]: f for f in stored["files"]}
+    assert set(roles) == {"photo", "attachments"}
+    assert roles["photo"]["meta"]["scrubbed"] is True
+    assert b"CameraMaker" not in roles["photo"]["content"]
+
+
+def test_stored_blobs_carry_only_the_day_as_their_time(app: Flask, client: FlaskClient) -> None:
+    post_form(client, filled_form(), [("a.txt", b"letter")])
+    for path in app.extensions["intake.desk"].store.root.iterdir():
+        assert int(path.stat().st_mtime) % 86400 == 0
+
+
 def test_originals_are_kept_when_the_family_asks(app: Flask, client: FlaskClient) -> None:
     original = gps_jpeg()
     post_form(client, filled_form(keep_originals="y"), [("photo.jpg", original)])
