@@ -16,10 +16,10 @@ from ..db import get_session
 from ..request import UploadBatch
 from ..submissions import AlreadyReceived, NewSubmission, ReceivedFile, store_submission
 from . import bp
+from .forms import TestimonyForm
 
 # File parts a form may carry, and the role each file gets in its description.
 FILE_FIELDS = ("photo", "attachments")
-from .forms import TestimonyForm
 
 
 @bp.get("/")
