@@ -47,8 +47,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
 
     from .followup import bp as followup_bp
+    from .review import bp as review_bp
     from .submit import bp as submit_bp
 
     app.register_blueprint(submit_bp)
     app.register_blueprint(followup_bp)
+    app.register_blueprint(review_bp)
     return app

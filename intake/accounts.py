@@ -8,10 +8,19 @@ import re
 import secrets
 
 from cryptography.hazmat.primitives.hashes import SHA1
+from cryptography.hazmat.primitives.twofactor import InvalidToken
 from cryptography.hazmat.primitives.twofactor.totp import TOTP
 from sqlalchemy.orm import Session
 
-from .crypto import MAX_PASSPHRASE_LENGTH, Keyring, PrivateKey, Profile, wrap_private_key
+from .crypto import (
+    MAX_PASSPHRASE_LENGTH,
+    DecryptionError,
+    Keyring,
+    PrivateKey,
+    Profile,
+    unlock,
+    wrap_private_key,
+)
 from .models import ROLES, User
 
 MIN_PASSPHRASE_LENGTH = 12
@@ -68,3 +77,38 @@ def create_user(session: Session, keyring: Keyring, *, name: str, role: str, pas
     keyring.put_user_key(user.id, key.public_key, wrapped.blob)
     session.add(user)
     return user, key
+
+
+def totp_step(user: User, code: str, now: int) -> int | None:
+    """Return the time step a TOTP code is valid for (one step of drift allowed), if unused."""
+    digits = "".join(ch for ch in code if ch.isdigit())
+    if len(digits) != TOTP_DIGITS:
+        return None
+    generator = totp_for(user)
+    for drift in (0, -1, 1):
+        moment = now + drift * TOTP_PERIOD
+        try:
+            generator.verify(digits.encode(), moment)
+        except InvalidToken:
+            continue
+        step = moment // TOTP_PERIOD
+        return step if step > user.totp_last_step else None
+    return None
+
+
+def authenticate(session: Session, keyring: Keyring, name: str, passphrase: str, code: str,
+                 now: int) -> tuple[User, PrivateKey] | None:
+    """Check TOTP first (cheap), then the passphrase; the same None for every failure."""
+    user = session.query(User).filter_by(name=name).one_or_none()
+    if user is None or user.state != "active":
+        return None
+    step = totp_step(user, code, now)
+    if step is None:
+        return None
+    # The code is spent whether or not the passphrase is right: no replays.
+    user.totp_last_step = step
+    session.commit()
+    try:
+        return user, unlock(keyring.user_key(user.id)[1], user.passphrase_verifier, passphrase)
+    except DecryptionError:
+        return None

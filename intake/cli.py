@@ -99,6 +99,28 @@ def demo_command(port: int) -> None:
         shutil.rmtree(root, ignore_errors=True)
 
 
+@click.group("audit")
+def audit_group() -> None:
+    """The hash-chained audit log."""
+
+
+@audit_group.command("verify")
+def audit_verify_command() -> None:
+    """Check the audit log's hash chain and name the first broken entry."""
+    from sqlalchemy.orm import Session
+
+    from .audit import first_broken
+    from .models import AuditEvent
+
+    engine = make_engine(_settings_of(_fresh_app()).database_url)
+    with Session(engine) as session:
+        broken = first_broken(session)
+        count = session.query(AuditEvent).count()
+    if broken is not None:
+        raise click.ClickException(f"the audit log is broken at entry {broken}")
+    click.echo(f"the audit log is intact ({count} entries)")
+
+
 def prepare_to_serve(settings: Any) -> None:
     """Migrate, and remove blobs a crash left behind (before any worker starts)."""
     from sqlalchemy.orm import Session
@@ -140,7 +162,7 @@ def _print_initialised(result: Initialised) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands on the app, for `flask --app intake`."""
-    for command in (init_command, serve_command, demo_command):
+    for command in (init_command, serve_command, demo_command, audit_group):
         app.cli.add_command(command)
 
 

@@ -54,6 +54,8 @@ class Submission(Base):
     family_outline: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     # HMAC of the form's one-time nonce: a resent form is recognised, not stored twice.
     form_nonce: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    # Labels are what reviewers typed, so they are ciphertext under the case key.
+    labels: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
 
 
 class Attachment(Base):
@@ -67,3 +69,64 @@ class Attachment(Base):
     # File name, type, size, SHA-256 and scrubbing, encrypted under the submission's key.
     meta: Mapped[bytes] = mapped_column(LargeBinary)
     position: Mapped[int] = mapped_column(default=0)
+
+
+class ReviewSession(Base):
+    """An unlocked reviewer session: its epoch keys encrypted under a key only the cookie holds."""
+
+    __tablename__ = "review_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    sealed_keys: Mapped[bytes] = mapped_column(LargeBinary)
+    started_at: Mapped[int]
+    seen_at: Mapped[int]
+
+
+class Note(Base):
+    """A reviewer-only note on a case, encrypted under the case's data key."""
+
+    __tablename__ = "notes"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    author_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    written_on: Mapped[dt.date]
+
+
+class Reply(Base):
+    """A reply to the family: sealed to the family's key, and to the desk under the case key."""
+
+    __tablename__ = "replies"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    author_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    for_family: Mapped[bytes] = mapped_column(LargeBinary)
+    for_desk: Mapped[bytes] = mapped_column(LargeBinary)
+    written_on: Mapped[dt.date]
+
+
+class CaseRead(Base):
+    """That a reviewer has opened a case (for the unread filter)."""
+
+    __tablename__ = "case_reads"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+
+
+class AuditEvent(Base):
+    """One entry of the hash-chained audit log: ids and actions, never content."""
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    at: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[str | None] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64))
+    subject_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(String(200), default="")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

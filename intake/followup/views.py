@@ -8,6 +8,7 @@ from flask import current_app, redirect, render_template, request, url_for
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response
 
+from ..cases import replies_for_family
 from ..codes import normalise_code
 from ..crypto import PrivateKey
 from ..db import get_session
@@ -52,7 +53,8 @@ def status() -> tuple[str, int] | str:
     outline = case_outline(get_session(), current_app.extensions["intake.desk"], case,
                            family_key)
     add = AddForm(code=form.code.data, form_nonce=new_nonce())
-    return render_template("followup/status.html", outline=outline, form=add)
+    replies = replies_for_family(get_session(), case, family_key)
+    return render_template("followup/status.html", outline=outline, replies=replies, form=add)
 
 
 @bp.post("/add")

@@ -1,0 +1,165 @@
+"""Reading and working on cases with a reviewer's unlocked epoch keys.
+
+Who can decrypt: a reviewer whose session holds the private key of the epoch
+a case's data key is sealed to. Notes and labels are encrypted under the
+case's data key; replies are encrypted twice, for the desk under the case key
+and for the family under the key derived from their follow-up code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from .crypto import (
+    DecryptionError,
+    PrivateKey,
+    PublicKey,
+    decrypt_field,
+    decrypt_stream,
+    encrypt_field,
+    open_data_key,
+    open_for_family,
+    seal_for_family,
+)
+from .models import Attachment, Note, Reply, Submission
+from .sessions import EpochKeys
+from .storage import Store
+
+
+class Locked(Exception):
+    """The reviewer holds no grant for the epoch this case is sealed to."""
+
+
+@dataclass
+class Summary:
+    """One inbox row: what a reviewer needs to pick the next case."""
+
+    submission: Submission
+    state: str  # "open", "locked" or "broken"
+    name: str = ""
+    place: str = ""
+    labels: list[str] = field(default_factory=list)
+    attachments: int = 0
+
+
+def data_key(submission: Submission, epoch_keys: EpochKeys) -> bytes:
+    """Open a case's data key; Locked without a grant, DecryptionError if tampered."""
+    key = epoch_keys.get((submission.desk_id, submission.epoch_id))
+    if key is None:
+        raise Locked
+    return open_data_key(submission.sealed_key, key, desk_id=submission.desk_id,
+                         epoch_id=submission.epoch_id, record_id=submission.id)
+
+
+def answers(submission: Submission, key: bytes) -> dict[str, Any]:
+    """Decrypt what the family answered."""
+    parsed: dict[str, Any] = json.loads(decrypt_field(key, submission.answers,
+                                                      record_id=submission.id, field="answers"))
+    return parsed
+
+
+def labels(submission: Submission, key: bytes) -> list[str]:
+    """Decrypt the case's labels."""
+    if not submission.labels:
+        return []
+    parsed: list[str] = json.loads(decrypt_field(key, submission.labels,
+                                                 record_id=submission.id, field="labels"))
+    return parsed
+
+
+def set_labels(submission: Submission, key: bytes, new_labels: list[str]) -> None:
+    """Encrypt and set the case's labels."""
+    clean = sorted({label.strip() for label in new_labels if label.strip()})
+    submission.labels = encrypt_field(key, json.dumps(clean).encode(), record_id=submission.id,
+                                      field="labels")
+
+
+def summarise(submission: Submission, epoch_keys: EpochKeys, attachment_count: int) -> Summary:
+    """Decrypt the little an inbox row shows; a locked or damaged case is marked, not fatal."""
+    try:
+        key = data_key(submission, epoch_keys)
+        found = answers(submission, key)
+        return Summary(submission, "open", str(found.get("name") or ""),
+                       str(found.get("arrest_place") or found.get("birthplace") or ""),
+                       labels(submission, key), attachment_count)
+    except Locked:
+        return Summary(submission, "locked", attachments=attachment_count)
+    except (DecryptionError, ValueError):
+        return Summary(submission, "broken", attachments=attachment_count)
+
+
+def attachments(db: Session, submission: Submission, key: bytes) -> list[tuple[Attachment,
+                                                                               dict[str, Any]]]:
+    """List a case's files with their decrypted descriptions."""
+    rows = db.query(Attachment).filter_by(submission_id=submission.id).order_by(
+        Attachment.position).all()
+    return [(row, json.loads(decrypt_field(key, row.meta, record_id=submission.id,
+                                           field=f"attachment:{row.id}"))) for row in rows]
+
+
+def file_chunks(store: Store, submission: Submission, key: bytes,
+                attachment: Attachment) -> Iterator[bytes]:
+    """Stream a file's plaintext, decrypted segment by segment, never written to disk."""
+    with store.open(attachment.blob) as blob:
+        yield from decrypt_stream(key, blob, record_id=submission.id, file_id=attachment.id)
+
+
+def add_note(db: Session, submission: Submission, key: bytes, author_id: str,
+             text: str) -> Note:
+    """Store a reviewer-only note, encrypted under the case key."""
+    note_id = secrets.token_hex(16)
+    note = Note(id=note_id, submission_id=submission.id, author_id=author_id,
+                written_on=dt.date.today(),
+                body=encrypt_field(key, text.encode(), record_id=submission.id,
+                                   field=f"note:{note_id}"))
+    db.add(note)
+    return note
+
+
+def notes(db: Session, submission: Submission, key: bytes) -> list[tuple[Note, str]]:
+    """Decrypt a case's notes, oldest first."""
+    rows = db.query(Note).filter_by(submission_id=submission.id).order_by(Note.written_on).all()
+    return [(row, decrypt_field(key, row.body, record_id=submission.id,
+                                field=f"note:{row.id}").decode()) for row in rows]
+
+
+def add_reply(db: Session, submission: Submission, key: bytes, author_id: str,
+              text: str) -> Reply:
+    """Store a reply the family can read with its code, and the desk with the case key."""
+    if submission.family_key is None:
+        raise ValueError("this family kept no follow-up code, so it cannot read replies")
+    reply_id = secrets.token_hex(16)
+    reply = Reply(
+        id=reply_id, submission_id=submission.id, author_id=author_id,
+        written_on=dt.date.today(),
+        for_family=seal_for_family(text.encode(), PublicKey(submission.family_key),
+                                   desk_id=submission.desk_id, record_id=submission.id,
+                                   field=f"reply:{reply_id}"),
+        for_desk=encrypt_field(key, text.encode(), record_id=submission.id,
+                               field=f"reply:{reply_id}"))
+    db.add(reply)
+    return reply
+
+
+def replies(db: Session, submission: Submission, key: bytes) -> list[tuple[Reply, str]]:
+    """Decrypt a case's replies as the desk sees them."""
+    rows = db.query(Reply).filter_by(submission_id=submission.id).order_by(
+        Reply.written_on).all()
+    return [(row, decrypt_field(key, row.for_desk, record_id=submission.id,
+                                field=f"reply:{row.id}").decode()) for row in rows]
+
+
+def replies_for_family(db: Session, case: Submission,
+                       family_key: PrivateKey) -> list[tuple[dt.date, str]]:
+    """Open the replies to a family with the key from its code."""
+    rows = db.query(Reply).filter_by(submission_id=case.id).order_by(Reply.written_on).all()
+    return [(row.written_on, open_for_family(row.for_family, family_key, desk_id=case.desk_id,
+                                             record_id=case.id,
+                                             field=f"reply:{row.id}").decode()) for row in rows]

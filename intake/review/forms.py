@@ -1,0 +1,48 @@
+"""Forms for reviewers."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from ..submit.forms import choices
+
+STATUSES = choices(
+    ("new", _l("New")), ("in_triage", _l("In triage")),
+    ("awaiting_family", _l("Awaiting family")), ("corroborated", _l("Corroborated")),
+    ("linked", _l("Linked")), ("referred", _l("Referred")), ("closed", _l("Closed")),
+    ("safety_hold", _l("Safety hold")), ("rejected", _l("Rejected")))
+
+
+class LoginForm(FlaskForm):
+    """Name, passphrase and the authenticator code."""
+
+    name = StringField(_l("User name"), validators=[DataRequired(), Length(max=64)])
+    passphrase = PasswordField(_l("Passphrase"), validators=[DataRequired(), Length(max=1024)])
+    code = StringField(_l("Authenticator code"), validators=[DataRequired(), Length(max=12)])
+
+
+class TriageForm(FlaskForm):
+    """Status, priority, assignee and labels of a case."""
+
+    status = SelectField(_l("Status"), choices=STATUSES)
+    priority = IntegerField(_l("Priority (0 = none, 3 = urgent)"), default=0,
+                            validators=[Optional(), NumberRange(0, 3)])
+    assignee = SelectField(_l("Assigned to"), choices=[], validate_choice=True)
+    labels = StringField(_l("Labels, separated by commas"), validators=[Length(max=1000)])
+
+
+class NoteForm(FlaskForm):
+    """A note only reviewers see."""
+
+    text = TextAreaField(_l("Note for reviewers"), validators=[DataRequired(),
+                                                               Length(max=20_000)])
+
+
+class ReplyForm(FlaskForm):
+    """A reply the family reads with its follow-up code."""
+
+    text = TextAreaField(_l("Reply to the family"), validators=[DataRequired(),
+                                                                Length(max=20_000)])

@@ -1,0 +1,187 @@
+"""Views for reviewers: login, inbox, case, triage, notes, replies, files."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from flask import current_app, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import NotFound, TooManyRequests
+
+from .. import audit, cases, sessions
+from ..accounts import authenticate
+from ..crypto import PrivateKey, unlock_epochs
+from ..db import get_session
+from ..models import Attachment, CaseRead, Note, Reply, Submission, User
+from ..throttle import allow
+from . import bp, present
+from .auth import COOKIE, current, reviewer_required, set_cookie
+from .forms import LoginForm, NoteForm, ReplyForm, TriageForm
+from .inbox import inbox_page
+
+LOGIN_ATTEMPTS_PER_MINUTE = 5
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    """Unlock the reviewer's key and granted epochs into a new server-side session."""
+    form, failed = LoginForm(), False
+    if form.validate_on_submit():
+        db, now = get_session(), int(time.time())
+        if not allow(db, f"login:{form.name.data}", LOGIN_ATTEMPTS_PER_MINUTE):
+            raise TooManyRequests
+        found = authenticate(db, current_app.extensions["intake.desk"].keyring, form.name.data,
+                             form.passphrase.data, form.code.data, now)
+        if found:
+            return start_session(*found, now=now)
+        failed = True
+    return render_template("review/login.html", form=form, failed=failed), 401 if failed else 200
+
+
+def start_session(user: User, key: PrivateKey, now: int) -> ResponseReturnValue:
+    """Open a fresh session (new id) holding the epochs granted to this key."""
+    db = get_session()
+    epochs = unlock_epochs(current_app.extensions["intake.desk"].keyring, key)
+    cookie = sessions.start(db, user, epochs, now)
+    audit.record(db, user.id, "unlock", detail=f"epochs:{len(epochs)}")
+    db.commit()
+    return set_cookie(redirect(url_for("review.inbox")), cookie)
+
+
+@bp.post("/logout")
+@reviewer_required
+def logout() -> ResponseReturnValue:
+    """Delete the session record; the cookie's key then opens nothing."""
+    sessions.end(get_session(), request.cookies.get(COOKIE))
+    response = redirect(url_for("review.login"))
+    response.delete_cookie(COOKIE, path="/review")
+    return response
+
+
+@bp.get("/")
+@reviewer_required
+def inbox() -> ResponseReturnValue:
+    """List cases newest first, with filters and search over decrypted text."""
+    page = inbox_page(get_session(), current(), request.args)
+    return render_template("review/inbox.html", page=page, args=request.args)
+
+
+@bp.get("/<case_id>")
+@reviewer_required
+def case(case_id: str) -> ResponseReturnValue:
+    """Show every answer, file, note and reply of a case, decrypted for this session."""
+    db, unlocked = get_session(), current()
+    submission = find(case_id)
+    summary = cases.summarise(submission, unlocked.epoch_keys, 0)
+    context = {"submission": submission, "state": summary.state}
+    if summary.state == "open":
+        key = cases.data_key(submission, unlocked.epoch_keys)
+        context |= case_context(submission, key)
+        if db.get(CaseRead, (unlocked.user.id, submission.id)) is None:
+            db.add(CaseRead(user_id=unlocked.user.id, submission_id=submission.id))
+        audit.record(db, unlocked.user.id, "view", submission.id)
+        db.commit()
+    return render_template("review/case.html", **context)
+
+
+def case_context(submission: Submission, key: bytes) -> dict[str, object]:
+    """Decrypt what the case page shows."""
+    session = get_session()
+    additions = session.query(Submission).filter_by(parent_id=submission.id).all()
+    reviewers = session.query(User).filter(User.state == "active").order_by(User.name).all()
+    triage = TriageForm(status=submission.status, priority=submission.priority,
+                        assignee=submission.assignee_id or "",
+                        labels=", ".join(cases.labels(submission, key)))
+    triage.assignee.choices = [("", "—")] + [(u.id, u.name) for u in reviewers]
+    found = cases.answers(submission, key)
+    return {
+        "answers": found, "sections": present.sections(found),
+        "checklist": present.checklist(found),
+        "files": cases.attachments(session, submission, key),
+        "notes": cases.notes(session, submission, key),
+        "replies": cases.replies(session, submission, key),
+        "additions": [(a, cases.answers(a, cases.data_key(a, current().epoch_keys)),
+                       cases.attachments(session, a, cases.data_key(a, current().epoch_keys)))
+                      for a in additions],
+        "triage": triage, "note_form": NoteForm(), "reply_form": ReplyForm(),
+        "labels": cases.labels(submission, key),
+    }
+
+
+def find(case_id: str) -> Submission:
+    """Load a submission by id or answer 404."""
+    submission = get_session().get(Submission, case_id)
+    if submission is None:
+        raise NotFound
+    return submission
+
+
+@bp.post("/<case_id>/triage")
+@reviewer_required
+def triage(case_id: str) -> ResponseReturnValue:
+    """Set status, priority, assignee and labels."""
+    db, unlocked, submission = get_session(), current(), find(case_id)
+    key = cases.data_key(submission, unlocked.epoch_keys)
+    form = TriageForm()
+    form.assignee.choices = [("", "—")] + [(u.id, u.name) for u in db.query(User)]
+    if form.validate():
+        if form.status.data != submission.status:
+            audit.record(db, unlocked.user.id, "status", submission.id, form.status.data)
+        submission.status = form.status.data
+        submission.priority = form.priority.data or 0
+        submission.assignee_id = form.assignee.data or None
+        cases.set_labels(submission, key, (form.labels.data or "").split(","))
+        audit.record(db, unlocked.user.id, "triage", submission.id)
+        db.commit()
+    return redirect(url_for("review.case", case_id=case_id))
+
+
+@bp.post("/<case_id>/note")
+@reviewer_required
+def note(case_id: str) -> ResponseReturnValue:
+    """Add a note only reviewers see."""
+    return write(case_id, NoteForm(), cases.add_note, "note")
+
+
+@bp.post("/<case_id>/reply")
+@reviewer_required
+def reply(case_id: str) -> ResponseReturnValue:
+    """Send a reply the family reads with its code."""
+    return write(case_id, ReplyForm(), cases.add_reply, "reply")
+
+
+def write(case_id: str, form: NoteForm | ReplyForm, store: Callable[..., Note | Reply],
+          action: str) -> ResponseReturnValue:
+    """Encrypt and store a note or reply, and audit it."""
+    db, unlocked, submission = get_session(), current(), find(case_id)
+    if form.validate():
+        key = cases.data_key(submission, unlocked.epoch_keys)
+        try:
+            item = store(db, submission, key, unlocked.user.id, form.text.data)
+        except ValueError:
+            return redirect(url_for("review.case", case_id=case_id, no_code=1))
+        audit.record(db, unlocked.user.id, action, submission.id, item.id)
+        db.commit()
+    return redirect(url_for("review.case", case_id=case_id))
+
+
+@bp.get("/<case_id>/file/<file_id>")
+@reviewer_required
+def download(case_id: str, file_id: str) -> ResponseReturnValue:
+    """Stream a file decrypted on the fly, never written to disk in plaintext."""
+    db, unlocked, submission = get_session(), current(), find(case_id)
+    attachment = db.get(Attachment, file_id)
+    if attachment is None or attachment.submission_id != submission.id:
+        raise NotFound
+    key = cases.data_key(submission, unlocked.epoch_keys)
+    meta = dict(cases.attachments(db, submission, key))[attachment]
+    audit.record(db, unlocked.user.id, "download", submission.id, attachment.id)
+    db.commit()
+    store = current_app.extensions["intake.desk"].store
+    response = current_app.response_class(
+        cases.file_chunks(store, submission, key, attachment),
+        mimetype="application/octet-stream")
+    response.headers.set("Content-Disposition", "attachment",
+                         filename=meta.get("filename") or "file")
+    return response

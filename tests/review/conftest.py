@@ -1,0 +1,47 @@
+"""Helpers for reviewer tests: log in with passphrase and TOTP, submit cases as a family."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from intake.accounts import totp_for
+from intake.db import get_session
+from intake.models import User
+from tests.conftest import ADMIN_PASSPHRASE, REVIEWER_PASSPHRASE
+
+PASSPHRASES = {"admin": ADMIN_PASSPHRASE, "reviewer": REVIEWER_PASSPHRASE}
+
+
+def totp_now(app: Flask, name: str, offset: int = 0) -> str:
+    """The code the user's authenticator app shows now."""
+    with app.app_context():
+        user = get_session().query(User).filter_by(name=name).one()
+        return totp_for(user).generate(time.time() + offset).decode()
+
+
+def login_form_token(client: FlaskClient) -> str:
+    page = client.get("/review/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert token
+    return token.group(1)
+
+
+def log_in(app: Flask, client: FlaskClient, name: str = "reviewer", passphrase: str | None = None,
+           code: str | None = None):  # type: ignore[no-untyped-def]
+    """Post the login form; return the response."""
+    return client.post("/review/login", data={
+        "csrf_token": login_form_token(client), "name": name,
+        "passphrase": PASSPHRASES.get(name, "x") if passphrase is None else passphrase,
+        "code": totp_now(app, name) if code is None and name in PASSPHRASES else code or "000000"})
+
+
+def page_token(client: FlaskClient, path: str) -> str:
+    """The CSRF token of a page's first form."""
+    page = client.get(path).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
+    assert token, page[:300]
+    return token.group(1)

@@ -1,0 +1,168 @@
+"""Reading and triaging cases: decrypted views, files, notes, replies, audit, damage, locks."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from intake import audit
+from intake.db import get_session
+from intake.models import AuditEvent, Note, Submission
+from tests.review.conftest import log_in, page_token
+from tests.submit.conftest import filled_form, gps_jpeg, marker_file, post_form
+
+
+@pytest.fixture
+def family(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def reviewer(app: Flask) -> FlaskClient:
+    client = app.test_client()
+    assert log_in(app, client).status_code == 302
+    return client
+
+
+def submit(family: FlaskClient, **changes: str) -> str:
+    page = post_form(family, filled_form(**changes), [("نامه.txt", marker_file(300_000))],
+                     photo=gps_jpeg()).get_data(as_text=True)
+    code = re.search(r'<p class="code" lang="fa">([^<]+)</p>', page)
+    assert code
+    return code.group(1)
+
+
+def case_ids(app: Flask) -> list[str]:
+    with app.app_context():
+        return [s.id for s in get_session().query(Submission).order_by(Submission.id)]
+
+
+def test_the_inbox_shows_decrypted_names(app: Flask, family: FlaskClient,
+                                         reviewer: FlaskClient) -> None:
+    submit(family)
+    page = reviewer.get("/review/").get_data(as_text=True)
+    assert "علی رضایی" in page
+    assert "تهران" in page
+
+
+@pytest.mark.parametrize(("query", "found"), [
+    ("گوهردشت", True), ("ملاقات", True), ("۱۳۶۷", True), ("1367", True),
+    ("ملاقات‌ها", False), ("يافت‌نشدني", False),
+])
+def test_search_matches_decrypted_text_across_digit_and_letter_forms(
+        app: Flask, family: FlaskClient, reviewer: FlaskClient, query: str, found: bool) -> None:
+    submit(family)
+    page = reviewer.get("/review/", query_string={"q": query}).get_data(as_text=True)
+    assert ("علی رضایی" in page) is found
+
+
+def test_search_folds_arabic_letter_forms(app: Flask, family: FlaskClient,
+                                          reviewer: FlaskClient) -> None:
+    submit(family, testimony="یک کتاب کهنه")
+    assert "علی رضایی" in reviewer.get("/review/", query_string={"q": "كتاب"}).get_data(
+        as_text=True)
+
+
+def test_a_case_shows_every_answer_by_section_with_dates_in_both_calendars(
+        app: Flask, family: FlaskClient, reviewer: FlaskClient) -> None:
+    submit(family)
+    [case_id] = case_ids(app)
+    page = reviewer.get(f"/review/{case_id}").get_data(as_text=True)
+    assert "مرداد ۱۳۶۷" in page
+    assert "1988-07-23" in page
+    assert "اوین، گوهردشت" in page
+    assert "نامه.txt" in page
+
+
+def test_a_file_downloads_byte_for_byte(app: Flask, family: FlaskClient,
+                                       reviewer: FlaskClient) -> None:
+    submit(family)
+    [case_id] = case_ids(app)
+    page = reviewer.get(f"/review/{case_id}").get_data(as_text=True)
+    links = re.findall(r'href="(/review/[0-9a-f]+/file/[0-9a-f]+)">([^<]+)</a>', page)
+    contents = {name: reviewer.get(link).get_data() for link, name in links}
+    assert contents["نامه.txt"] == marker_file(300_000)
+    assert b"CameraMaker" not in contents["portrait.jpg"]
+
+
+def test_triage_notes_and_replies_are_stored_encrypted_and_the_family_reads_the_reply(
+        app: Flask, family: FlaskClient, reviewer: FlaskClient) -> None:
+    code = submit(family)
+    [case_id] = case_ids(app)
+    path = f"/review/{case_id}"
+    token = page_token(reviewer, path)
+    reviewer.post(f"{path}/triage", data={"csrf_token": token, "status": "corroborated",
+                                          "priority": "2", "assignee": "",
+                                          "labels": "خاوران, 1367"})
+    reviewer.post(f"{path}/note", data={"csrf_token": token, "text": "یادداشت محرمانه"})
+    reviewer.post(f"{path}/reply", data={"csrf_token": token, "text": "پیام شما رسید"})
+    page = reviewer.get(path).get_data(as_text=True)
+    assert "یادداشت محرمانه" in page
+    assert "پیام شما رسید" in page
+    with app.app_context():
+        db = get_session()
+        submission = db.get(Submission, case_id)
+        assert submission.status == "corroborated"
+        assert "خاوران".encode() not in (submission.labels or b"")
+        assert "یادداشت".encode() not in db.query(Note).one().body
+    assert "خاوران" in reviewer.get("/review/", query_string={"label": "خاوران"}).get_data(
+        as_text=True)
+    followup = family.get("/followup").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', followup)
+    assert token
+    status = family.post("/followup/", data={"csrf_token": token.group(1), "code": code})
+    assert "پیام شما رسید" in status.get_data(as_text=True)
+    assert "یادداشت محرمانه" not in status.get_data(as_text=True)
+
+
+def test_every_action_is_audited_and_the_chain_verifies(app: Flask, family: FlaskClient,
+                                                        reviewer: FlaskClient) -> None:
+    submit(family)
+    [case_id] = case_ids(app)
+    reviewer.get(f"/review/{case_id}")
+    with app.app_context():
+        db = get_session()
+        actions = [e.action for e in db.query(AuditEvent).order_by(AuditEvent.seq)]
+        assert actions == ["unlock", "view"]
+        assert audit.first_broken(db) is None
+        first = db.query(AuditEvent).order_by(AuditEvent.seq).first()
+        first.subject_id = "forged"
+        db.commit()
+        assert audit.first_broken(db) == first.seq
+
+
+def test_a_tampered_case_is_marked_and_the_inbox_still_works(
+        app: Flask, family: FlaskClient, reviewer: FlaskClient) -> None:
+    submit(family)
+    submit(family, name="مریم احمدی")
+    with app.app_context():
+        db = get_session()
+        damaged = db.query(Submission).first()
+        damaged.sealed_key = damaged.sealed_key[:-1] + bytes([damaged.sealed_key[-1] ^ 1])
+        db.commit()
+        damaged_id = damaged.id
+    inbox = reviewer.get("/review/")
+    assert inbox.status_code == 200
+    assert "Cannot be decrypted" in inbox.get_data(as_text=True) or "رمزگشایی" in inbox.get_data(
+        as_text=True)
+    page = reviewer.get(f"/review/{damaged_id}")
+    assert page.status_code == 200
+    assert "علی رضایی" not in page.get_data(as_text=True)
+
+
+def test_a_case_in_an_epoch_without_a_grant_is_shown_as_locked(
+        app: Flask, family: FlaskClient, reviewer: FlaskClient) -> None:
+    submit(family)
+    with app.app_context():
+        db = get_session()
+        submission = db.query(Submission).one()
+        submission.epoch_id = 99
+        db.commit()
+        case_id = submission.id
+    assert reviewer.get("/review/").status_code == 200
+    page = reviewer.get(f"/review/{case_id}")
+    assert page.status_code == 200
+    assert "علی رضایی" not in page.get_data(as_text=True)
