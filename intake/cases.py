@@ -74,6 +74,22 @@ def labels(submission: Submission, key: bytes) -> list[str]:
     return parsed
 
 
+def assessment(submission: Submission, key: bytes) -> dict[str, str]:
+    """Decrypt the reviewers' assessment."""
+    if not submission.assessment:
+        return {}
+    parsed: dict[str, str] = json.loads(decrypt_field(key, submission.assessment,
+                                                      record_id=submission.id,
+                                                      field="assessment"))
+    return parsed
+
+
+def set_assessment(submission: Submission, key: bytes, values: dict[str, str]) -> None:
+    """Encrypt and set the reviewers' assessment."""
+    submission.assessment = encrypt_field(key, json.dumps(values).encode(),
+                                          record_id=submission.id, field="assessment")
+
+
 def set_labels(submission: Submission, key: bytes, new_labels: list[str]) -> None:
     """Encrypt and set the case's labels."""
     clean = sorted({label.strip() for label in new_labels if label.strip()})
@@ -85,14 +101,20 @@ def summarise(submission: Submission, epoch_keys: EpochKeys, attachment_count: i
     """Decrypt the little an inbox row shows; a locked or damaged case is marked, not fatal."""
     try:
         key = data_key(submission, epoch_keys)
-        found = answers(submission, key)
-        return Summary(submission, "open", str(found.get("name") or ""),
-                       str(found.get("arrest_place") or found.get("birthplace") or ""),
-                       labels(submission, key), attachment_count)
+        return summary_of(submission, answers(submission, key), labels(submission, key),
+                          attachment_count)
     except Locked:
         return Summary(submission, "locked", attachments=attachment_count)
     except (DecryptionError, ValueError):
         return Summary(submission, "broken", attachments=attachment_count)
+
+
+def summary_of(submission: Submission, found: dict[str, Any], case_labels: list[str],
+               attachment_count: int) -> Summary:
+    """Build an inbox row from decrypted answers."""
+    return Summary(submission, "open", str(found.get("name") or ""),
+                   str(found.get("arrest_place") or found.get("birthplace") or ""),
+                   case_labels, attachment_count)
 
 
 def attachments(db: Session, submission: Submission, key: bytes) -> list[tuple[Attachment,

@@ -56,6 +56,8 @@ class Submission(Base):
     form_nonce: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
     # Labels are what reviewers typed, so they are ciphertext under the case key.
     labels: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # The reviewers' assessment (violation, source reliability and connection), encrypted.
+    assessment: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
 
 
 class Attachment(Base):
@@ -130,3 +132,14 @@ class AuditEvent(Base):
     detail: Mapped[str] = mapped_column(String(200), default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class CaseLink(Base):
+    """Two testimonies a reviewer confirmed are about the same person (ids only)."""
+
+    __tablename__ = "case_links"
+
+    first_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    second_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    confirmed_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    confirmed_on: Mapped[dt.date]

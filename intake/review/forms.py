@@ -16,6 +16,19 @@ STATUSES = choices(
     ("safety_hold", _l("Safety hold")), ("rejected", _l("Rejected")))
 
 
+VIOLATION = choices(("", _l("Not assessed")), ("confirmed", _l("Confirmed")),
+                    ("likely", _l("Likely")), ("possible", _l("Possible")),
+                    ("unlikely", _l("Unlikely")), ("unknown", _l("Unknown")))
+RELIABILITY = choices(("", _l("Not assessed")), ("reliable", _l("Reliable")),
+                      ("usually_reliable", _l("Usually reliable")),
+                      ("not_usually_reliable", _l("Not usually reliable")),
+                      ("unknown", _l("Cannot be judged")))
+CONNECTION = choices(("", _l("Not assessed")), ("witness", _l("Direct witness")),
+                     ("family", _l("Close family")), ("indirect", _l("Heard from others")),
+                     ("unknown", _l("Unknown")))
+ASSESSMENT_FIELDS = ("violation", "reliability", "connection")
+
+
 class LoginForm(FlaskForm):
     """Name, passphrase and the authenticator code."""
 
@@ -32,6 +45,9 @@ class TriageForm(FlaskForm):
                             validators=[Optional(), NumberRange(0, 3)])
     assignee = SelectField(_l("Assigned to"), choices=[], validate_choice=True)
     labels = StringField(_l("Labels, separated by commas"), validators=[Length(max=1000)])
+    violation = SelectField(_l("Violation"), choices=VIOLATION)
+    reliability = SelectField(_l("Source reliability"), choices=RELIABILITY)
+    connection = SelectField(_l("Source connection"), choices=CONNECTION)
 
 
 class NoteForm(FlaskForm):

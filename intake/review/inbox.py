@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import cases
+from ..crypto import DecryptionError
 from ..dates import normalise_digits, normalise_letters
 from ..models import Attachment, CaseRead, Submission
 from ..sessions import Unlocked
@@ -77,15 +78,16 @@ def filtered(db: Session, unlocked: Unlocked, args: Mapping[str, str]):  # type:
 
 def matching(submission: Submission, unlocked: Unlocked, words: list[str], label: str,
              counts: dict[str, int]) -> cases.Summary | None:
-    """Decrypt one case and keep it if it has every word and the label."""
-    summary = cases.summarise(submission, unlocked.epoch_keys, counts.get(submission.id, 0))
-    if summary.state != "open":
+    """Decrypt one case once and keep it if it has every word and the label."""
+    try:
+        key = cases.data_key(submission, unlocked.epoch_keys)
+        found, case_labels = cases.answers(submission, key), cases.labels(submission, key)
+    except (cases.Locked, DecryptionError, ValueError):
         return None
-    if label and label not in summary.labels:
+    if label and label not in case_labels:
         return None
     if words:
-        key = cases.data_key(submission, unlocked.epoch_keys)
-        text = searchable(json.dumps(cases.answers(submission, key), ensure_ascii=False))
+        text = searchable(json.dumps(found, ensure_ascii=False))
         if not all(word in text for word in words):
             return None
-    return summary
+    return cases.summary_of(submission, found, case_labels, counts.get(submission.id, 0))

@@ -7,17 +7,18 @@ from collections.abc import Callable
 
 from flask import current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy import or_
 from werkzeug.exceptions import NotFound, TooManyRequests
 
 from .. import audit, cases, sessions
 from ..accounts import authenticate
 from ..crypto import PrivateKey, unlock_epochs
 from ..db import get_session
-from ..models import Attachment, CaseRead, Note, Reply, Submission, User
+from ..models import Attachment, CaseLink, CaseRead, Note, Reply, Submission, User
 from ..throttle import allow
 from . import bp, present
 from .auth import COOKIE, current, reviewer_required, set_cookie
-from .forms import LoginForm, NoteForm, ReplyForm, TriageForm
+from .forms import ASSESSMENT_FIELDS, LoginForm, NoteForm, ReplyForm, TriageForm
 from .inbox import inbox_page
 
 LOGIN_ATTEMPTS_PER_MINUTE = 5
@@ -92,7 +93,8 @@ def case_context(submission: Submission, key: bytes) -> dict[str, object]:
     reviewers = session.query(User).filter(User.state == "active").order_by(User.name).all()
     triage = TriageForm(status=submission.status, priority=submission.priority,
                         assignee=submission.assignee_id or "",
-                        labels=", ".join(cases.labels(submission, key)))
+                        labels=", ".join(cases.labels(submission, key)),
+                        **cases.assessment(submission, key))
     triage.assignee.choices = [("", "—")] + [(u.id, u.name) for u in reviewers]
     found = cases.answers(submission, key)
     return {
@@ -106,7 +108,15 @@ def case_context(submission: Submission, key: bytes) -> dict[str, object]:
                       for a in additions],
         "triage": triage, "note_form": NoteForm(), "reply_form": ReplyForm(),
         "labels": cases.labels(submission, key),
+        "links": linked_ids(submission.id),
     }
+
+
+def linked_ids(case_id: str) -> list[str]:
+    """Return the ids of cases confirmed as about the same person, either way round."""
+    rows = get_session().query(CaseLink).filter(
+        or_(CaseLink.first_id == case_id, CaseLink.second_id == case_id))
+    return [row.second_id if row.first_id == case_id else row.first_id for row in rows]
 
 
 def find(case_id: str) -> Submission:
@@ -132,6 +142,8 @@ def triage(case_id: str) -> ResponseReturnValue:
         submission.priority = form.priority.data or 0
         submission.assignee_id = form.assignee.data or None
         cases.set_labels(submission, key, (form.labels.data or "").split(","))
+        cases.set_assessment(submission, key, {name: form[name].data or ""
+                                               for name in ASSESSMENT_FIELDS})
         audit.record(db, unlocked.user.id, "triage", submission.id)
         db.commit()
     return redirect(url_for("review.case", case_id=case_id))

@@ -7,6 +7,7 @@ import re
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import text
 
 from intake import audit
 from intake.db import get_session
@@ -37,7 +38,8 @@ def submit(family: FlaskClient, **changes: str) -> str:
 
 def case_ids(app: Flask) -> list[str]:
     with app.app_context():
-        return [s.id for s in get_session().query(Submission).order_by(Submission.id)]
+        # In the order they were submitted.
+        return [s.id for s in get_session().query(Submission).order_by(text("rowid"))]
 
 
 def test_the_inbox_shows_decrypted_names(app: Flask, family: FlaskClient,
@@ -96,10 +98,12 @@ def test_triage_notes_and_replies_are_stored_encrypted_and_the_family_reads_the_
     token = page_token(reviewer, path)
     reviewer.post(f"{path}/triage", data={"csrf_token": token, "status": "corroborated",
                                           "priority": "2", "assignee": "",
-                                          "labels": "خاوران, 1367"})
+                                          "labels": "خاوران, 1367", "violation": "likely",
+                                          "reliability": "reliable", "connection": "family"})
     reviewer.post(f"{path}/note", data={"csrf_token": token, "text": "یادداشت محرمانه"})
     reviewer.post(f"{path}/reply", data={"csrf_token": token, "text": "پیام شما رسید"})
     page = reviewer.get(path).get_data(as_text=True)
+    assert re.search(r'<option selected value="likely">|<option value="likely" selected>', page)
     assert "یادداشت محرمانه" in page
     assert "پیام شما رسید" in page
     with app.app_context():
@@ -107,6 +111,7 @@ def test_triage_notes_and_replies_are_stored_encrypted_and_the_family_reads_the_
         submission = db.get(Submission, case_id)
         assert submission.status == "corroborated"
         assert "خاوران".encode() not in (submission.labels or b"")
+        assert b"likely" not in (submission.assessment or b"")
         assert "یادداشت".encode() not in db.query(Note).one().body
     assert "خاوران" in reviewer.get("/review/", query_string={"label": "خاوران"}).get_data(
         as_text=True)
@@ -166,3 +171,46 @@ def test_a_case_in_an_epoch_without_a_grant_is_shown_as_locked(
     page = reviewer.get(f"/review/{case_id}")
     assert page.status_code == 200
     assert "علی رضایی" not in page.get_data(as_text=True)
+
+
+def test_testimonies_naming_the_same_person_are_suggested_and_linked_on_both(
+        app: Flask, family: FlaskClient, reviewer: FlaskClient) -> None:
+    submit(family, name="علی رضایی", fathers_name="حسن")
+    submit(family, name="علي رضايي", fathers_name="حسن")
+    submit(family, name="مریم احمدی")
+    first, second, third = case_ids(app)
+    page = reviewer.get(f"/review/{first}/links").get_data(as_text=True)
+    targets = re.findall(r'action="/review/[0-9a-f]+/link/([0-9a-f]+)"', page)
+    assert targets == [second]
+    other = second
+    assert third not in page
+    token = page_token(reviewer, f"/review/{first}")
+    reviewer.post(f"/review/{first}/link/{other}", data={"csrf_token": token})
+    assert f"/review/{other}\"" in reviewer.get(f"/review/{first}").get_data(as_text=True)
+    assert f"/review/{first}\"" in reviewer.get(f"/review/{other}").get_data(as_text=True)
+
+
+def test_a_case_exports_as_a_bundle_whose_manifest_matches(
+        app: Flask, family: FlaskClient, reviewer: FlaskClient) -> None:
+    import hashlib
+    import io
+    import json
+    import zipfile
+
+    submit(family)
+    [case_id] = case_ids(app)
+    reviewer.get(f"/review/{case_id}")
+    response = reviewer.get(f"/review/{case_id}/export")
+    assert response.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(response.get_data()))
+    names = set(archive.namelist())
+    assert {"case.json", "case.html", "audit.json", "MANIFEST.sha256"} <= names
+    record = json.loads(archive.read("case.json"))
+    assert record["answers"]["name"].startswith("علی رضایی")
+    [letter] = [n for n in names if n.endswith("نامه.txt")]
+    assert archive.read(letter) == marker_file(300_000)
+    for line in archive.read("MANIFEST.sha256").decode().splitlines():
+        digest, name = line.split("  ", 1)
+        assert hashlib.sha256(archive.read(name)).hexdigest() == digest
+    actions = [entry["action"] for entry in json.loads(archive.read("audit.json"))]
+    assert actions[:2] == ["view", "export"]

@@ -18,6 +18,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("submissions") as batch:
         batch.add_column(sa.Column("labels", sa.LargeBinary, nullable=True))
+        batch.add_column(sa.Column("assessment", sa.LargeBinary, nullable=True))
     op.create_table(
         "review_sessions",
         sa.Column("id_hash", sa.String(64), primary_key=True),
@@ -47,6 +48,14 @@ def upgrade() -> None:
                   primary_key=True),
     )
     op.create_table(
+        "case_links",
+        sa.Column("first_id", sa.String(32), sa.ForeignKey("submissions.id"), primary_key=True),
+        sa.Column("second_id", sa.String(32), sa.ForeignKey("submissions.id"),
+                  primary_key=True),
+        sa.Column("confirmed_by", sa.String(32), sa.ForeignKey("users.id"), nullable=False),
+        sa.Column("confirmed_on", sa.Date, nullable=False),
+    )
+    op.create_table(
         "audit_events",
         sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("at", sa.String(32), nullable=False),
@@ -63,6 +72,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("audit_events")
+    op.drop_table("case_links")
     op.drop_table("case_reads")
     for table in ("replies", "notes"):
         op.drop_index(f"ix_{table}_submission_id", table)
@@ -70,4 +80,5 @@ def downgrade() -> None:
     op.drop_index("ix_review_sessions_user_id", "review_sessions")
     op.drop_table("review_sessions")
     with op.batch_alter_table("submissions") as batch:
+        batch.drop_column("assessment")
         batch.drop_column("labels")

@@ -1,0 +1,52 @@
+"""Views for linking testimonies that are about the same person."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+
+from .. import audit, cases, linking
+from ..crypto import DecryptionError
+from ..db import get_session
+from ..models import CaseLink, Submission
+from . import bp
+from .auth import current, reviewer_required
+from .views import find, linked_ids
+
+
+@bp.get("/<case_id>/links")
+@reviewer_required
+def suggest_links(case_id: str) -> ResponseReturnValue:
+    """Decrypt the other cases and suggest those that seem to name the same person."""
+    db, keys, submission = get_session(), current().epoch_keys, find(case_id)
+    answers = cases.answers(submission, cases.data_key(submission, keys))
+    others, names = [], {}
+    for other in db.query(Submission).filter(Submission.parent_id.is_(None),
+                                             Submission.id != case_id):
+        try:
+            found = cases.answers(other, cases.data_key(other, keys))
+        except (cases.Locked, DecryptionError, ValueError):
+            continue
+        others.append((other.id, found))
+        names[other.id] = found.get("name") or ""
+    suggested = [(other_id, names[other_id], points, reasons) for other_id, points, reasons
+                 in linking.suggestions(answers, others)]
+    return render_template("review/links.html", submission=submission,
+                           name=answers.get("name"), suggested=suggested,
+                           linked=set(linked_ids(case_id)))
+
+
+@bp.post("/<case_id>/link/<other_id>")
+@reviewer_required
+def confirm_link(case_id: str, other_id: str) -> ResponseReturnValue:
+    """Record that two cases are about the same person; it shows on both."""
+    db, unlocked = get_session(), current()
+    first, second = sorted((find(case_id).id, find(other_id).id))
+    if first != second and db.get(CaseLink, (first, second)) is None:
+        db.add(CaseLink(first_id=first, second_id=second, confirmed_by=unlocked.user.id,
+                        confirmed_on=dt.date.today()))
+        audit.record(db, unlocked.user.id, "link", case_id, other_id)
+        db.commit()
+    return redirect(url_for("review.case", case_id=case_id))

@@ -1,0 +1,92 @@
+"""A family submits; a reviewer unlocks, finds, reads, downloads and answers, in Chromium."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.hashes import SHA1
+from cryptography.hazmat.primitives.twofactor.totp import TOTP
+from playwright.sync_api import Page
+
+from tests.browser.test_submit_flow import assert_marker_nowhere
+from tests.live import ADMIN_PASSPHRASE, LiveServer
+from tests.submit.conftest import MARKER, marker_file
+
+pytestmark = pytest.mark.browser
+WORD = "گلدان‌فروشی"
+
+
+def totp_code(server: LiveServer, name: str) -> str:
+    """Read the user's TOTP secret from the live database, as their authenticator app holds it."""
+    database = sqlite3.connect(server.instance / "intake.sqlite3")
+    secret, last_step = database.execute(
+        "select totp_secret, totp_last_step from users where name = ?", (name,)).fetchone()
+    database.close()
+    moment = max(time.time(), (last_step + 1) * 30)
+    while moment // 30 <= last_step:
+        moment += 30
+    time.sleep(max(0.0, moment - time.time()))
+    return TOTP(secret, 6, SHA1(), 30).generate(moment).decode()  # noqa: S303
+
+
+def family_submits(page: Page, server: LiveServer, document: Path) -> str:
+    page.goto(server.url + "/submit")
+    page.check("input[name=consent_internal]")
+    page.fill("[name=name]", f"زهرا کریمی {MARKER}")
+    page.select_option("select[name=relationship]", "daughter")
+    page.fill("[name=testimony]", f"پدرم در {WORD} کار می‌کرد. {MARKER}")
+    page.set_input_files("input[name=attachments]", str(document))
+    page.click("button[type=submit]")
+    return page.inner_text("p.code")
+
+
+def test_a_reviewer_finds_reads_and_answers_a_testimony(
+        live_server: LiveServer, new_page: Callable[..., Page], tmp_path: Path,
+        output_dir: Path) -> None:
+    document = tmp_path / "letter.bin"
+    document.write_bytes(marker_file(1_500_000))
+    code = family_submits(new_page(), live_server, document)
+
+    page = new_page(viewport={"width": 1280, "height": 900})
+    page.goto(live_server.url + "/review/login")
+    page.fill("[name=name]", "admin")
+    page.fill("[name=passphrase]", ADMIN_PASSPHRASE)
+    page.fill("[name=code]", totp_code(live_server, "admin"))
+    page.click("button[type=submit]")
+    page.fill("input[name=q]", WORD.replace("ی", "ي"))
+    page.click("form.filters button[type=submit]")
+    page.click("text=زهرا کریمی")
+    page.screenshot(path=str(output_dir / "review-case.png"), full_page=True)
+    with page.expect_download() as download:
+        page.click("text=letter.bin")
+    assert Path(download.value.path()).read_bytes() == document.read_bytes()
+
+    page.select_option("select[name=status]", "in_triage")
+    page.fill("input[name=labels]", "۱۳۶۷, پدر")
+    page.click("form[action$='/triage'] button")
+    page.fill("textarea[name=text] >> nth=0", "باید با خانواده تماس گرفت")
+    page.click("form[action$='/note'] button")
+    page.fill("form[action$='/reply'] textarea", "شهادت شما را خواندیم")
+    page.click("form[action$='/reply'] button")
+    assert "باید با خانواده تماس گرفت" in page.content()
+
+    family = new_page()
+    family.goto(live_server.url + "/followup")
+    family.fill("textarea[name=code]", code)
+    family.click("button[type=submit]")
+    assert "شهادت شما را خواندیم" in family.content()
+    assert "باید با خانواده" not in family.content()
+
+    page.click("button.link")
+    assert page.url.endswith("/review/login")
+    database = sqlite3.connect(live_server.instance / "intake.sqlite3")
+    assert database.execute("select count(*) from review_sessions").fetchone() == (0,)
+    database.close()
+    page.goto(live_server.url + "/review/")
+    assert page.url.endswith("/review/login")
+    assert_marker_nowhere(live_server, "زهرا کریمی", WORD, "باید با خانواده تماس گرفت",
+                          "شهادت شما را خواندیم", "پدر")
