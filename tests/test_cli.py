@@ -156,3 +156,27 @@ def test_the_cli_is_also_reachable_through_flask(tmp_path: Path) -> None:
     assert result.returncode == 0
     for command in ("init", "serve", "demo"):
         assert command in result.stdout
+
+
+def test_audit_verify_names_the_first_broken_entry(initialised: tuple[Path, str]) -> None:
+    import sqlite3
+
+    root, _ = initialised
+    from intake import audit as audit_log
+    from intake.models import AuditEvent  # noqa: F401
+
+    engine = create_engine(f"sqlite:///{root / 'instance' / 'intake.sqlite3'}")
+    with Session(engine) as session:
+        for action in ("unlock", "view", "export"):
+            audit_log.record(session, "u" * 32, action, "c" * 32)
+            session.commit()
+    intact = run_intake(root, "audit", "verify")
+    assert intact.returncode == 0
+    assert "intact (3 entries)" in intact.stdout
+    database = sqlite3.connect(root / "instance" / "intake.sqlite3")
+    database.execute("update audit_events set action = 'nothing' where seq = 2")
+    database.commit()
+    database.close()
+    broken = run_intake(root, "audit", "verify")
+    assert broken.returncode != 0
+    assert "broken at entry 2" in broken.stderr

@@ -64,8 +64,10 @@ def logout() -> ResponseReturnValue:
 @reviewer_required
 def inbox() -> ResponseReturnValue:
     """List cases newest first, with filters and search over decrypted text."""
-    page = inbox_page(get_session(), current(), request.args)
-    return render_template("review/inbox.html", page=page, args=request.args)
+    db = get_session()
+    page = inbox_page(db, current(), request.args)
+    users = db.query(User).filter(User.state == "active").order_by(User.name).all()
+    return render_template("review/inbox.html", page=page, args=request.args, users=users)
 
 
 @bp.get("/<case_id>")
@@ -191,9 +193,11 @@ def download(case_id: str, file_id: str) -> ResponseReturnValue:
     audit.record(db, unlocked.user.id, "download", submission.id, attachment.id)
     db.commit()
     store = current_app.extensions["intake.desk"].store
+    # Only images intake rebuilt itself are shown inline; anything else downloads.
+    inline = request.args.get("inline") == "1" and meta.get("scrubbed")
     response = current_app.response_class(
         cases.file_chunks(store, submission, key, attachment),
-        mimetype="application/octet-stream")
-    response.headers.set("Content-Disposition", "attachment",
+        mimetype=meta["stored_content_type"] if inline else "application/octet-stream")
+    response.headers.set("Content-Disposition", "inline" if inline else "attachment",
                          filename=meta.get("filename") or "file")
     return response

@@ -214,3 +214,35 @@ def test_a_case_exports_as_a_bundle_whose_manifest_matches(
         assert hashlib.sha256(archive.read(name)).hexdigest() == digest
     actions = [entry["action"] for entry in json.loads(archive.read("audit.json"))]
     assert actions[:2] == ["view", "export"]
+
+
+def test_rebuilt_images_preview_inline_and_other_files_only_download(
+        app: Flask, family: FlaskClient, reviewer: FlaskClient) -> None:
+    submit(family)
+    [case_id] = case_ids(app)
+    page = reviewer.get(f"/review/{case_id}").get_data(as_text=True)
+    links = dict((name, link) for link, name in re.findall(
+        r'href="(/review/[0-9a-f]+/file/[0-9a-f]+)">([^<]+)</a>', page))
+    photo = reviewer.get(links["portrait.jpg"] + "?inline=1")
+    assert photo.headers["Content-Type"] == "image/jpeg"
+    assert photo.headers["Content-Disposition"].startswith("inline")
+    letter = reviewer.get(links["نامه.txt"] + "?inline=1")
+    assert letter.headers["Content-Type"] == "application/octet-stream"
+    assert letter.headers["Content-Disposition"].startswith("attachment")
+
+
+def test_assignee_filter_lists_only_assigned_cases(app: Flask, family: FlaskClient,
+                                                    reviewer: FlaskClient) -> None:
+    submit(family)
+    [case_id] = case_ids(app)
+    with app.app_context():
+        db = get_session()
+        from intake.models import User
+
+        me = db.query(User).filter_by(name="reviewer").one().id
+        db.get(Submission, case_id).assignee_id = me
+        db.commit()
+    assert "علی رضایی" in reviewer.get("/review/", query_string={"assignee": me}).get_data(
+        as_text=True)
+    assert "علی رضایی" not in reviewer.get("/review/", query_string={"assignee": "x" * 32}
+                                            ).get_data(as_text=True)
