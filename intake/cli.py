@@ -26,11 +26,11 @@ def _set_env(name: str) -> Any:
     return callback
 
 
-def read_passphrase(from_stdin: bool, prompt: str) -> str:
+def read_passphrase(from_stdin: bool, prompt: str, confirm: bool = True) -> str:
     """Read a secret from standard input or a hidden prompt, never from argv."""
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    passphrase: str = click.prompt(prompt, hide_input=True, confirmation_prompt=True)
+    passphrase: str = click.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
     return passphrase
 
 
@@ -162,7 +162,9 @@ def _print_initialised(result: Initialised) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands on the app, for `flask --app intake`."""
-    for command in (init_command, serve_command, demo_command, audit_group):
+    from .admin_cli import COMMANDS
+
+    for command in (init_command, serve_command, demo_command, audit_group, *COMMANDS):
         app.cli.add_command(command)
 
 

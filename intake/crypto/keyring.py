@@ -41,6 +41,7 @@ class Desk:
     id: str
     name: str
     current_epoch: int
+    current_since: int = 0  # when the current epoch became current (Unix seconds)
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,8 @@ class Keyring:
     def desk(self, desk_id: str) -> Desk:
         """Return a desk's record."""
         data = self._read_json("desks", check_id(desk_id, "desk id"), "desk.json")
-        return Desk(data["id"], data["name"], int(data["current_epoch"]))
+        return Desk(data["id"], data["name"], int(data["current_epoch"]),
+                    int(data.get("current_since", 0)))
 
     def desk_ids(self) -> list[str]:
         """List the desks, sorted."""
@@ -87,12 +89,25 @@ class Keyring:
         self._write_epoch(epoch)
         return epoch
 
-    def set_current_epoch(self, desk_id: str, epoch_id: int) -> None:
+    def set_current_epoch(self, desk_id: str, epoch_id: int, now: int = 0) -> None:
         """Make new submissions to the desk seal to `epoch_id`."""
         desk = self.desk(desk_id)
         self.epoch(desk_id, epoch_id)
         path = self._path("desks", desk_id, "desk.json")
-        self._write_json(path, {"id": desk.id, "name": desk.name, "current_epoch": epoch_id})
+        self._write_json(path, {"id": desk.id, "name": desk.name, "current_epoch": epoch_id,
+                                "current_since": now})
+
+    def remove_epoch(self, desk_id: str, epoch_id: int) -> None:
+        """Forget an epoch that never became current (a rotation that died before its grants)."""
+        if self.desk(desk_id).current_epoch == epoch_id:
+            raise KeyringError("the current epoch cannot be removed")
+        folder = self._path("desks", check_id(desk_id, "desk id"), "epochs", str(int(epoch_id)))
+        for grant in self.grant_recipients(desk_id, epoch_id):
+            self.delete_grant(desk_id, epoch_id, grant)
+        for path in sorted(folder.rglob("*"), reverse=True):
+            path.rmdir() if path.is_dir() else path.unlink()
+        folder.rmdir()
+        fsync_dir(folder.parent)
 
     def current_epoch(self, desk_id: str) -> Epoch:
         """Return the epoch new submissions to the desk are sealed to."""

@@ -1,0 +1,204 @@
+"""Admin commands: users, keys (status, rotation) and recovery."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy.orm import Session
+
+from . import audit, rotation, sessions
+from .crypto import (
+    DecryptionError,
+    Keyring,
+    PrivateKey,
+    grant_epoch,
+    open_epoch_key,
+    parse_recovery_secret,
+    recovery_key,
+    unlock,
+)
+from .db import make_engine
+from .models import User
+
+
+def _context() -> tuple[Any, Keyring, Session]:
+    settings = current_app.extensions["intake.settings"]
+    if settings is None:
+        raise click.ClickException("the instance is not set up: run `intake init`")
+    keyring = Keyring(settings.keys_dir)
+    return settings, keyring, Session(make_engine(settings.database_url))
+
+
+def _user(db: Session, name: str) -> User:
+    user = db.query(User).filter_by(name=name).one_or_none()
+    if user is None:
+        raise click.ClickException(f"there is no user called {name}")
+    return user
+
+
+def _admin_key(db: Session, keyring: Keyring, name: str, from_stdin: bool) -> tuple[User,
+                                                                                   PrivateKey]:
+    from .cli import read_passphrase
+
+    admin = _user(db, name)
+    if admin.role != "admin" or admin.state != "active":
+        raise click.ClickException(f"{name} is not an active admin")
+    passphrase = read_passphrase(from_stdin, f"Passphrase for {name}", confirm=False)
+    try:
+        return admin, unlock(keyring.user_key(admin.id)[1], admin.passphrase_verifier, passphrase)
+    except DecryptionError:
+        raise click.ClickException("that passphrase is not right; nothing was changed") from None
+
+
+@contextlib.contextmanager
+def _rotation_lock(settings: Any) -> Iterator[None]:
+    path = settings.instance_path / f"rotation-{settings.desk_id}.lock"
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise click.ClickException("another rotation of this desk is running") from None
+        yield
+
+
+@click.group("users")
+def users_group() -> None:
+    """Reviewer and admin accounts."""
+
+
+@users_group.command("list")
+@with_appcontext
+def users_list() -> None:
+    """List accounts, their role and state."""
+    _, _, db = _context()
+    with db:
+        for user in db.query(User).order_by(User.name):
+            click.echo(f"{user.name:24} {user.role:9} {user.state}")
+
+
+@users_group.command("revoke")
+@click.argument("name")
+@with_appcontext
+def users_revoke(name: str) -> None:
+    """Revoke an account: delete its grants and live sessions at once."""
+    settings, keyring, db = _context()
+    with db:
+        user = _user(db, name)
+        fingerprint = bytes.fromhex(user.key_fingerprint)
+        deleted = sum(keyring.delete_grant(desk_id, epoch.id, fingerprint)
+                      for desk_id in keyring.desk_ids() for epoch in keyring.epochs(desk_id))
+        user.state = "revoked"
+        ended = sessions.end_all(db, user.id)
+        audit.record(db, None, "revoke", user.id, f"grants:{deleted} sessions:{ended}")
+        db.commit()
+    click.echo(f"{name} is revoked: {deleted} grants destroyed, {ended} sessions ended.")
+    click.echo("They may still hold epoch keys they saw. Rotate the desk keys now:\n"
+               f"  intake keys rotate --admin ADMIN   (desk {settings.desk_id})")
+
+
+@click.group("keys")
+def keys_group() -> None:
+    """Desk epochs: status and rotation."""
+
+
+@keys_group.command("status")
+@with_appcontext
+def keys_status() -> None:
+    """Show epochs, how many records each holds, and whether a rotation is unfinished."""
+    settings, keyring, db = _context()
+    with db:
+        states = rotation.status(db, keyring, settings.desk_id)
+    for state in states:
+        mark = "current" if state.current else ("retired" if state.epoch.retired else "old")
+        click.echo(f"epoch {state.epoch.id:3}  {mark:8} created {state.epoch.created}  "
+                   f"records {state.records:7}  grants {state.grants}")
+    if rotation.unfinished(states):
+        click.echo("A rotation is unfinished: run `intake keys rotate` again to complete it.")
+
+
+@keys_group.command("rotate")
+@click.option("--admin", "admin_name", required=True)
+@click.option("--passphrase-stdin", is_flag=True)
+@click.option("--batch", default=500, show_default=True, help="Records per transaction.")
+@click.option("--pause-ms", default=0, show_default=True,
+              help="Pause between batches, to leave a busy server room.")
+@click.option("--settle-seconds", default=150, show_default=True,
+              help="Wait after the switch before retiring old epochs, for requests in flight.")
+@with_appcontext
+def keys_rotate(admin_name: str, passphrase_stdin: bool, batch: int, pause_ms: int,
+                settle_seconds: int) -> None:
+    """Rotate to a new epoch, or resume an interrupted rotation."""
+    settings, keyring, db = _context()
+    with db:
+        admin, key = _admin_key(db, keyring, admin_name, passphrase_stdin)
+    with db, _rotation_lock(settings):
+        target, resumed = rotation.begin(db, keyring, settings.desk_id, key, int(time.time()))
+        audit.record(db, admin.id, "rotate", settings.desk_id, f"epoch:{target.id}")
+        db.commit()
+        click.echo(f"{'Resuming' if resumed else 'Started'} rotation to epoch {target.id}; "
+                   "new submissions are sealed to it.")
+        _reseal_with_progress(db, keyring, target, key, batch, pause_ms)
+        wait = settle_seconds - (int(time.time()) - keyring.desk(settings.desk_id).current_since)
+        if wait > 0:
+            click.echo(f"Waiting {wait} s for requests that began before the switch…")
+            time.sleep(wait)
+            _reseal_with_progress(db, keyring, target, key, batch, pause_ms)
+        retired = rotation.retire_old(db, keyring, target)
+        ended = sum(sessions.end_all(db, u.id) for u in db.query(User))
+        audit.record(db, admin.id, "retire", settings.desk_id, f"epochs:{retired}")
+        db.commit()
+    click.echo(f"Done. Retired epochs {retired or 'none'}; their grants are destroyed. "
+               f"{ended} sessions ended: reviewers log in again to unlock the new epoch.")
+
+
+def _reseal_with_progress(db: Session, keyring: Keyring, target: Any, key: PrivateKey,
+                          batch: int, pause_ms: int) -> None:
+    total = rotation.remaining(db, target.desk_id, target)
+    try:
+        with click.progressbar(length=total, label="Re-sealing data keys") as bar:
+            for done in rotation.reseal(db, keyring, target, key, batch):
+                bar.update(done)
+                time.sleep(pause_ms / 1000)
+    except rotation.RotationError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.command("recover")
+@click.option("--admin", "admin_name", required=True, help="The admin to re-grant the desk to.")
+@with_appcontext
+def recover_command(admin_name: str) -> None:
+    """Re-grant the current epoch to an admin with the printed recovery key."""
+    settings, keyring, db = _context()
+    text = click.prompt("Recovery key", hide_input=True)
+    try:
+        secret = parse_recovery_secret(text)
+    except ValueError as exc:
+        raise click.ClickException(f"{exc}; nothing was changed") from None
+    recovery = recovery_key(secret)
+    with db:
+        admin = _user(db, admin_name)
+        if admin.role != "admin" or admin.state != "active":
+            raise click.ClickException(f"{admin_name} is not an active admin")
+        epoch = keyring.current_epoch(settings.desk_id)
+        grant = keyring.grant(settings.desk_id, epoch.id, recovery.fingerprint)
+        try:
+            epoch_key = open_epoch_key(grant or b"", recovery, desk_id=settings.desk_id,
+                                       epoch_id=epoch.id, epoch_public=epoch.public_key)
+        except DecryptionError:
+            raise click.ClickException("this is not this desk's recovery key; nothing was "
+                                       "changed") from None
+        grant_epoch(keyring, epoch, epoch_key, keyring.user_key(admin.id)[0])
+        audit.record(db, None, "recover", admin.id, f"epoch:{epoch.id}")
+        db.commit()
+    click.echo(f"Epoch {epoch.id} is granted to {admin_name} again. If older epochs still hold "
+               "records, run `intake keys rotate` as that admin next.")
+
+
+COMMANDS = (users_group, keys_group, recover_command)

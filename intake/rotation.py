@@ -1,0 +1,156 @@
+"""Rotating a desk's epoch key: new epoch, re-seal every data key to it, retire the old.
+
+Every step leaves every submission decryptable, and running the rotation
+again resumes where it stopped:
+
+1. The new epoch's key pair is made and granted to the recovery key and to
+   the rotating admin before anything depends on it; an epoch that died
+   before its first grant is unusable and is discarded on the next run.
+2. It is granted to every active user and becomes current: new submissions
+   are sealed to it at once.
+3. Data keys sealed to older epochs are re-sealed in batches, each batch one
+   transaction; an interrupted batch rolls back to keys the old grants open.
+4. Once an old epoch holds no record (and requests that began before the
+   switch have had time to finish), its grants are destroyed and it is
+   marked retired.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import func
+from sqlalchemy.orm import Session
+
+from .crypto import (
+    DecryptionError,
+    Epoch,
+    Keyring,
+    PrivateKey,
+    grant_epoch,
+    open_data_key,
+    open_epoch_key,
+    seal_data_key,
+    unlock_epochs,
+)
+from .models import Submission, User
+
+
+class RotationError(Exception):
+    """The rotation cannot go on as asked; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class EpochState:
+    """One epoch as `intake keys status` shows it."""
+
+    epoch: Epoch
+    records: int
+    grants: int
+    current: bool
+
+
+def status(db: Session, keyring: Keyring, desk_id: str) -> list[EpochState]:
+    """Return every epoch of a desk with how many records and grants it holds."""
+    counts = dict(db.query(Submission.epoch_id, func.count()).filter(
+        Submission.desk_id == desk_id).group_by(Submission.epoch_id).all())
+    current = keyring.desk(desk_id).current_epoch
+    return [EpochState(e, counts.get(e.id, 0), len(keyring.grant_recipients(desk_id, e.id)),
+                       e.id == current) for e in keyring.epochs(desk_id)]
+
+
+def unfinished(states: list[EpochState]) -> bool:
+    """Say whether a rotation was interrupted (an old epoch is not yet retired)."""
+    current = next(s.epoch.id for s in states if s.current)
+    return any(not s.epoch.retired and s.epoch.id != current for s in states)
+
+
+def begin(db: Session, keyring: Keyring, desk_id: str, admin_key: PrivateKey,
+          now: int) -> tuple[Epoch, bool]:
+    """Return the epoch to rotate to, granted to everyone and current; and whether it resumed."""
+    desk = keyring.desk(desk_id)
+    resumed: tuple[Epoch, PrivateKey] | None = None
+    pending = [e for e in keyring.epochs(desk_id) if e.id > desk.current_epoch]
+    for epoch in sorted(pending, key=lambda e: e.id, reverse=True):
+        if resumed is None:
+            resumed = _reopen(keyring, epoch, admin_key)
+            if resumed is not None:
+                continue
+        # Never current, so nothing is sealed to it: an unusable start is discarded.
+        keyring.remove_epoch(desk_id, epoch.id)
+    if resumed is None and unfinished(status(db, keyring, desk_id)):
+        current = keyring.current_epoch(desk_id)
+        reopened = _reopen(keyring, current, admin_key)
+        if reopened is None:
+            raise RotationError("this admin holds no grant for the current epoch")
+        return current, True
+    epoch, key = resumed or _new_epoch(keyring, desk_id, admin_key)
+    for user in db.query(User).filter(User.state == "active"):
+        grant_epoch(keyring, epoch, key, keyring.user_key(user.id)[0])
+    keyring.set_current_epoch(desk_id, epoch.id, now)
+    return epoch, resumed is not None
+
+
+def _reopen(keyring: Keyring, epoch: Epoch, admin_key: PrivateKey) -> tuple[Epoch,
+                                                                            PrivateKey] | None:
+    grant = keyring.grant(epoch.desk_id, epoch.id, admin_key.fingerprint)
+    if grant is None:
+        return None
+    try:
+        return epoch, open_epoch_key(grant, admin_key, desk_id=epoch.desk_id, epoch_id=epoch.id,
+                                     epoch_public=epoch.public_key)
+    except DecryptionError:
+        return None
+
+
+def _new_epoch(keyring: Keyring, desk_id: str, admin_key: PrivateKey) -> tuple[Epoch,
+                                                                               PrivateKey]:
+    key = PrivateKey.generate()
+    epoch = keyring.add_epoch(desk_id, key.public_key, dt.date.today())
+    grant_epoch(keyring, epoch, key, keyring.recovery_key(desk_id))
+    grant_epoch(keyring, epoch, key, admin_key.public_key)
+    return epoch, key
+
+
+def remaining(db: Session, desk_id: str, target: Epoch) -> int:
+    """Count the records still sealed to older epochs."""
+    return db.query(Submission).filter(Submission.desk_id == desk_id,
+                                       Submission.epoch_id != target.id).count()
+
+
+def reseal(db: Session, keyring: Keyring, target: Epoch, admin_key: PrivateKey,
+           batch: int) -> Iterator[int]:
+    """Re-seal older data keys to `target`, one committed batch at a time; yield batch sizes."""
+    old_keys = unlock_epochs(keyring, admin_key)
+    while True:
+        rows = db.query(Submission).filter(Submission.desk_id == target.desk_id,
+                                           Submission.epoch_id != target.id).limit(batch).all()
+        if not rows:
+            return
+        for row in rows:
+            key = old_keys.get((row.desk_id, row.epoch_id))
+            if key is None:
+                db.rollback()
+                raise RotationError(f"this admin holds no grant for epoch {row.epoch_id}; "
+                                    "rotate as an admin who does, or run `intake recover`")
+            data_key = open_data_key(row.sealed_key, key, desk_id=row.desk_id,
+                                     epoch_id=row.epoch_id, record_id=row.id)
+            row.sealed_key = seal_data_key(data_key, target.public_key, desk_id=row.desk_id,
+                                           epoch_id=target.id, record_id=row.id)
+            row.epoch_id = target.id
+        db.commit()
+        yield len(rows)
+
+
+def retire_old(db: Session, keyring: Keyring, target: Epoch) -> list[int]:
+    """Destroy every grant of older epochs that hold no record, and mark them retired."""
+    retired = []
+    for state in status(db, keyring, target.desk_id):
+        if state.epoch.id < target.id and state.records == 0 and not state.epoch.retired:
+            for recipient in keyring.grant_recipients(target.desk_id, state.epoch.id):
+                keyring.delete_grant(target.desk_id, state.epoch.id, recipient)
+            keyring.retire_epoch(target.desk_id, state.epoch.id)
+            retired.append(state.epoch.id)
+    return retired

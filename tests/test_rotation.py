@@ -1,0 +1,203 @@
+"""Key rotation, revocation and recovery through the real `intake` commands, kill -9 included."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+
+from intake import create_app
+from intake.crypto import (
+    Keyring,
+    PrivateKey,
+    open_data_key,
+    unlock,
+    unlock_epochs,
+)
+from intake.models import Submission, User
+from intake.request import UploadBatch
+from intake.setup import add_granted_user
+from intake.submissions import NewSubmission, store_submission
+from tests.test_cli import INTAKE, PASSPHRASE, run_intake
+
+REVIEWER_PASSPHRASE = "reviewer passphrase long"
+
+
+@pytest.fixture
+def desk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
+    """An instance with an admin (amina), a vetted reviewer (babak) and 40 submissions."""
+    result = run_intake(tmp_path, "init", "--admin", "amina", "--passphrase-stdin",
+                        stdin=PASSPHRASE + "\n")
+    assert result.returncode == 0, result.stderr
+    monkeypatch.setenv("INTAKE_INSTANCE", str(tmp_path / "instance"))
+    monkeypatch.setenv("INTAKE_KEYS_DIR", str(tmp_path / "keys"))
+    monkeypatch.setenv("INTAKE_KDF_PROFILE", "insecure-test-only")
+    monkeypatch.setenv("INTAKE_CODE_KDF_PROFILE", "insecure-test-only")
+    app = create_app()
+    settings, keyring = app.extensions["intake.settings"], Keyring(tmp_path / "keys")
+    engine = app.extensions["intake.db"]
+    with Session(engine) as db:
+        admin = db.query(User).filter_by(name="amina").one()
+        admin_key = unlock(keyring.user_key(admin.id)[1], admin.passphrase_verifier, PASSPHRASE)
+        epoch_key = unlock_epochs(keyring, admin_key)[("main", 1)]
+        add_granted_user(db, keyring, settings, epoch_key, name="babak", role="reviewer",
+                         passphrase=REVIEWER_PASSPHRASE, today=dt.date.today())
+        db.commit()
+    submit(app, 40)
+    return tmp_path, result.stdout
+
+
+def submit(app, count: int) -> None:  # type: ignore[no-untyped-def]
+    desk = app.extensions["intake.desk"]
+    with Session(app.extensions["intake.db"]) as db:
+        for n in range(count):
+            store_submission(db, desk, NewSubmission(answers={"name": f"person {n}"},
+                                                     batch=UploadBatch(desk.store, 0, 0)),
+                             dt.date.today())
+
+
+def readers(root: Path) -> dict[str, dict[tuple[str, int], PrivateKey]]:
+    """Every active user's unlocked epochs, as their login would give them."""
+    keyring = Keyring(root / "keys")
+    engine = create_engine(f"sqlite:///{root / 'instance' / 'intake.sqlite3'}")
+    passphrases = {"amina": PASSPHRASE, "babak": REVIEWER_PASSPHRASE}
+    with Session(engine) as db:
+        return {u.name: unlock_epochs(keyring, unlock(keyring.user_key(u.id)[1],
+                                                      u.passphrase_verifier,
+                                                      passphrases[u.name]))
+                for u in db.query(User).filter_by(state="active")}
+
+
+def assert_everyone_reads_everything(root: Path) -> None:
+    engine = create_engine(f"sqlite:///{root / 'instance' / 'intake.sqlite3'}")
+    with Session(engine) as db:
+        rows = db.query(Submission).all()
+        for name, epochs in readers(root).items():
+            for row in rows:
+                key = epochs.get((row.desk_id, row.epoch_id))
+                assert key is not None, f"{name} cannot open epoch {row.epoch_id}"
+                open_data_key(row.sealed_key, key, desk_id=row.desk_id, epoch_id=row.epoch_id,
+                              record_id=row.id)
+
+
+def records_on_older_epochs(root: Path) -> int:
+    status = run_intake(root, "keys", "status").stdout
+    current = int(re.search(r"epoch\s+(\d+)\s+current", status).group(1))  # type: ignore
+    return sum(int(n) for epoch, n in re.findall(r"epoch\s+(\d+)\s+\w+ .* records\s+(\d+)",
+                                                 status) if int(epoch) < current)
+
+
+def rotate(root: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return run_intake(root, "keys", "rotate", "--admin", "amina", "--passphrase-stdin",
+                      "--settle-seconds", "0", *extra, stdin=PASSPHRASE + "\n")
+
+
+def grant_files(root: Path, epoch: int) -> list[Path]:
+    return list((root / "keys" / "desks" / "main" / "epochs" / str(epoch)).rglob("*.grant"))
+
+
+def test_rotation_reseals_everything_and_destroys_the_old_grants(desk: tuple[Path, str]) -> None:
+    root, _ = desk
+    assert len(grant_files(root, 1)) == 3  # recovery key, amina, babak
+    result = rotate(root, "--batch", "7")
+    assert result.returncode == 0, result.stderr
+    assert "Retired epochs [1]" in result.stdout
+    assert grant_files(root, 1) == []
+    assert len(grant_files(root, 2)) == 3
+    engine = create_engine(f"sqlite:///{root / 'instance' / 'intake.sqlite3'}")
+    with Session(engine) as db:
+        assert {row.epoch_id for row in db.query(Submission)} == {2}
+    assert_everyone_reads_everything(root)
+    status = run_intake(root, "keys", "status").stdout
+    assert re.search(r"epoch\s+1\s+retired", status)
+    assert re.search(r"epoch\s+2\s+current .* records\s+40", status)
+
+
+def test_new_submissions_are_sealed_to_the_new_epoch(desk: tuple[Path, str]) -> None:
+    root, _ = desk
+    assert rotate(root).returncode == 0
+    submit(create_app(), 1)
+    engine = create_engine(f"sqlite:///{root / 'instance' / 'intake.sqlite3'}")
+    with Session(engine) as db:
+        assert {row.epoch_id for row in db.query(Submission)} == {2}
+
+
+def test_kill_9_at_twenty_points_never_loses_a_record_and_rerunning_completes(
+        desk: tuple[Path, str]) -> None:
+    root, _ = desk
+    env = os.environ | {"INTAKE_KDF_PROFILE": "insecure-test-only"}
+    command = [INTAKE, "--instance", str(root / "instance"), "--keys", str(root / "keys"),
+               "keys", "rotate", "--admin", "amina", "--passphrase-stdin", "--batch", "2",
+               "--pause-ms", "40", "--settle-seconds", "0"]
+    randomness = random.Random(1988)  # noqa: S311 (only when to kill)
+    killed_at = set()
+    for _ in range(20):
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL, env=env)
+        process.stdin.write(PASSPHRASE.encode() + b"\n")  # type: ignore[union-attr]
+        process.stdin.close()  # type: ignore[union-attr]
+        time.sleep(randomness.uniform(0.2, 1.4))
+        os.kill(process.pid, signal.SIGKILL)
+        if process.wait() == -signal.SIGKILL:
+            killed_at.add(records_on_older_epochs(root))
+        assert_everyone_reads_everything(root)
+    assert len(killed_at) >= 8, killed_at  # killed at many different batch positions
+    final = rotate(root)
+    assert final.returncode == 0, final.stderr
+    assert_everyone_reads_everything(root)
+    status = run_intake(root, "keys", "status").stdout
+    assert "unfinished" not in status
+    current = int(re.search(r"epoch\s+(\d+)\s+current", status).group(1))  # type: ignore[union-attr]
+    for epoch in range(1, current):
+        assert grant_files(root, epoch) == []
+
+
+def test_revoking_destroys_grants_and_the_next_rotation_leaves_them_out(
+        desk: tuple[Path, str]) -> None:
+    root, _ = desk
+    result = run_intake(root, "users", "revoke", "babak")
+    assert result.returncode == 0
+    assert "intake keys rotate" in result.stdout
+    assert len(grant_files(root, 1)) == 2
+    assert rotate(root).returncode == 0
+    assert len(grant_files(root, 2)) == 2
+    assert set(readers(root)) == {"amina"}
+    assert_everyone_reads_everything(root)
+
+
+def test_recovery_regrants_the_current_epoch_and_refuses_a_wrong_key(
+        desk: tuple[Path, str]) -> None:
+    root, printed = desk
+    keyring = Keyring(root / "keys")
+    engine = create_engine(f"sqlite:///{root / 'instance' / 'intake.sqlite3'}")
+    with Session(engine) as db:
+        amina = db.query(User).filter_by(name="amina").one()
+        keyring.delete_grant("main", 1, bytes.fromhex(amina.key_fingerprint))
+    assert ("main", 1) not in readers(root)["amina"]
+    wrong = run_intake(root, "recover", "--admin", "amina",
+                       stdin="AAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GGGG-HHHH-IIII-JJJJ-KKKK-LLLL-MMMM-NNNN\n")
+    assert wrong.returncode != 0
+    assert "nothing was changed" in wrong.stderr
+    text = re.search(r"([A-Z2-7]{4}(?:-[A-Z2-7]{4}){13})", printed).group(1)  # type: ignore
+    right = run_intake(root, "recover", "--admin", "amina", stdin=text + "\n")
+    assert right.returncode == 0, right.stderr
+    assert ("main", 1) in readers(root)["amina"]
+
+
+def test_a_wrong_passphrase_changes_nothing(desk: tuple[Path, str]) -> None:
+    root, _ = desk
+    before = sorted(p.name for p in (root / "keys").rglob("*"))
+    result = run_intake(root, "keys", "rotate", "--admin", "amina", "--passphrase-stdin",
+                        stdin="not the passphrase\n")
+    assert result.returncode != 0
+    assert "not right" in result.stderr
+    assert sorted(p.name for p in (root / "keys").rglob("*")) == before
