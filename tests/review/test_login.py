@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -54,7 +56,9 @@ def test_a_code_spent_on_a_wrong_passphrase_cannot_be_reused(app: Flask,
     assert log_in(app, client, code=code).status_code == 401
 
 
-def test_login_is_throttled_per_account(app: Flask, client: FlaskClient) -> None:
+def test_login_is_throttled_per_account(app: Flask, client: FlaskClient,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("intake.throttle.time.time", lambda: 1_800_000_000.0)
     statuses = [log_in(app, client, passphrase="wrong passphrase here", code="000000")
                 .status_code for _ in range(6)]
     assert statuses == [401] * 5 + [429]
