@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import click
@@ -201,4 +202,39 @@ def recover_command(admin_name: str) -> None:
                "records, run `intake keys rotate` as that admin next.")
 
 
-COMMANDS = (users_group, keys_group, recover_command)
+@click.command("backup")
+@click.argument("path", type=click.Path(path_type=Path))
+@with_appcontext
+def backup_command(path: Path) -> None:
+    """Write one consistent backup (database, store, keyring, config) to PATH."""
+    from .backup import BackupError, write_backup
+
+    settings, _, _ = _context()
+    try:
+        with _rotation_lock(settings):
+            count = write_backup(settings.instance_path, settings.keys_dir, path.resolve())
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Wrote {count} files to {path}. It holds ciphertext, wrapped keys and the "
+               "instance config: keep it as carefully as the server.")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@with_appcontext
+def restore_command(path: Path) -> None:
+    """Restore a backup into this (empty) instance folder and keyring."""
+    from .backup import BackupError, restore_backup
+    from .db import upgrade
+
+    instance = Path(current_app.instance_path)
+    keys = Path(current_app.config["KEYS_DIR"]).resolve()
+    try:
+        count = restore_backup(path, instance, keys)
+    except BackupError as exc:
+        raise click.ClickException(f"{exc}; nothing was restored") from None
+    upgrade(make_engine(f"sqlite:///{instance / 'intake.sqlite3'}"))
+    click.echo(f"Restored {count} files into {instance} and {keys}.")
+
+
+COMMANDS = (users_group, keys_group, recover_command, backup_command, restore_command)
