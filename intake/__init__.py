@@ -46,6 +46,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     uploads.init_app(app, settings)
     security.init_app(app)
 
+    from .admin import bp as admin_bp
+    from .admin import enrol_bp
     from .followup import bp as followup_bp
     from .review import bp as review_bp
     from .submit import bp as submit_bp
@@ -53,4 +55,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(submit_bp)
     app.register_blueprint(followup_bp)
     app.register_blueprint(review_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(enrol_bp)
     return app

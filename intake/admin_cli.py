@@ -84,6 +84,30 @@ def users_list() -> None:
             click.echo(f"{user.name:24} {user.role:9} {user.state}")
 
 
+@users_group.command("invite")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["reviewer", "admin"]), required=True)
+@click.option("--base-url", default=None, help="Address of this service (default BASE_URL).")
+@with_appcontext
+def users_invite(name: str, role: str, base_url: str | None) -> None:
+    """Make a one-time, expiring enrolment link for a new account."""
+    from . import invites
+    from .accounts import AccountError
+
+    _, _, db = _context()
+    base = (base_url or current_app.config.get("BASE_URL") or "http://127.0.0.1:8000")
+    with db:
+        try:
+            token = invites.create(db, name, role, int(time.time()))
+        except AccountError as exc:
+            raise click.ClickException(f"{exc}; nothing was changed") from None
+        audit.record(db, None, "invite", detail=role)
+        db.commit()
+    click.echo(f"One-time link for {name} ({role}), valid for three days:\n"
+               f"  {base.rstrip('/')}/enrol/{token}\n"
+               "They will see nothing until an admin grants them access in /admin/.")
+
+
 @users_group.command("revoke")
 @click.argument("name")
 @with_appcontext

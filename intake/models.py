@@ -143,3 +143,17 @@ class CaseLink(Base):
     second_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
     confirmed_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
     confirmed_on: Mapped[dt.date]
+
+
+class Invite(Base):
+    """A one-time, expiring link: to enrol a new account or to re-enrol a second factor."""
+
+    __tablename__ = "invites"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # "enrol" or "totp_reset"
+    name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    totp_secret: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[int]
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)

@@ -80,6 +80,14 @@ def load(db: Session, cookie: str | None, now: int) -> Unlocked | None:
     return Unlocked(record, user, keys)
 
 
+def id_hash_of_cookie(cookie: str | None) -> str:
+    """Return the stored id of the session a cookie names ("" if it names none)."""
+    try:
+        return _id_hash(base64.urlsafe_b64decode((cookie or "").split(".")[0]))
+    except ValueError:
+        return ""
+
+
 def end(db: Session, cookie: str | None) -> None:
     """Delete the session a cookie names (logout)."""
     try:

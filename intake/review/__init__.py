@@ -6,7 +6,7 @@ from flask import Blueprint
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
-from . import export, links, views  # noqa: E402,F401
+from . import account, export, links, views  # noqa: E402,F401
 
 
 @bp.app_template_filter("combine_page")

@@ -47,6 +47,6 @@ def reviewer_required(view: View) -> View:
 
 def set_cookie(response: Any, value: str) -> Any:
     """Give the browser the session cookie: the only copy of the session's key."""
-    response.set_cookie(COOKIE, value, httponly=True, samesite="Strict", path="/review",
+    response.set_cookie(COOKIE, value, httponly=True, samesite="Strict", path="/",
                         secure=current_app.config["SESSION_COOKIE_SECURE"])
     return response

@@ -56,7 +56,7 @@ def logout() -> ResponseReturnValue:
     """Delete the session record; the cookie's key then opens nothing."""
     sessions.end(get_session(), request.cookies.get(COOKIE))
     response = redirect(url_for("review.login"))
-    response.delete_cookie(COOKIE, path="/review")
+    response.delete_cookie(COOKIE, path="/")
     return response
 
 

@@ -36,7 +36,7 @@ def test_every_review_route_refuses_without_a_live_session(app: Flask, client: F
             db.query(ReviewSession).delete()
             db.commit()
     if who == "expired_cookie":
-        client.set_cookie("intake_review", "bm9wZQ.bm9wZQ", path="/review")
+        client.set_cookie("intake_review", "bm9wZQ.bm9wZQ", path="/")
     token = login_form_token(client)
     for method, path in review_rules(app):
         response = client.open(path, method=method, data={"csrf_token": token})

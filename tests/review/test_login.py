@@ -69,7 +69,7 @@ def test_the_session_record_does_not_hold_the_epoch_keys_in_the_clear(
     [row] = session_rows(app)
     with app.app_context():
         unlocked = sessions.load(get_session(), client.get_cookie("intake_review",
-                                                                   path="/review").value,
+                                                                   path="/").value,
                                  int(time.time()))
     assert unlocked is not None
     for key in unlocked.epoch_keys.values():
@@ -103,6 +103,6 @@ def test_an_idle_session_expires_and_its_record_is_deleted(app: Flask,
 
 def test_a_new_login_gets_a_new_session_id(app: Flask, client: FlaskClient) -> None:
     log_in(app, client)
-    first = client.get_cookie("intake_review", path="/review").value
+    first = client.get_cookie("intake_review", path="/").value
     log_in(app, client, code=totp_now(app, "reviewer", offset=30))
-    assert client.get_cookie("intake_review", path="/review").value != first
+    assert client.get_cookie("intake_review", path="/").value != first

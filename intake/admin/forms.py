@@ -1,0 +1,47 @@
+"""Forms for admins and invitees."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from ..submit.forms import choices
+
+
+class InviteForm(FlaskForm):
+    """Who to invite, and as what."""
+
+    name = StringField(_l("User name"), validators=[DataRequired(), Length(max=64)])
+    role = SelectField(_l("Role"), choices=choices(("reviewer", _l("Reviewer")),
+                                                   ("admin", _l("Admin"))))
+
+
+class EnrolForm(FlaskForm):
+    """A new passphrase and the first authenticator code."""
+
+    passphrase = PasswordField(_l("Choose a passphrase"), validators=[
+        DataRequired(), Length(min=12, max=1024)])
+    confirm = PasswordField(_l("The same passphrase again"), validators=[
+        EqualTo("passphrase", _l("The two passphrases differ."))])
+    code = StringField(_l("Authenticator code"), validators=[DataRequired(), Length(max=12)])
+
+
+class ResetForm(FlaskForm):
+    """The current passphrase and a code from the newly enrolled authenticator."""
+
+    passphrase = PasswordField(_l("Your passphrase"), validators=[DataRequired(),
+                                                                  Length(max=1024)])
+    code = StringField(_l("Authenticator code"), validators=[DataRequired(), Length(max=12)])
+
+
+class PassphraseForm(FlaskForm):
+    """Changing one's own passphrase."""
+
+    current = PasswordField(_l("Current passphrase"), validators=[DataRequired(),
+                                                                  Length(max=1024)])
+    new = PasswordField(_l("New passphrase"), validators=[DataRequired(),
+                                                          Length(min=12, max=1024)])
+    confirm = PasswordField(_l("The same passphrase again"), validators=[
+        EqualTo("new", _l("The two passphrases differ."))])

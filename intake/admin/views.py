@@ -1,0 +1,127 @@
+"""Views for admins: users, invites, vetting, revocation, second-factor resets, epochs."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import current_app, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import Forbidden, NotFound
+
+from .. import audit, invites, rotation, sessions
+from ..accounts import AccountError
+from ..crypto import grant_epoch
+from ..db import get_session
+from ..models import User
+from ..review.auth import current, current_or_none
+from . import bp
+from .forms import InviteForm
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def admin_required(view: View) -> View:
+    """Refuse anyone but an admin with a live, unlocked session."""
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        unlocked = current_or_none()
+        if unlocked is None:
+            return redirect(url_for("review.login"))
+        if unlocked.user.role != "admin":
+            raise Forbidden
+        return view(*args, **kwargs)
+    return wrapped  # type: ignore[return-value]
+
+
+def _desk() -> Any:
+    return current_app.extensions["intake.desk"]
+
+
+def overview(message: str | None = None, link: str | None = None) -> ResponseReturnValue:
+    """Render the admin page: users and their grants, epochs, settings."""
+    db, desk = get_session(), _desk()
+    keyring, epoch = desk.keyring, desk.keyring.current_epoch(desk.desk_id)
+    granted = {fp.hex() for fp in keyring.grant_recipients(desk.desk_id, epoch.id)}
+    users = db.query(User).order_by(User.name).all()
+    states = rotation.status(db, keyring, desk.desk_id)
+    return render_template("admin/index.html", users=users, granted=granted, epoch=epoch,
+                           states=states, unfinished=rotation.unfinished(states),
+                           invite=InviteForm(), message=message, link=link,
+                           settings=current_app.extensions["intake.settings"])
+
+
+@bp.get("/")
+@admin_required
+def index() -> ResponseReturnValue:
+    """Show the admin page."""
+    return overview()
+
+
+@bp.post("/invite")
+@admin_required
+def invite() -> ResponseReturnValue:
+    """Make a one-time enrolment link and show it once."""
+    db, form = get_session(), InviteForm()
+    if not form.validate():
+        return overview(message="invalid")
+    try:
+        token = invites.create(db, form.name.data, form.role.data, int(time.time()))
+    except AccountError as exc:
+        return overview(message=str(exc))
+    audit.record(db, current().user.id, "invite", detail=form.role.data)
+    db.commit()
+    return overview(link=url_for("enrol.enrol", token=token, _external=True))
+
+
+def _user(user_id: str) -> User:
+    user = get_session().get(User, user_id)
+    if user is None:
+        raise NotFound
+    return user
+
+
+@bp.post("/users/<user_id>/grant")
+@admin_required
+def vet(user_id: str) -> ResponseReturnValue:
+    """Grant the current epoch to an enrolled user: from now on they can read."""
+    db, desk, unlocked, user = get_session(), _desk(), current(), _user(user_id)
+    epoch = desk.keyring.current_epoch(desk.desk_id)
+    epoch_key = unlocked.epoch_keys.get((desk.desk_id, epoch.id))
+    if epoch_key is None or user.state != "active":
+        return overview(message="cannot-grant")
+    grant_epoch(desk.keyring, epoch, epoch_key, desk.keyring.user_key(user.id)[0])
+    audit.record(db, unlocked.user.id, "grant", user.id, f"epoch:{epoch.id}")
+    db.commit()
+    return redirect(url_for("admin.index"))
+
+
+@bp.post("/users/<user_id>/revoke")
+@admin_required
+def revoke(user_id: str) -> ResponseReturnValue:
+    """Delete a user's grants and sessions at once; a rotation is then due."""
+    db, desk, unlocked, user = get_session(), _desk(), current(), _user(user_id)
+    if user.id == unlocked.user.id:
+        return overview(message="not-yourself")
+    fingerprint = bytes.fromhex(user.key_fingerprint)
+    for epoch in desk.keyring.epochs(desk.desk_id):
+        desk.keyring.delete_grant(desk.desk_id, epoch.id, fingerprint)
+    user.state = "revoked"
+    sessions.end_all(db, user.id)
+    audit.record(db, unlocked.user.id, "revoke", user.id)
+    db.commit()
+    return overview(message="rotate")
+
+
+@bp.post("/users/<user_id>/reset-totp")
+@admin_required
+def reset_totp(user_id: str) -> ResponseReturnValue:
+    """Make a one-time link where the user enrols a new authenticator (never a passphrase)."""
+    db, user = get_session(), _user(user_id)
+    token = invites.create(db, user.name, user.role, int(time.time()), user=user)
+    sessions.end_all(db, user.id)
+    audit.record(db, current().user.id, "totp_reset", user.id)
+    db.commit()
+    return overview(link=url_for("enrol.enrol", token=token, _external=True))

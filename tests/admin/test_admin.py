@@ -1,0 +1,144 @@
+"""Admins: invite, enrol, vet, revoke, reset a second factor; every admin route refuses others."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from cryptography.hazmat.primitives.hashes import SHA1
+from cryptography.hazmat.primitives.twofactor.totp import TOTP
+from flask import Flask
+from flask.testing import FlaskClient
+
+from intake.db import get_session
+from intake.models import Invite, ReviewSession, User
+from tests.review.conftest import log_in, login_form_token, page_token
+from tests.submit.conftest import filled_form, post_form
+
+NEW_PASSPHRASE = "a brand new reviewer passphrase"
+
+
+@pytest.fixture
+def admin(app: Flask) -> FlaskClient:
+    client = app.test_client()
+    assert log_in(app, client, name="admin").status_code == 302
+    return client
+
+
+def invite_link(admin: FlaskClient, name: str, role: str = "reviewer") -> str:
+    page = admin.post("/admin/invite", data={"csrf_token": page_token(admin, "/admin/"),
+                                             "name": name, "role": role}).get_data(as_text=True)
+    link = re.search(r"<code>http://localhost(/enrol/[^<]+)</code>", page)
+    assert link, page[:2000]
+    return link.group(1)
+
+
+def enrol(app: Flask, link: str, passphrase: str = NEW_PASSPHRASE):  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    page = client.get(link).get_data(as_text=True)
+    secret = re.search(r"secret=([A-Z2-7]+)", page)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert secret
+    assert token
+    import base64
+
+    key = base64.b32decode(secret.group(1) + "=" * (-len(secret.group(1)) % 8))
+    code = TOTP(key, 6, SHA1(), 30).generate(time.time()).decode()  # noqa: S303
+    return client.post(link, data={"csrf_token": token.group(1), "passphrase": passphrase,
+                                   "confirm": passphrase, "code": code})
+
+
+def test_an_invited_reviewer_enrols_and_sees_nothing_until_vetted(app: Flask,
+                                                                  admin: FlaskClient) -> None:
+    post_form(app.test_client(), filled_form())
+    link = invite_link(admin, "sima")
+    assert enrol(app, link).status_code == 200
+    assert app.test_client().get(link).status_code == 404  # one time only
+    sima = app.test_client()
+    from tests.review.conftest import PASSPHRASES
+
+    PASSPHRASES["sima"] = NEW_PASSPHRASE
+    try:
+        from tests.review.conftest import totp_now
+
+        # The code used at enrolment is spent: the next one is needed.
+        assert log_in(app, sima, name="sima", code=totp_now(app, "sima", 30)).status_code == 302
+        inbox = sima.get("/review/").get_data(as_text=True)
+        assert "علی رضایی" not in inbox
+        with app.app_context():
+            sima_id = get_session().query(User).filter_by(name="sima").one().id
+        admin.post(f"/admin/users/{sima_id}/grant",
+                   data={"csrf_token": page_token(admin, "/admin/")})
+        with app.app_context():  # as if half a minute had passed: the next code is fresh
+            db = get_session()
+            db.get(User, sima_id).totp_last_step = 0
+            db.commit()
+        again = app.test_client()
+        assert log_in(app, again, name="sima").status_code == 302
+        assert "علی رضایی" in again.get("/review/").get_data(as_text=True)
+        admin.post(f"/admin/users/{sima_id}/revoke",
+                   data={"csrf_token": page_token(admin, "/admin/")})
+        assert again.get("/review/").status_code == 302
+        with app.app_context():
+            assert get_session().query(ReviewSession).filter_by(user_id=sima_id).count() == 0
+    finally:
+        del PASSPHRASES["sima"]
+
+
+@pytest.mark.parametrize(("passphrase", "message"), [
+    ("short", "12"), ("aaaaaaaaaaaaaaaa", "more different characters")])
+def test_a_weak_passphrase_is_refused_at_enrolment(app: Flask, admin: FlaskClient,
+                                                   passphrase: str, message: str) -> None:
+    link = invite_link(admin, "weak")
+    response = enrol(app, link, passphrase)
+    assert message in response.get_data(as_text=True)
+    with app.app_context():
+        assert get_session().query(User).filter_by(name="weak").count() == 0
+
+
+def test_an_expired_invite_is_refused(app: Flask, admin: FlaskClient) -> None:
+    link = invite_link(admin, "late")
+    with app.app_context():
+        db = get_session()
+        db.query(Invite).update({Invite.expires_at: int(time.time()) - 1})
+        db.commit()
+    assert app.test_client().get(link).status_code == 404
+
+
+def test_a_second_factor_reset_needs_the_passphrase_and_a_new_code(app: Flask,
+                                                                   admin: FlaskClient) -> None:
+    with app.app_context():
+        reviewer = get_session().query(User).filter_by(name="reviewer").one()
+        old_secret, reviewer_id = reviewer.totp_secret, reviewer.id
+    page = admin.post(f"/admin/users/{reviewer_id}/reset-totp",
+                      data={"csrf_token": page_token(admin, "/admin/")}).get_data(as_text=True)
+    link = re.search(r"<code>http://localhost(/enrol/[^<]+)</code>", page).group(1)  # type: ignore
+    from tests.conftest import REVIEWER_PASSPHRASE
+
+    assert "not right" in enrol(app, link, "wrong passphrase!!").get_data(as_text=True)
+    assert enrol(app, link, REVIEWER_PASSPHRASE).status_code == 200
+    with app.app_context():
+        assert get_session().get(User, reviewer_id).totp_secret != old_secret
+
+
+def admin_paths(app: Flask) -> list[tuple[str, str]]:
+    paths = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("admin."):
+            path = rule.rule.replace("<user_id>", "a" * 32)
+            paths += [("GET", path), ("POST", path)]
+    return paths
+
+
+@pytest.mark.parametrize("who", ["anonymous", "reviewer"])
+def test_every_admin_route_refuses_non_admins(app: Flask, client: FlaskClient, who: str) -> None:
+    if who == "reviewer":
+        assert log_in(app, client).status_code == 302
+    token = login_form_token(client)
+    assert len(admin_paths(app)) >= 10
+    for method, path in admin_paths(app):
+        response = client.open(path, method=method, data={"csrf_token": token})
+        assert response.status_code in (302, 403, 405), (method, path, response.status_code)
+        if response.status_code == 302:
+            assert response.headers["Location"].endswith("/review/login")
