@@ -112,3 +112,14 @@ def authenticate(session: Session, keyring: Keyring, name: str, passphrase: str,
         return user, unlock(keyring.user_key(user.id)[1], user.passphrase_verifier, passphrase)
     except DecryptionError:
         return None
+
+
+def revoke(session: Session, keyring: Keyring, user: User) -> tuple[int, int]:
+    """Destroy a user's grants in every epoch and end their sessions; return both counts."""
+    from .sessions import end_all
+
+    fingerprint = bytes.fromhex(user.key_fingerprint)
+    deleted = sum(keyring.delete_grant(desk_id, epoch.id, fingerprint)
+                  for desk_id in keyring.desk_ids() for epoch in keyring.epochs(desk_id))
+    user.state = "revoked"
+    return deleted, end_all(session, user.id)

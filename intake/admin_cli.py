@@ -15,6 +15,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
 from . import audit, rotation, sessions
+from .accounts import revoke
 from .crypto import (
     DecryptionError,
     Keyring,
@@ -116,11 +117,7 @@ def users_revoke(name: str) -> None:
     settings, keyring, db = _context()
     with db:
         user = _user(db, name)
-        fingerprint = bytes.fromhex(user.key_fingerprint)
-        deleted = sum(keyring.delete_grant(desk_id, epoch.id, fingerprint)
-                      for desk_id in keyring.desk_ids() for epoch in keyring.epochs(desk_id))
-        user.state = "revoked"
-        ended = sessions.end_all(db, user.id)
+        deleted, ended = revoke(db, keyring, user)
         audit.record(db, None, "revoke", user.id, f"grants:{deleted} sessions:{ended}")
         db.commit()
     click.echo(f"{name} is revoked: {deleted} grants destroyed, {ended} sessions ended.")

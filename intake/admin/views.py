@@ -13,6 +13,7 @@ from werkzeug.exceptions import Forbidden, NotFound
 
 from .. import audit, invites, rotation, sessions
 from ..accounts import AccountError
+from ..accounts import revoke as revoke_account
 from ..crypto import grant_epoch
 from ..db import get_session
 from ..models import User
@@ -105,12 +106,8 @@ def revoke(user_id: str) -> ResponseReturnValue:
     db, desk, unlocked, user = get_session(), _desk(), current(), _user(user_id)
     if user.id == unlocked.user.id:
         return overview(message="not-yourself")
-    fingerprint = bytes.fromhex(user.key_fingerprint)
-    for epoch in desk.keyring.epochs(desk.desk_id):
-        desk.keyring.delete_grant(desk.desk_id, epoch.id, fingerprint)
-    user.state = "revoked"
-    sessions.end_all(db, user.id)
-    audit.record(db, unlocked.user.id, "revoke", user.id)
+    deleted, ended = revoke_account(db, desk.keyring, user)
+    audit.record(db, unlocked.user.id, "revoke", user.id, f"grants:{deleted} sessions:{ended}")
     db.commit()
     return overview(message="rotate")
 
