@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +11,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
-from . import audit, rotation, sessions
+from . import audit, rotation
 from .accounts import revoke
 from .crypto import (
     DecryptionError,
@@ -57,17 +54,6 @@ def _admin_key(db: Session, keyring: Keyring, name: str, from_stdin: bool) -> tu
         return admin, unlock(keyring.user_key(admin.id)[1], admin.passphrase_verifier, passphrase)
     except DecryptionError:
         raise click.ClickException("that passphrase is not right; nothing was changed") from None
-
-
-@contextlib.contextmanager
-def _rotation_lock(settings: Any) -> Iterator[None]:
-    path = settings.instance_path / f"rotation-{settings.desk_id}.lock"
-    with path.open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise click.ClickException("another rotation of this desk is running") from None
-        yield
 
 
 @click.group("users")
@@ -160,36 +146,45 @@ def keys_rotate(admin_name: str, passphrase_stdin: bool, batch: int, pause_ms: i
     settings, keyring, db = _context()
     with db:
         admin, key = _admin_key(db, keyring, admin_name, passphrase_stdin)
-    with db, _rotation_lock(settings):
-        target, resumed = rotation.begin(db, keyring, settings.desk_id, key, int(time.time()))
-        audit.record(db, admin.id, "rotate", settings.desk_id, f"epoch:{target.id}")
-        db.commit()
-        click.echo(f"{'Resuming' if resumed else 'Started'} rotation to epoch {target.id}; "
-                   "new submissions are sealed to it.")
-        _reseal_with_progress(db, keyring, target, key, batch, pause_ms)
-        wait = settle_seconds - (int(time.time()) - keyring.desk(settings.desk_id).current_since)
-        if wait > 0:
-            click.echo(f"Waiting {wait} s for requests that began before the switch…")
-            time.sleep(wait)
-            _reseal_with_progress(db, keyring, target, key, batch, pause_ms)
-        retired = rotation.retire_old(db, keyring, target)
-        ended = sum(sessions.end_all(db, u.id) for u in db.query(User))
-        audit.record(db, admin.id, "retire", settings.desk_id, f"epochs:{retired}")
-        db.commit()
+    progress = _Bar()
+    try:
+        with db:
+            retired, ended = rotation.run(db, keyring, settings.instance_path,
+                                          settings.desk_id, admin, key, progress, batch=batch,
+                                          pause_ms=pause_ms, settle_seconds=settle_seconds)
+    except rotation.RotationError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        progress.close()
     click.echo(f"Done. Retired epochs {retired or 'none'}; their grants are destroyed. "
                f"{ended} sessions ended: reviewers log in again to unlock the new epoch.")
 
 
-def _reseal_with_progress(db: Session, keyring: Keyring, target: Any, key: PrivateKey,
-                          batch: int, pause_ms: int) -> None:
-    total = rotation.remaining(db, target.desk_id, target)
-    try:
-        with click.progressbar(length=total, label="Re-sealing data keys") as bar:
-            for done in rotation.reseal(db, keyring, target, key, batch):
-                bar.update(done)
-                time.sleep(pause_ms / 1000)
-    except rotation.RotationError as exc:
-        raise click.ClickException(str(exc)) from None
+class _Bar(rotation.Progress):
+    """Report a rotation on the terminal, with a progress bar while re-sealing."""
+
+    bar: Any = None
+
+    def started(self, target: Any, resumed: bool) -> None:
+        click.echo(f"{'Resuming' if resumed else 'Started'} rotation to epoch {target.id}; "
+                   "new submissions are sealed to it.")
+
+    def resealing(self, total: int) -> None:
+        self.close()
+        self.bar = click.progressbar(length=total, label="Re-sealing data keys")
+        self.bar.__enter__()
+
+    def resealed(self, count: int) -> None:
+        self.bar.update(count)
+
+    def waiting(self, seconds: int) -> None:
+        self.close()
+        click.echo(f"Waiting {seconds} s for requests that began before the switch...")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
 
 
 @click.command("recover")
@@ -232,9 +227,9 @@ def backup_command(path: Path) -> None:
 
     settings, _, _ = _context()
     try:
-        with _rotation_lock(settings):
+        with rotation.exclusive(settings.instance_path, settings.desk_id):
             count = write_backup(settings.instance_path, settings.keys_dir, path.resolve())
-    except BackupError as exc:
+    except (BackupError, rotation.RotationError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Wrote {count} files to {path}. It holds ciphertext, wrapped keys and the "
                "instance config: keep it as carefully as the server.")

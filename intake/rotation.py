@@ -17,9 +17,13 @@ again resumes where it stopped:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import func
 from sqlalchemy.orm import Session
@@ -154,3 +158,58 @@ def retire_old(db: Session, keyring: Keyring, target: Epoch) -> list[int]:
             keyring.retire_epoch(target.desk_id, state.epoch.id)
             retired.append(state.epoch.id)
     return retired
+
+
+@contextlib.contextmanager
+def exclusive(instance_path: Path, desk_id: str) -> Iterator[None]:
+    """Hold the desk's rotation lock (rotations and backups take it), or refuse."""
+    with (instance_path / f"rotation-{desk_id}.lock").open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RotationError("another rotation or backup of this desk is running") from None
+        yield
+
+
+class Progress:
+    """What a rotation reports as it goes; the command line and the admin page differ."""
+
+    def started(self, target: Epoch, resumed: bool) -> None:
+        """The new epoch is current."""
+
+    def resealing(self, total: int) -> None:
+        """This many records are about to be re-sealed."""
+
+    def resealed(self, count: int) -> None:
+        """A batch of this many records is committed."""
+
+    def waiting(self, seconds: int) -> None:
+        """Waiting for requests that began before the switch."""
+
+
+def run(db: Session, keyring: Keyring, instance_path: Path, desk_id: str, admin: User,
+        key: PrivateKey, progress: Progress, *, batch: int = 500, pause_ms: int = 0,
+        settle_seconds: int = 150) -> tuple[list[int], int]:
+    """Run (or resume) a whole rotation; return the retired epochs and the sessions ended."""
+    from . import audit, sessions
+
+    with exclusive(instance_path, desk_id):
+        target, resumed = begin(db, keyring, desk_id, key, int(time.time()))
+        audit.record(db, admin.id, "rotate", desk_id, f"epoch:{target.id}")
+        db.commit()
+        progress.started(target, resumed)
+        for attempt in range(2):
+            progress.resealing(remaining(db, desk_id, target))
+            for done in reseal(db, keyring, target, key, batch):
+                progress.resealed(done)
+                time.sleep(pause_ms / 1000)
+            wait = settle_seconds - (int(time.time()) - keyring.desk(desk_id).current_since)
+            if attempt or wait <= 0:
+                break
+            progress.waiting(wait)
+            time.sleep(wait)
+        retired = retire_old(db, keyring, target)
+        ended = sum(sessions.end_all(db, user.id) for user in db.query(User))
+        audit.record(db, admin.id, "retire", desk_id, f"epochs:{retired}")
+        db.commit()
+    return retired, ended

@@ -33,6 +33,9 @@ DEFAULTS: dict[str, Any] = {
     # Follow-up codes hold about 88 bits, so this limit protects the server's
     # CPU from Argon2 floods more than it protects codes from guessing.
     "FOLLOWUP_ATTEMPTS_PER_MINUTE": 60,
+    # How long a rotation waits after switching epochs before destroying old grants,
+    # so that requests begun before the switch (gunicorn's timeout is 120 s) finish.
+    "ROTATION_SETTLE_SECONDS": 150,
 }
 
 
@@ -59,6 +62,7 @@ class Settings:
     max_files: int
     disk_floor_bytes: int
     followup_attempts_per_minute: int
+    settle_seconds: int
 
     @classmethod
     def from_config(cls, config: dict[str, Any], instance_path: Path) -> Settings:
@@ -97,4 +101,5 @@ class Settings:
             max_files=int(config["MAX_FILES"]),
             disk_floor_bytes=int(config["DISK_FLOOR_BYTES"]),
             followup_attempts_per_minute=int(config["FOLLOWUP_ATTEMPTS_PER_MINUTE"]),
+            settle_seconds=int(config["ROTATION_SETTLE_SECONDS"]),
         )

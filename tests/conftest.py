@@ -37,6 +37,7 @@ def instance_config(root: Path) -> dict[str, object]:
         "KDF_PROFILE": "insecure-test-only",
         "CODE_KDF_PROFILE": "insecure-test-only",
         "DISK_FLOOR_BYTES": 1024 * 1024,
+        "ROTATION_SETTLE_SECONDS": 0,
         "SESSION_COOKIE_SECURE": False,
         "WTF_CSRF_ENABLED": True,
     }

@@ -36,6 +36,13 @@ class ResetForm(FlaskForm):
     code = StringField(_l("Authenticator code"), validators=[DataRequired(), Length(max=12)])
 
 
+class ConfirmPassphraseForm(FlaskForm):
+    """The admin's passphrase, asked again before a rotation."""
+
+    passphrase = PasswordField(_l("Your passphrase"), validators=[DataRequired(),
+                                                                  Length(max=1024)])
+
+
 class PassphraseForm(FlaskForm):
     """Changing one's own passphrase."""
 

@@ -142,3 +142,28 @@ def test_every_admin_route_refuses_non_admins(app: Flask, client: FlaskClient, w
         assert response.status_code in (302, 403, 405), (method, path, response.status_code)
         if response.status_code == 302:
             assert response.headers["Location"].endswith("/review/login")
+
+
+def test_a_rotation_started_from_the_admin_page_completes(app: Flask, admin: FlaskClient) -> None:
+    from intake.models import Submission
+
+    post_form(app.test_client(), filled_form())
+    token = page_token(admin, "/admin/keys")
+    wrong = admin.post("/admin/keys", data={"csrf_token": token, "passphrase": "not it at all"})
+    assert 'class="error" role="alert"' in wrong.get_data(as_text=True)
+    from tests.conftest import ADMIN_PASSPHRASE
+
+    started = admin.post("/admin/keys", data={"csrf_token": token,
+                                              "passphrase": ADMIN_PASSPHRASE})
+    assert started.status_code == 302
+    keys_dir = app.extensions["intake.settings"].keys_dir
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with app.app_context():
+            epochs = {s.epoch_id for s in get_session().query(Submission)}
+        if epochs == {2} and not list((keys_dir / "desks/main/epochs/1").rglob("*.grant")):
+            break
+        time.sleep(0.2)
+    assert epochs == {2}
+    assert list((keys_dir / "desks/main/epochs/1").rglob("*.grant")) == []
+    assert admin.get("/admin/keys").status_code == 302  # the rotation ended every session

@@ -1,0 +1,59 @@
+"""The admin page for key epochs: state, progress, and starting a rotation."""
+
+from __future__ import annotations
+
+import threading
+
+from flask import current_app, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import Session
+
+from .. import rotation
+from ..crypto import DecryptionError, PrivateKey, unlock
+from ..db import get_session
+from ..models import User
+from ..review.auth import current
+from . import bp
+from .forms import ConfirmPassphraseForm
+from .views import admin_required
+
+
+def _run_in_background(admin_id: str, key: PrivateKey) -> None:
+    """Rotate in a thread of this worker; if the worker dies, running it again resumes."""
+    settings = current_app.extensions["intake.settings"]
+    desk = current_app.extensions["intake.desk"]
+    engine, log = current_app.extensions["intake.db"], current_app.logger
+
+    def work() -> None:
+        with Session(engine) as db:
+            admin = db.get(User, admin_id)
+            try:
+                rotation.run(db, desk.keyring, settings.instance_path, desk.desk_id, admin,
+                             key, rotation.Progress(), settle_seconds=settings.settle_seconds)
+            except rotation.RotationError as exc:
+                log.warning("rotation stopped: %s", exc)
+
+    threading.Thread(target=work, name="intake-rotation", daemon=True).start()
+
+
+@bp.route("/keys", methods=["GET", "POST"])
+@admin_required
+def keys() -> ResponseReturnValue:
+    """Show each epoch's records and grants; with the passphrase, start or resume a rotation."""
+    db, desk, unlocked = get_session(), current_app.extensions["intake.desk"], current()
+    form, problem = ConfirmPassphraseForm(), None
+    if form.validate_on_submit():
+        wrapped = desk.keyring.user_key(unlocked.user.id)[1]
+        try:
+            key = unlock(wrapped, unlocked.user.passphrase_verifier, form.passphrase.data)
+        except DecryptionError:
+            problem = "wrong"
+        else:
+            _run_in_background(unlocked.user.id, key)
+            return redirect(url_for("admin.keys"))
+    states = rotation.status(db, desk.keyring, desk.desk_id)
+    total = sum(s.records for s in states)
+    waiting = sum(s.records for s in states if not s.current)
+    return render_template("admin/keys.html", states=states, form=form, problem=problem,
+                           unfinished=rotation.unfinished(states), total=total,
+                           done_percent=100 if not total else 100 * (total - waiting) // total)
