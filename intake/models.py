@@ -157,3 +157,12 @@ class Invite(Base):
     totp_secret: Mapped[bytes] = mapped_column(LargeBinary)
     expires_at: Mapped[int]
     user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+
+class InstanceSetting(Base):
+    """A setting changed from the admin page, overriding config.py."""
+
+    __tablename__ = "instance_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(1000))

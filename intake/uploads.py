@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 
 from .crypto import Keyring
+from .db import get_session
 from .errors import StorageFull
+from .live_settings import load
 from .request import EncryptingRequest
 from .settings import Settings
 from .storage import Store
@@ -13,6 +15,20 @@ from .submissions import Desk
 
 UPLOAD_ENDPOINTS = frozenset({"submit.submit", "followup.add"})
 NEW_WORK_ENDPOINTS = UPLOAD_ENDPOINTS | {"submit.form"}
+
+
+def apply_live_settings() -> None:
+    """Load the admin-set settings for this request; the upload limit applies before parsing."""
+    settings = current_app.extensions["intake.settings"]
+    live = load(get_session(), settings.organisation_name, settings.max_upload_bytes)
+    g.live_settings = live
+    request.max_content_length = live.upload_limit_mib * 2**20
+
+
+def live_context() -> dict[str, object]:
+    """Give templates the organisation's current name."""
+    live = g.get("live_settings")
+    return {"organisation": live.organisation_name} if live else {}
 
 
 def refuse_new_work_on_a_full_disk() -> None:
@@ -41,5 +57,7 @@ def init_app(app: Flask, settings: Settings) -> None:
                                         "max_files": settings.max_files}
     app.extensions["intake.disk_floor"] = settings.disk_floor_bytes
     app.extensions["intake.followup_rate"] = settings.followup_attempts_per_minute
+    app.before_request(apply_live_settings)
     app.before_request(refuse_new_work_on_a_full_disk)
+    app.context_processor(live_context)
     app.teardown_request(discard_unfinished_uploads)

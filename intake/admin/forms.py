@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import IntegerField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange
 
 from ..submit.forms import choices
 
@@ -34,6 +34,17 @@ class ResetForm(FlaskForm):
     passphrase = PasswordField(_l("Your passphrase"), validators=[DataRequired(),
                                                                   Length(max=1024)])
     code = StringField(_l("Authenticator code"), validators=[DataRequired(), Length(max=12)])
+
+
+class SettingsForm(FlaskForm):
+    """The settings admins change at run time."""
+
+    organisation_name = StringField(_l("Organisation"), validators=[DataRequired(),
+                                                                    Length(max=200)])
+    upload_limit_mib = IntegerField(_l("Upload limit (MiB per submission)"),
+                                    validators=[DataRequired(), NumberRange(1, 8192)])
+    accepted_types = StringField(_l("Accepted file types (extensions, comma-separated; "
+                                    "empty for any)"), validators=[Length(max=1000)])
 
 
 class ConfirmPassphraseForm(FlaskForm):

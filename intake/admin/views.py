@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import current_app, redirect, render_template, url_for
+from flask import current_app, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import Forbidden, NotFound
 
@@ -16,10 +16,12 @@ from ..accounts import AccountError
 from ..accounts import revoke as revoke_account
 from ..crypto import grant_epoch
 from ..db import get_session
+from ..live_settings import parse_types
+from ..live_settings import save as save_settings
 from ..models import User
 from ..review.auth import current, current_or_none
 from . import bp
-from .forms import InviteForm
+from .forms import InviteForm, SettingsForm
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -48,10 +50,29 @@ def overview(message: str | None = None, link: str | None = None) -> ResponseRet
     granted = {fp.hex() for fp in keyring.grant_recipients(desk.desk_id, epoch.id)}
     users = db.query(User).order_by(User.name).all()
     states = rotation.status(db, keyring, desk.desk_id)
+    live = g.live_settings
+    settings_form = SettingsForm(organisation_name=live.organisation_name,
+                                 upload_limit_mib=live.upload_limit_mib,
+                                 accepted_types=", ".join(live.accepted_types))
     return render_template("admin/index.html", users=users, granted=granted, epoch=epoch,
                            states=states, unfinished=rotation.unfinished(states),
                            invite=InviteForm(), message=message, link=link,
-                           settings=current_app.extensions["intake.settings"])
+                           settings_form=settings_form)
+
+
+@bp.post("/settings")
+@admin_required
+def change_settings() -> ResponseReturnValue:
+    """Change the organisation name, upload limit or accepted file types."""
+    db, form = get_session(), SettingsForm()
+    if not form.validate():
+        return overview(message="invalid")
+    save_settings(db, {"organisation_name": form.organisation_name.data.strip(),
+                       "upload_limit_mib": str(form.upload_limit_mib.data),
+                       "accepted_types": ", ".join(parse_types(form.accepted_types.data or ""))})
+    audit.record(db, current().user.id, "settings")
+    db.commit()
+    return redirect(url_for("admin.index"))
 
 
 @bp.get("/")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import current_app, g, redirect, render_template, request, url_for
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response
 
@@ -67,7 +67,7 @@ def add() -> tuple[str, int] | str:
     case, _key = open_case(form.code.data)
     if case is None:
         return render_template("followup/enter.html", form=CodeForm(), not_found=True)
-    files = received_files()
+    files = [f for f in received_files() if g.live_settings.accepts(f.client_filename)]
     if not (form.addition.data or "").strip() and not files:
         return render_template("followup/added.html", nothing=True)
     new = NewSubmission(answers={"addition": form.addition.data or ""},

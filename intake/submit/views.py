@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from flask import current_app, render_template, request
+from flask import current_app, g, render_template, request
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import BadRequest
@@ -40,8 +40,10 @@ def submit() -> tuple[str, int] | str:
     """Encrypt and store a testimony, then show its follow-up code once."""
     testimony = TestimonyForm()
     refuse_unknown_fields(testimony)
-    if not testimony.validate():
-        return render_template("submit/form.html", form=testimony,
+    refused = [f.client_filename for f in received_files()
+               if not g.live_settings.accepts(f.client_filename)]
+    if not testimony.validate() or refused:
+        return render_template("submit/form.html", form=testimony, refused_types=refused,
                                files_dropped=bool(request.upload_batch)), 422
     code = new_code(str(get_locale())) if testimony.want_code.data else None
     new = NewSubmission(

@@ -167,3 +167,17 @@ def test_a_rotation_started_from_the_admin_page_completes(app: Flask, admin: Fla
     assert epochs == {2}
     assert list((keys_dir / "desks/main/epochs/1").rglob("*.grant")) == []
     assert admin.get("/admin/keys").status_code == 302  # the rotation ended every session
+
+
+def test_settings_changed_on_the_admin_page_take_effect(app: Flask, admin: FlaskClient) -> None:
+    token = page_token(admin, "/admin/")
+    admin.post("/admin/settings", data={"csrf_token": token, "organisation_name": "Justice Desk",
+                                        "upload_limit_mib": "5", "accepted_types": ".PDF, jpg"})
+    family = app.test_client()
+    assert "Justice Desk" in family.get("/").get_data(as_text=True)
+    refused = post_form(family, filled_form(), [("tool.exe", b"MZ")])
+    assert refused.status_code == 422
+    assert "tool.exe" in refused.get_data(as_text=True)
+    assert post_form(family, filled_form(), [("scan.pdf", b"%PDF-1.4")]).status_code == 200
+    big = post_form(family, filled_form(), [("scan.pdf", b"x" * 6 * 2**20)])
+    assert big.status_code == 413

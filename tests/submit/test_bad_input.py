@@ -19,8 +19,13 @@ def assert_nothing_stored(app: Flask) -> None:
 
 
 def test_an_upload_over_the_limit_gets_413_in_persian(app: Flask, client: FlaskClient) -> None:
-    app.config["MAX_CONTENT_LENGTH"] = 200_000
-    response = post_form(client, filled_form(), [("big.bin", b"x" * 300_000)])
+    from intake.db import get_session
+    from intake.live_settings import save
+
+    with app.app_context():
+        save(get_session(), {"upload_limit_mib": "1"})
+        get_session().commit()
+    response = post_form(client, filled_form(), [("big.bin", b"x" * 1_500_000)])
     assert response.status_code == 413
     page = response.get_data(as_text=True)
     assert "بزرگ‌تر از حدی است" in page
