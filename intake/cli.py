@@ -83,7 +83,8 @@ def demo_command(port: int) -> None:
     os.environ["INTAKE_KEYS_DIR"] = str(root / "keys")
     try:
         write_config(root / "instance", {"ORGANISATION_NAME": "Demo organisation",
-                                         "SESSION_COOKIE_SECURE": False})
+                                         "SESSION_COOKIE_SECURE": False, "DEMO": True,
+                                         "ROTATION_SETTLE_SECONDS": 5})
         users = [(name, role, "-".join(secrets.token_hex(3) for _ in range(4)))
                  for name, role in (("admin", "admin"), ("reviewer", "reviewer"))]
         result = initialise(_settings_of(_fresh_app()), users)
@@ -92,6 +93,9 @@ def demo_command(port: int) -> None:
             click.echo(f"  {role:9} {name:9} passphrase {passphrase}")
             click.echo(f"            TOTP: {account.totp_uri}")
         click.echo(f"\n  recovery key: {result.recovery_text}")
+        click.echo("\n  No authenticator app at hand? In another terminal:\n"
+                   f"    INTAKE_INSTANCE={root / 'instance'} INTAKE_KEYS_DIR={root / 'keys'} "
+                   f"{Path(sys.argv[0]).parent / 'intake'} demo-code admin")
         click.echo(f"\nServing on http://127.0.0.1:{port}/  (Ctrl-C to stop)\n")
         prepare_to_serve(_settings_of(_fresh_app()))
         serve("127.0.0.1", port, workers=1, threads=8)
@@ -119,6 +123,28 @@ def audit_verify_command() -> None:
     if broken is not None:
         raise click.ClickException(f"the audit log is broken at entry {broken}")
     click.echo(f"the audit log is intact ({count} entries)")
+
+
+@click.command("demo-code", hidden=True)
+@click.argument("name")
+@with_appcontext
+def demo_code_command(name: str) -> None:
+    """Print a demo account's current TOTP code (demo instances only)."""
+    import time
+
+    from sqlalchemy.orm import Session
+
+    from .accounts import totp_for
+    from .models import User
+
+    if not current_app.config.get("DEMO"):
+        raise click.ClickException("this only works on an instance made by `intake demo`")
+    engine = make_engine(_settings_of(current_app).database_url)
+    with Session(engine) as session:
+        user = session.query(User).filter_by(name=name).one_or_none()
+        if user is None:
+            raise click.ClickException(f"there is no user called {name}")
+        click.echo(totp_for(user).generate(time.time()).decode())
 
 
 def prepare_to_serve(settings: Any) -> None:
@@ -164,7 +190,8 @@ def init_app(app: Flask) -> None:
     """Register the commands on the app, for `flask --app intake`."""
     from .admin_cli import COMMANDS
 
-    for command in (init_command, serve_command, demo_command, audit_group, *COMMANDS):
+    for command in (init_command, serve_command, demo_command, demo_code_command, audit_group,
+                    *COMMANDS):
         app.cli.add_command(command)
 
 

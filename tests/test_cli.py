@@ -180,3 +180,10 @@ def test_audit_verify_names_the_first_broken_entry(initialised: tuple[Path, str]
     broken = run_intake(root, "audit", "verify")
     assert broken.returncode != 0
     assert "broken at entry 2" in broken.stderr
+
+
+def test_demo_codes_are_refused_on_a_real_instance(initialised: tuple[Path, str]) -> None:
+    root, _ = initialised
+    result = run_intake(root, "demo-code", "amina")
+    assert result.returncode != 0
+    assert "only works on an instance made by `intake demo`" in result.stderr
