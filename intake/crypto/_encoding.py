@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import struct
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -16,16 +15,12 @@ ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 
 def bind(label: str, *parts: str | bytes | int) -> bytes:
     """Encode a label and parts so that no two different lists encode alike."""
-    out = bytearray(b"intake/")
+    pieces = [b"intake/"]
     for part in (label, *parts):
-        if isinstance(part, int):
-            raw = str(part).encode()
-        elif isinstance(part, str):
-            raw = part.encode()
-        else:
-            raw = bytes(part)
-        out += struct.pack(">I", len(raw)) + raw
-    return bytes(out)
+        raw = part.encode() if isinstance(part, str) else (
+            str(part).encode() if isinstance(part, int) else bytes(part))
+        pieces += (len(raw).to_bytes(4, "big"), raw)
+    return b"".join(pieces)
 
 
 def derive(secret: bytes, label: str, *parts: str | bytes | int, length: int = 32,

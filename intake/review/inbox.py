@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -76,6 +75,17 @@ def filtered(db: Session, unlocked: Unlocked, args: Mapping[str, str]):  # type:
     return query.order_by(Submission.received_on.desc(), Submission.id.desc())
 
 
+def _texts(value: object) -> list[str]:
+    """Collect every string inside decrypted answers (dates included)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _texts(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _texts(item)]
+    return []
+
+
 def matching(submission: Submission, unlocked: Unlocked, words: list[str], label: str,
              counts: dict[str, int]) -> cases.Summary | None:
     """Decrypt one case once and keep it if it has every word and the label."""
@@ -87,7 +97,7 @@ def matching(submission: Submission, unlocked: Unlocked, words: list[str], label
     if label and label not in case_labels:
         return None
     if words:
-        text = searchable(json.dumps(found, ensure_ascii=False))
+        text = searchable(" ".join(_texts(found)))
         if not all(word in text for word in words):
             return None
     return cases.summary_of(submission, found, case_labels, counts.get(submission.id, 0))
