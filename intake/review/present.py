@@ -7,7 +7,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from ..dates import DateAnswer, format_gregorian_range
-from ..submit.forms import TestimonyForm
+from ..submit.forms import CALENDAR_CHOICES, PRECISION_CHOICES, TestimonyForm
 
 SECTIONS: list[tuple[Any, list[str]]] = [
     (_l("Consent"), list(TestimonyForm.CONSENTS)),
@@ -40,24 +40,34 @@ def label_of(name: str) -> Any:
     return unbound.kwargs.get("label") or unbound.args[0] if unbound else name
 
 
-def shown(value: Any) -> str | None:
+def choice_label(choices: Any, value: str) -> Any:
+    """Return the translated label of a select option, or the value if it is not one."""
+    return next((choice.label for choice in choices or () if choice.value == value), value)
+
+
+def shown(value: Any, name: str = "") -> str | None:
     """Render one answer as text; dates in the calendar given and in Gregorian."""
     if isinstance(value, dict) and "calendar" in value:
         answer = DateAnswer.from_dict(value)
         if not answer.text:
             return None
         gregorian = format_gregorian_range(answer)
-        return f"{answer.text} ({answer.calendar}, {answer.precision}) → {gregorian}"
+        calendar = choice_label(CALENDAR_CHOICES, answer.calendar)
+        precision = choice_label(PRECISION_CHOICES, answer.precision)
+        return f"{answer.text} ({calendar}, {precision}) → {gregorian}"
     if value in (None, "", False):
         return None
-    return "✓" if value is True else str(value)
+    if value is True:
+        return "✓"
+    unbound = getattr(TestimonyForm, name, None)
+    return str(choice_label(unbound.kwargs.get("choices") if unbound else None, str(value)))
 
 
 def sections(answers: dict[str, Any]) -> list[tuple[Any, list[tuple[Any, str]]]]:
     """Group the answers given into the form's sections, skipping blanks."""
     laid_out = []
     for title, names in SECTIONS:
-        rows = [(label_of(n), text) for n in names if (text := shown(answers.get(n)))]
+        rows = [(label_of(n), text) for n in names if (text := shown(answers.get(n), n))]
         if rows:
             laid_out.append((title, rows))
     return laid_out

@@ -79,6 +79,22 @@ def test_a_case_shows_every_answer_by_section_with_dates_in_both_calendars(
     assert "نامه.txt" in page
 
 
+@pytest.mark.parametrize(("lang", "shown", "code"), [
+    ("fa", ["خواهر", "مرد", "هجری شمسی"], ["sister", "solar_hijri"]),
+    ("en", ["Sister", "Male", "Solar Hijri"], ["sister", "solar_hijri"]),
+])
+def test_a_case_shows_chosen_options_by_their_labels_not_their_codes(
+        app: Flask, family: FlaskClient, reviewer: FlaskClient, lang: str, shown: list[str],
+        code: list[str]) -> None:
+    submit(family)
+    [case_id] = case_ids(app)
+    page = reviewer.get(f"/review/{case_id}", query_string={"lang": lang}).get_data(as_text=True)
+    for label in shown:
+        assert label in page
+    for raw in code:
+        assert f">{raw}<" not in page and f"({raw}," not in page
+
+
 def test_a_file_downloads_byte_for_byte(app: Flask, family: FlaskClient,
                                        reviewer: FlaskClient) -> None:
     submit(family)
