@@ -181,3 +181,20 @@ def test_settings_changed_on_the_admin_page_take_effect(app: Flask, admin: Flask
     assert post_form(family, filled_form(), [("scan.pdf", b"%PDF-1.4")]).status_code == 200
     big = post_form(family, filled_form(), [("scan.pdf", b"x" * 6 * 2**20)])
     assert big.status_code == 413
+
+
+# The users are named "admin" and "reviewer": a code is the cell after the name cell.
+CODES = ["</td><td>admin</td>", "</td><td>reviewer</td>", "<td>active</td>"]
+
+
+@pytest.mark.parametrize(("lang", "labels", "codes"), [
+    ("fa", ["<td>مدیر</td>", "<td>بررسی‌کننده</td>", "<td>فعال</td>"], CODES),
+    ("en", ["<td>Admin</td>", "<td>Reviewer</td>", "<td>Active</td>"], CODES),
+])
+def test_the_users_table_names_roles_and_states_in_the_page_language(
+        admin: FlaskClient, lang: str, labels: list[str], codes: list[str]) -> None:
+    page = admin.get("/admin/", query_string={"lang": lang}).get_data(as_text=True)
+    for label in labels:
+        assert label in page
+    for code in codes:
+        assert code not in page
