@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from .models import AuditEvent
@@ -23,6 +24,7 @@ def _digest(prev_hash: str, at: str, actor_id: str | None, action: str,
 def record(session: Session, actor_id: str | None, action: str, subject_id: str | None = None,
            detail: str = "") -> AuditEvent:
     """Append an entry to the chain in the caller's transaction."""
+    _lock_chain(session)
     last = session.query(AuditEvent).order_by(AuditEvent.seq.desc()).first()
     prev_hash = last.hash if last else GENESIS
     at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -31,6 +33,20 @@ def record(session: Session, actor_id: str | None, action: str, subject_id: str 
                        hash=_digest(prev_hash, at, actor_id, action, subject_id, detail))
     session.add(event)
     return event
+
+
+def _lock_chain(session: Session) -> None:
+    """Hold the database's write lock before reading the chain's head.
+
+    Two requests that read the same head would both link to it; the unique
+    prev_hash refuses the second, and its whole change (a status, a reply)
+    would be lost. A write that changes nothing takes SQLite's write lock for
+    the rest of the transaction, so concurrent writers queue instead.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(AuditEvent).where(AuditEvent.seq < 0).values(action=AuditEvent.action))
+    else:
+        session.query(AuditEvent).order_by(AuditEvent.seq.desc()).with_for_update().first()
 
 
 def first_broken(session: Session) -> int | None:
