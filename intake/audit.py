@@ -44,7 +44,8 @@ def _lock_chain(session: Session) -> None:
     the rest of the transaction, so concurrent writers queue instead.
     """
     if session.get_bind().dialect.name == "sqlite":
-        session.execute(update(AuditEvent).where(AuditEvent.seq < 0).values(action=AuditEvent.action))
+        nothing = update(AuditEvent).where(AuditEvent.seq < 0)
+        session.execute(nothing.values(action=AuditEvent.action))
     else:
         session.query(AuditEvent).order_by(AuditEvent.seq.desc()).with_for_update().first()
 
