@@ -134,9 +134,28 @@ class StreamEncryptor:
         self._counter += 1
 
 
-def decrypt_stream(data_key: bytes, src: BinaryIO, *, record_id: str,
-                   file_id: str) -> Iterator[bytes]:
-    """Yield the plaintext of an encrypted file, raising DecryptionError on any fault."""
+def decrypt_stream(data_key: bytes, src: BinaryIO, *, record_id: str, file_id: str,
+                   check_first: bool = True) -> Iterator[bytes]:
+    """Yield the plaintext of an encrypted file, raising DecryptionError on any fault.
+
+    With `check_first` (the default) every segment is authenticated before the
+    first byte comes out, so a truncated, reordered or altered file yields
+    nothing at all; this reads a seekable source twice. Without it, each
+    segment comes out as soon as it authenticates, in one pass, and a fault
+    further on raises after the segments before it.
+    """
+    start = src.tell() if check_first else 0
+    aead, size = _open_header(data_key, src, record_id, file_id)
+    if check_first:
+        for _ in _segments(aead, src, size):
+            pass
+        src.seek(start + HEADER_SIZE)
+    yield from _segments(aead, src, size)
+
+
+def _open_header(data_key: bytes, src: BinaryIO, record_id: str,
+                 file_id: str) -> tuple[AESGCM, int]:
+    """Check a stream's header; return its segment cipher and plaintext size."""
     header = _read_exact(src, HEADER_SIZE)
     if len(header) != HEADER_SIZE or header[0] != VERSION:
         raise DecryptionError
@@ -147,7 +166,7 @@ def decrypt_stream(data_key: bytes, src: BinaryIO, *, record_id: str,
         size = int.from_bytes(aead.decrypt(_LENGTH_NONCE, header[_PREFIX:], _LENGTH_AAD), "big")
     except InvalidTag as exc:
         raise DecryptionError from exc
-    yield from _segments(aead, src, size)
+    return aead, size
 
 
 def _segments(aead: AESGCM, src: BinaryIO, size: int) -> Iterator[bytes]:

@@ -1,8 +1,11 @@
 """The STREAM file cipher: round trips, padded sizes, and every kind of tampering.
 
-Decryption yields each segment once it authenticates, so for a fault in
-segment k the tests check both that DecryptionError is raised and that what
-came out before it is exactly the plaintext of segments 0..k-1.
+Decryption checks every segment before yielding any by default, so a damaged
+file yields nothing. In one-pass mode it yields each segment once it
+authenticates, so for a fault in segment k the tests check both that
+DecryptionError is raised and that what came out before it is exactly the
+plaintext of segments 0..k-1; every such test also checks that the default
+mode yields nothing from the same bytes.
 """
 
 from __future__ import annotations
@@ -61,11 +64,22 @@ def decrypt(ciphertext: bytes, *, key: bytes = KEY, record_id: str = "r1",
 
 def yielded_before_failure(ciphertext: bytes, *, key: bytes = KEY, record_id: str = "r1",
                            file_id: str = "f1") -> bytes | None:
-    """Return what decryption yielded before DecryptionError, or None if it never raised."""
+    """Return what one-pass decryption yielded before DecryptionError, or None if it never raised.
+
+    Decryption in the default, checked-first mode must then yield nothing at all.
+    """
+    streamed = _yielded(ciphertext, key, record_id, file_id, check_first=False)
+    checked = _yielded(ciphertext, key, record_id, file_id, check_first=True)
+    assert checked == (None if streamed is None else b"")
+    return streamed
+
+
+def _yielded(ciphertext: bytes, key: bytes, record_id: str, file_id: str,
+             check_first: bool) -> bytes | None:
     got = bytearray()
     try:
         for part in decrypt_stream(key, io.BytesIO(ciphertext), record_id=record_id,
-                                   file_id=file_id):
+                                   file_id=file_id, check_first=check_first):
             got += part
     except DecryptionError:
         return bytes(got)
