@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 from .crypto import PROFILES, Profile
 
 LANGUAGES = ("fa", "en")
-_log = logging.getLogger(__name__)
+TEST_PROFILE = "insecure-test-only"
 
 DEFAULTS: dict[str, Any] = {
     "ORGANISATION_NAME": "intake",
@@ -36,6 +35,8 @@ DEFAULTS: dict[str, Any] = {
     # How long a rotation waits after switching epochs before destroying old grants,
     # so that requests begun before the switch (gunicorn's timeout is 120 s) finish.
     "ROTATION_SETTLE_SECONDS": 150,
+    # Only a test suite sets this; without it the cheap Argon2 profile is refused.
+    "INSECURE_TEST_PROFILES": False,
 }
 
 
@@ -77,8 +78,9 @@ class Settings:
         code_profile = PROFILES.get(config["CODE_KDF_PROFILE"])
         if profile is None or code_profile is None:
             raise SettingsError(f"KDF profiles must be among {', '.join(PROFILES)}")
-        if profile.name == "insecure-test-only":
-            _log.warning("KDF_PROFILE is insecure-test-only: never use this outside tests")
+        if TEST_PROFILE in (profile.name, code_profile.name) and \
+                config["INSECURE_TEST_PROFILES"] is not True:
+            raise SettingsError(f"the {TEST_PROFILE} KDF profile is for test suites only")
         if config["DEFAULT_LOCALE"] not in LANGUAGES:
             raise SettingsError(f"DEFAULT_LOCALE must be one of {', '.join(LANGUAGES)}")
         url = str(config["QUICK_EXIT_URL"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,10 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from intake import create_app
 from intake.setup import Initialised, initialise
+
+# Instances that tests start in other processes (`intake init`, gunicorn) may use
+# the cheap Argon2 profile too; outside a test suite it is refused.
+os.environ["INTAKE_INSECURE_TEST_PROFILES"] = "true"
 
 ADMIN_PASSPHRASE = "admin passphrase for tests"
 REVIEWER_PASSPHRASE = "reviewer passphrase for tests"
@@ -36,6 +41,7 @@ def instance_config(root: Path) -> dict[str, object]:
         "PEPPER": secrets.token_hex(32),
         "KDF_PROFILE": "insecure-test-only",
         "CODE_KDF_PROFILE": "insecure-test-only",
+        "INSECURE_TEST_PROFILES": True,
         "DISK_FLOOR_BYTES": 1024 * 1024,
         "ROTATION_SETTLE_SECONDS": 0,
         "SESSION_COOKIE_SECURE": False,

@@ -35,6 +35,8 @@ def test_uninitialised_instance_serves_the_offline_page(tmp_path: Path) -> None:
     ("CODE_KDF_PROFILE", "md5", "KDF profiles"),
     ("DEFAULT_LOCALE", "de", "DEFAULT_LOCALE"),
     ("QUICK_EXIT_URL", "http://example.org/", "https://"),
+    ("INSECURE_TEST_PROFILES", False, "test suites only"),
+    ("INSECURE_TEST_PROFILES", "true", "test suites only"),
 ])
 def test_settings_refuse_unsafe_values(tmp_path: Path, key: str, value: object,
                                        message: str) -> None:
