@@ -44,6 +44,8 @@ def make_private_dirs(directory: Path) -> None:
     for folder in reversed(missing):
         with contextlib.suppress(FileExistsError):
             os.mkdir(folder, 0o700)
+        # A new folder survives a power cut only once its parent is synced.
+        fsync_dir(folder.parent)
 
 
 def fsync_dir(directory: Path) -> None:
