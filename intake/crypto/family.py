@@ -19,7 +19,7 @@ import unicodedata
 
 from argon2.low_level import Type, hash_secret_raw
 
-from ._encoding import bind, derive
+from ._encoding import VERSION, bind, derive
 from ._errors import DecryptionError
 from .envelope import _open, _seal, new_data_key
 from .fields import decrypt_field, encrypt_field
@@ -45,16 +45,16 @@ def seal_for_family(plaintext: bytes, family_key: PublicKey, *, desk_id: str, re
     data_key = new_data_key()
     sealed_key = _seal(data_key, family_key, bind("family-message", desk_id, record_id, field))
     body = encrypt_field(data_key, plaintext, record_id=record_id, field=field)
-    return _LENGTH.pack(len(sealed_key)) + sealed_key + body
+    return bytes([VERSION]) + _LENGTH.pack(len(sealed_key)) + sealed_key + body
 
 
 def open_for_family(message: bytes, family_key: PrivateKey, *, desk_id: str, record_id: str,
                     field: str) -> bytes:
     """Open a message sealed to the family with the key from their code."""
-    if len(message) < _LENGTH.size:
+    start = 1 + _LENGTH.size
+    if len(message) < start or message[0] != VERSION:
         raise DecryptionError
-    (length,) = _LENGTH.unpack_from(message)
-    sealed_key = message[_LENGTH.size:_LENGTH.size + length]
+    (length,) = _LENGTH.unpack_from(message, 1)
+    sealed_key = message[start:start + length]
     data_key = _open(sealed_key, family_key, bind("family-message", desk_id, record_id, field))
-    return decrypt_field(data_key, message[_LENGTH.size + length:], record_id=record_id,
-                         field=field)
+    return decrypt_field(data_key, message[start + length:], record_id=record_id, field=field)
