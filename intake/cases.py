@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,7 @@ from .crypto import (
     DecryptionError,
     PrivateKey,
     PublicKey,
+    check_stream,
     decrypt_field,
     decrypt_stream,
     encrypt_field,
@@ -31,6 +32,8 @@ from .crypto import (
 from .models import Attachment, Note, Reply, Submission
 from .sessions import EpochKeys
 from .storage import Store
+
+T = TypeVar("T")
 
 
 class Locked(Exception):
@@ -56,6 +59,14 @@ def data_key(submission: Submission, epoch_keys: EpochKeys) -> bytes:
         raise Locked
     return open_data_key(submission.sealed_key, key, desk_id=submission.desk_id,
                          epoch_id=submission.epoch_id, record_id=submission.id)
+
+
+def readable(decrypt: Callable[..., T], *args: Any) -> T | None:
+    """Return decrypt(*args), or None when the ciphertext does not open (damaged or tampered)."""
+    try:
+        return decrypt(*args)
+    except (DecryptionError, ValueError):
+        return None
 
 
 def answers(submission: Submission, key: bytes) -> dict[str, Any]:
@@ -117,20 +128,38 @@ def summary_of(submission: Submission, found: dict[str, Any], case_labels: list[
                    case_labels, attachment_count)
 
 
-def attachments(db: Session, submission: Submission, key: bytes) -> list[tuple[Attachment,
-                                                                               dict[str, Any]]]:
-    """List a case's files with their decrypted descriptions."""
-    rows = db.query(Attachment).filter_by(submission_id=submission.id).order_by(
+def attachment_rows(db: Session, submission: Submission) -> list[Attachment]:
+    """List a case's files in the order the family sent them."""
+    return db.query(Attachment).filter_by(submission_id=submission.id).order_by(
         Attachment.position).all()
-    return [(row, json.loads(decrypt_field(key, row.meta, record_id=submission.id,
-                                           field=f"attachment:{row.id}"))) for row in rows]
+
+
+def attachment_meta(submission: Submission, key: bytes, row: Attachment) -> dict[str, Any]:
+    """Decrypt one file's description (name, type, size, digests)."""
+    parsed: dict[str, Any] = json.loads(decrypt_field(key, row.meta, record_id=submission.id,
+                                                      field=f"attachment:{row.id}"))
+    return parsed
+
+
+def attachments(db: Session, submission: Submission,
+                key: bytes) -> list[tuple[Attachment, dict[str, Any] | None]]:
+    """List a case's files with their descriptions; None marks one that does not open."""
+    return [(row, readable(attachment_meta, submission, key, row))
+            for row in attachment_rows(db, submission)]
 
 
 def file_chunks(store: Store, submission: Submission, key: bytes,
-                attachment: Attachment) -> Iterator[bytes]:
+                attachment: Attachment, *, check_first: bool = True) -> Iterator[bytes]:
     """Stream a file's plaintext, decrypted segment by segment, never written to disk."""
     with store.open(attachment.blob) as blob:
-        yield from decrypt_stream(key, blob, record_id=submission.id, file_id=attachment.id)
+        yield from decrypt_stream(key, blob, record_id=submission.id, file_id=attachment.id,
+                                  check_first=check_first)
+
+
+def check_file(store: Store, submission: Submission, key: bytes, attachment: Attachment) -> None:
+    """Authenticate a whole stored file; DecryptionError if any part of it is damaged."""
+    with store.open(attachment.blob) as blob:
+        check_stream(key, blob, record_id=submission.id, file_id=attachment.id)
 
 
 def add_note(db: Session, submission: Submission, key: bytes, author_id: str,
@@ -145,11 +174,15 @@ def add_note(db: Session, submission: Submission, key: bytes, author_id: str,
     return note
 
 
-def notes(db: Session, submission: Submission, key: bytes) -> list[tuple[Note, str]]:
-    """Decrypt a case's notes, oldest first."""
+def note_text(submission: Submission, key: bytes, row: Note) -> str:
+    """Decrypt one note."""
+    return decrypt_field(key, row.body, record_id=submission.id, field=f"note:{row.id}").decode()
+
+
+def notes(db: Session, submission: Submission, key: bytes) -> list[tuple[Note, str | None]]:
+    """Decrypt a case's notes, oldest first; None marks one that does not open."""
     rows = db.query(Note).filter_by(submission_id=submission.id).order_by(Note.written_on).all()
-    return [(row, decrypt_field(key, row.body, record_id=submission.id,
-                                field=f"note:{row.id}").decode()) for row in rows]
+    return [(row, readable(note_text, submission, key, row)) for row in rows]
 
 
 def add_reply(db: Session, submission: Submission, key: bytes, author_id: str,
@@ -170,12 +203,39 @@ def add_reply(db: Session, submission: Submission, key: bytes, author_id: str,
     return reply
 
 
-def replies(db: Session, submission: Submission, key: bytes) -> list[tuple[Reply, str]]:
-    """Decrypt a case's replies as the desk sees them."""
+def reply_text(submission: Submission, key: bytes, row: Reply) -> str:
+    """Decrypt one reply as the desk sees it."""
+    return decrypt_field(key, row.for_desk, record_id=submission.id,
+                         field=f"reply:{row.id}").decode()
+
+
+def replies(db: Session, submission: Submission, key: bytes) -> list[tuple[Reply, str | None]]:
+    """Decrypt a case's replies as the desk sees them; None marks one that does not open."""
     rows = db.query(Reply).filter_by(submission_id=submission.id).order_by(
         Reply.written_on).all()
-    return [(row, decrypt_field(key, row.for_desk, record_id=submission.id,
-                                field=f"reply:{row.id}").decode()) for row in rows]
+    return [(row, readable(reply_text, submission, key, row)) for row in rows]
+
+
+@dataclass
+class Addition:
+    """Something a family added to its case later; `answers` is None if it does not open."""
+
+    submission: Submission
+    answers: dict[str, Any] | None
+    files: list[tuple[Attachment, dict[str, Any] | None]] = field(default_factory=list)
+
+
+def additions(db: Session, submission: Submission, epoch_keys: EpochKeys) -> list[Addition]:
+    """Decrypt what the family added to a case; a damaged or locked addition is marked."""
+    found = []
+    for row in db.query(Submission).filter_by(parent_id=submission.id).order_by(
+            Submission.received_on, Submission.id):
+        try:
+            key = data_key(row, epoch_keys)
+            found.append(Addition(row, answers(row, key), attachments(db, row, key)))
+        except (Locked, DecryptionError, ValueError):
+            found.append(Addition(row, None))
+    return found
 
 
 def replies_for_family(db: Session, case: Submission,

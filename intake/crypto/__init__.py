@@ -37,14 +37,20 @@ from .passphrase import (
     wrap_private_key,
 )
 from .recovery import format_recovery_secret, parse_recovery_secret, recovery_key
-from .stream import StreamEncryptor, ciphertext_size, decrypt_stream, padded_size
+from .stream import (
+    StreamEncryptor,
+    check_stream,
+    ciphertext_size,
+    decrypt_stream,
+    padded_size,
+)
 
 __all__ = [
     "DATA_KEY_SIZE", "FAMILY_CODE", "INSECURE_TEST_ONLY", "MAX_PASSPHRASE_LENGTH", "PROFILES",
     "RFC_9106_LOW_MEMORY", "DecryptionError", "Desk", "Epoch", "Keyring", "KeyringError",
     "NewDesk", "PrivateKey", "Profile", "PublicKey", "StreamEncryptor", "WrappedKey",
     "ciphertext_size", "create_desk", "data_key_id", "derive_family_key", "open_for_family",
-    "seal_for_family", "decrypt_field", "decrypt_stream",
+    "seal_for_family", "decrypt_field", "decrypt_stream", "check_stream",
     "encrypt_field", "format_recovery_secret", "grant_epoch", "needs_rewrap", "new_data_key",
     "open_data_key", "open_epoch_key", "padded_size", "parse_recovery_secret", "recovery_key",
     "seal_data_key", "seal_epoch_key", "sealed_to", "unlock", "unlock_epochs",

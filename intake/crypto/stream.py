@@ -144,13 +144,20 @@ def decrypt_stream(data_key: bytes, src: BinaryIO, *, record_id: str, file_id: s
     segment comes out as soon as it authenticates, in one pass, and a fault
     further on raises after the segments before it.
     """
-    start = src.tell() if check_first else 0
-    aead, size = _open_header(data_key, src, record_id, file_id)
     if check_first:
-        for _ in _segments(aead, src, size):
-            pass
-        src.seek(start + HEADER_SIZE)
+        start = src.tell()
+        check_stream(data_key, src, record_id=record_id, file_id=file_id)
+        src.seek(start)
+    aead, size = _open_header(data_key, src, record_id, file_id)
     yield from _segments(aead, src, size)
+
+
+def check_stream(data_key: bytes, src: BinaryIO, *, record_id: str, file_id: str) -> int:
+    """Authenticate a whole encrypted file without giving out plaintext; return its size."""
+    aead, size = _open_header(data_key, src, record_id, file_id)
+    for _ in _segments(aead, src, size):
+        pass
+    return size
 
 
 def _open_header(data_key: bytes, src: BinaryIO, record_id: str,

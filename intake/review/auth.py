@@ -1,4 +1,4 @@
-"""Who is reviewing: the session cookie, its server-side record, and the role checks."""
+"""Who is reviewing: the session cookie, its server-side record, and the access checks."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 from flask import current_app, g, redirect, request, url_for
 from werkzeug.exceptions import Forbidden
 
-from .. import sessions
+from .. import cases, sessions
+from ..crypto import DecryptionError
 from ..db import get_session
 
 COOKIE = "intake_review"
@@ -43,6 +44,34 @@ def reviewer_required(view: View) -> View:
             raise Forbidden
         return view(*args, **kwargs)
     return wrapped  # type: ignore[return-value]
+
+
+class CaseRefused(Forbidden):
+    """A case this session may not open: `reason` is "unvetted", "locked" or "broken"."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
+def vetted(unlocked: sessions.Unlocked) -> bool:
+    """Say whether an admin has granted this session any epoch key yet."""
+    return bool(unlocked.epoch_keys)
+
+
+def case_required(view: View) -> View:
+    """Let only vetted sessions reach a case; a locked or damaged case is refused, never a 500."""
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not vetted(current()):
+            raise CaseRefused("unvetted")
+        try:
+            return view(*args, **kwargs)
+        except cases.Locked:
+            raise CaseRefused("locked") from None
+        except DecryptionError:
+            raise CaseRefused("broken") from None
+    return reviewer_required(wrapped)  # type: ignore[return-value]
 
 
 def set_cookie(response: Any, value: str) -> Any:

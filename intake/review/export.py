@@ -12,15 +12,16 @@ import json
 import re
 import zipfile
 from collections.abc import Iterator
+from typing import Any
 
 from flask import current_app, render_template, stream_with_context
 from flask.typing import ResponseReturnValue
 
 from .. import audit, cases
 from ..db import get_session
-from ..models import Submission
+from ..models import Attachment, Submission
 from . import bp, present
-from .auth import current, reviewer_required
+from .auth import case_required, current
 from .views import find, linked_ids
 
 
@@ -51,36 +52,53 @@ def _safe(name: str) -> str:
     return re.sub(r"[^\w.\- ]", "_", name)[:100] or "file"
 
 
-def _members(submission: Submission, key: bytes) -> Iterator[tuple[str, Iterator[bytes]]]:
+File = tuple[str, Submission, bytes, Attachment]
+
+
+def contents(submission: Submission, key: bytes) -> tuple[dict[str, Any], list[File]]:
+    """Decrypt the record and check every file up front, so a damaged part refuses the export."""
     db, keys = get_session(), current().epoch_keys
     store = current_app.extensions["intake.desk"].store
-    found = cases.answers(submission, key)
     additions = [(a, cases.data_key(a, keys)) for a in
                  db.query(Submission).filter_by(parent_id=submission.id)]
     record = {"id": submission.id, "received_on": submission.received_on.isoformat(),
               "status": submission.status, "labels": cases.labels(submission, key),
-              "assessment": cases.assessment(submission, key), "answers": found,
+              "assessment": cases.assessment(submission, key),
+              "answers": cases.answers(submission, key),
               "linked_cases": linked_ids(submission.id),
               "additions": [{"id": a.id, "received_on": a.received_on.isoformat(),
                              "answers": cases.answers(a, k)} for a, k in additions]}
+    files = []
+    for owner, owner_key in [(submission, key), *additions]:
+        for number, row in enumerate(cases.attachment_rows(db, owner)):
+            meta = cases.attachment_meta(owner, owner_key, row)
+            cases.check_file(store, owner, owner_key, row)
+            name = f"files/{owner.id[:8]}-{number + 1}-{_safe(meta.get('filename') or '')}"
+            files.append((name, owner, owner_key, row))
+    return record, files
+
+
+def _members(submission: Submission, record: dict[str, Any],
+             files: list[File]) -> Iterator[tuple[str, Iterator[bytes]]]:
+    store = current_app.extensions["intake.desk"].store
     yield "case.json", iter([json.dumps(record, ensure_ascii=False, indent=2).encode()])
     page = render_template("review/export.html", submission=submission,
-                           sections=present.sections(found), record=record)
+                           sections=present.sections(record["answers"]), record=record)
     yield "case.html", iter([page.encode()])
-    for owner, owner_key in [(submission, key), *additions]:
-        for number, (attachment, meta) in enumerate(cases.attachments(db, owner, owner_key)):
-            name = f"files/{owner.id[:8]}-{number + 1}-{_safe(meta.get('filename') or '')}"
-            yield name, cases.file_chunks(store, owner, owner_key, attachment)
+    for name, owner, owner_key, attachment in files:
+        # Checked whole in contents(); a file changed since then still fails per segment.
+        yield name, cases.file_chunks(store, owner, owner_key, attachment, check_first=False)
     trail = [{"seq": e.seq, "at": e.at, "actor": e.actor_id, "action": e.action,
-              "detail": e.detail, "hash": e.hash} for e in audit.trail(db, submission.id)]
+              "detail": e.detail, "hash": e.hash} for e in audit.trail(get_session(),
+                                                                      submission.id)]
     yield "audit.json", iter([json.dumps(trail, indent=2).encode()])
 
 
-def bundle(submission: Submission, key: bytes) -> Iterator[bytes]:
+def bundle(submission: Submission, record: dict[str, Any], files: list[File]) -> Iterator[bytes]:
     """Yield the zip's bytes as each member is written."""
     pipe, digests = _Pipe(), []
     with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_DEFLATED) as archive:  # type: ignore[arg-type]
-        for name, chunks in _members(submission, key):
+        for name, chunks in _members(submission, record, files):
             digest = hashlib.sha256()
             with archive.open(name, "w", force_zip64=True) as member:
                 for chunk in chunks:
@@ -93,14 +111,14 @@ def bundle(submission: Submission, key: bytes) -> Iterator[bytes]:
 
 
 @bp.get("/<case_id>/export")
-@reviewer_required
+@case_required
 def export(case_id: str) -> ResponseReturnValue:
     """Download the case as an evidence bundle."""
     db, unlocked, submission = get_session(), current(), find(case_id)
-    key = cases.data_key(submission, unlocked.epoch_keys)
+    record, files = contents(submission, cases.data_key(submission, unlocked.epoch_keys))
     audit.record(db, unlocked.user.id, "export", submission.id)
     db.commit()
-    response = current_app.response_class(stream_with_context(bundle(submission, key)),
+    response = current_app.response_class(stream_with_context(bundle(submission, record, files)),
                                           mimetype="application/zip")
     response.headers.set("Content-Disposition", "attachment",
                          filename=f"case-{submission.id[:8]}.zip")

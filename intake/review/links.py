@@ -12,12 +12,12 @@ from ..crypto import DecryptionError
 from ..db import get_session
 from ..models import CaseLink, Submission
 from . import bp
-from .auth import current, reviewer_required
+from .auth import case_required, current
 from .views import find, linked_ids
 
 
 @bp.get("/<case_id>/links")
-@reviewer_required
+@case_required
 def suggest_links(case_id: str) -> ResponseReturnValue:
     """Decrypt the other cases and suggest those that seem to name the same person."""
     db, keys, submission = get_session(), current().epoch_keys, find(case_id)
@@ -39,11 +39,15 @@ def suggest_links(case_id: str) -> ResponseReturnValue:
 
 
 @bp.post("/<case_id>/link/<other_id>")
-@reviewer_required
+@case_required
 def confirm_link(case_id: str, other_id: str) -> ResponseReturnValue:
     """Record that two cases are about the same person; it shows on both."""
     db, unlocked = get_session(), current()
-    first, second = sorted((find(case_id).id, find(other_id).id))
+    both = find(case_id), find(other_id)
+    for submission in both:
+        # Only someone who can read both testimonies may say they are about one person.
+        cases.data_key(submission, unlocked.epoch_keys)
+    first, second = sorted(s.id for s in both)
     if first != second and db.get(CaseLink, (first, second)) is None:
         db.add(CaseLink(first_id=first, second_id=second, confirmed_by=unlocked.user.id,
                         confirmed_on=dt.date.today()))

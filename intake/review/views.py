@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 
@@ -17,7 +18,7 @@ from ..db import get_session
 from ..models import Attachment, CaseLink, CaseRead, Note, Reply, Submission, User
 from ..throttle import allow
 from . import bp, present
-from .auth import COOKIE, current, reviewer_required, set_cookie
+from .auth import COOKIE, CaseRefused, case_required, current, reviewer_required, set_cookie, vetted
 from .forms import ASSESSMENT_FIELDS, LoginForm, NoteForm, ReplyForm, TriageForm
 from .inbox import inbox_page
 
@@ -60,18 +61,27 @@ def logout() -> ResponseReturnValue:
     return response
 
 
+@bp.errorhandler(CaseRefused)
+def refused(error: CaseRefused) -> ResponseReturnValue:
+    """Say why this case does not open for this session, in the reviewer's language."""
+    return render_template("review/refused.html", reason=error.reason), 403
+
+
 @bp.get("/")
 @reviewer_required
 def inbox() -> ResponseReturnValue:
     """List cases newest first, with filters and search over decrypted text."""
     db = get_session()
+    if not vetted(current()):
+        # Not even ids, days or counts: an unvetted account learns nothing of the desk.
+        return render_template("review/refused.html", reason="unvetted")
     page = inbox_page(db, current(), request.args)
     users = db.query(User).filter(User.state == "active").order_by(User.name).all()
     return render_template("review/inbox.html", page=page, args=request.args, users=users)
 
 
 @bp.get("/<case_id>")
-@reviewer_required
+@case_required
 def case(case_id: str) -> ResponseReturnValue:
     """Show every answer, file, note and reply of a case, decrypted for this session."""
     db, unlocked = get_session(), current()
@@ -91,7 +101,6 @@ def case(case_id: str) -> ResponseReturnValue:
 def case_context(submission: Submission, key: bytes) -> dict[str, object]:
     """Decrypt what the case page shows."""
     session = get_session()
-    additions = session.query(Submission).filter_by(parent_id=submission.id).all()
     reviewers = session.query(User).filter(User.state == "active").order_by(User.name).all()
     triage = TriageForm(status=submission.status, priority=submission.priority,
                         assignee=submission.assignee_id or "",
@@ -105,9 +114,7 @@ def case_context(submission: Submission, key: bytes) -> dict[str, object]:
         "files": cases.attachments(session, submission, key),
         "notes": cases.notes(session, submission, key),
         "replies": cases.replies(session, submission, key),
-        "additions": [(a, cases.answers(a, cases.data_key(a, current().epoch_keys)),
-                       cases.attachments(session, a, cases.data_key(a, current().epoch_keys)))
-                      for a in additions],
+        "additions": cases.additions(session, submission, current().epoch_keys),
         "triage": triage, "note_form": NoteForm(), "reply_form": ReplyForm(),
         "labels": cases.labels(submission, key),
         "links": linked_ids(submission.id),
@@ -130,7 +137,7 @@ def find(case_id: str) -> Submission:
 
 
 @bp.post("/<case_id>/triage")
-@reviewer_required
+@case_required
 def triage(case_id: str) -> ResponseReturnValue:
     """Set status, priority, assignee and labels."""
     db, unlocked, submission = get_session(), current(), find(case_id)
@@ -152,14 +159,14 @@ def triage(case_id: str) -> ResponseReturnValue:
 
 
 @bp.post("/<case_id>/note")
-@reviewer_required
+@case_required
 def note(case_id: str) -> ResponseReturnValue:
     """Add a note only reviewers see."""
     return write(case_id, NoteForm(), cases.add_note, "note")
 
 
 @bp.post("/<case_id>/reply")
-@reviewer_required
+@case_required
 def reply(case_id: str) -> ResponseReturnValue:
     """Send a reply the family reads with its code."""
     return write(case_id, ReplyForm(), cases.add_reply, "reply")
@@ -181,7 +188,7 @@ def write(case_id: str, form: NoteForm | ReplyForm, store: Callable[..., Note | 
 
 
 @bp.get("/<case_id>/file/<file_id>")
-@reviewer_required
+@case_required
 def download(case_id: str, file_id: str) -> ResponseReturnValue:
     """Stream a file decrypted on the fly, never written to disk in plaintext."""
     db, unlocked, submission = get_session(), current(), find(case_id)
@@ -189,14 +196,18 @@ def download(case_id: str, file_id: str) -> ResponseReturnValue:
     if attachment is None or attachment.submission_id != submission.id:
         raise NotFound
     key = cases.data_key(submission, unlocked.epoch_keys)
-    meta = dict(cases.attachments(db, submission, key))[attachment]
+    meta = cases.attachment_meta(submission, key, attachment)
     audit.record(db, unlocked.user.id, "download", submission.id, attachment.id)
     db.commit()
     store = current_app.extensions["intake.desk"].store
     # Only images intake rebuilt itself are shown inline; anything else downloads.
     inline = request.args.get("inline") == "1" and meta.get("scrubbed")
+    chunks = cases.file_chunks(store, submission, key, attachment)
+    # The whole file is authenticated before its first bytes: a damaged one
+    # raises here, before any header is sent, and is refused with a page.
+    first = next(chunks, b"")
     response = current_app.response_class(
-        cases.file_chunks(store, submission, key, attachment),
+        itertools.chain([first], chunks),
         mimetype=meta["stored_content_type"] if inline else "application/octet-stream")
     response.headers.set("Content-Disposition", "inline" if inline else "attachment",
                          filename=meta.get("filename") or "file")
