@@ -1,8 +1,15 @@
-"""Start the real server (`intake serve`, gunicorn) against a temporary instance."""
+"""Start the real server (`intake serve`, gunicorn) against a temporary instance.
+
+The server runs with `tests/spool_probe` on PYTHONPATH: its sitecustomize keeps
+every `tempfile.TemporaryFile` (Werkzeug's spool target, otherwise an unnamed
+O_TMPFILE) as a named file in the server's temp dir, so a plaintext search of
+the files the server wrote also covers anything it spooled.
+"""
 
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -13,6 +20,37 @@ from pathlib import Path
 
 INTAKE = str(Path(sys.executable).parent / "intake")
 ADMIN_PASSPHRASE = "live admin passphrase"
+REVIEWER_PASSPHRASE = "live reviewer passphrase"
+# Every browser context sends this; the server must not write it (nor the client's IP) anywhere.
+CLIENT_USER_AGENT = f"IntakeTestBrowser/{secrets.token_hex(8)} (must-not-be-stored)"
+CLIENT_IP = "127.0.0.1"
+SPOOL_PROBE = Path(__file__).resolve().parent / "spool_probe"
+# Make reviewers as `intake init` makes its admin: an account granted the current
+# epoch, sealed from the admin's own grant (the admin vets them at once).
+_ADD_VETTED_REVIEWERS = """
+import datetime, sys
+from sqlalchemy.orm import Session
+from intake import create_app
+from intake.crypto import Keyring, open_epoch_key, unlock
+from intake.db import make_engine
+from intake.models import User
+from intake.setup import add_granted_user
+admin_passphrase, reviewer_passphrase, *names = sys.stdin.read().splitlines()
+settings = create_app().extensions["intake.settings"]
+keyring = Keyring(settings.keys_dir)
+epoch = keyring.current_epoch(settings.desk_id)
+with Session(make_engine(settings.database_url)) as db:
+    admin = db.query(User).filter_by(name="admin").one()
+    public, wrapped = keyring.user_key(admin.id)
+    admin_key = unlock(wrapped, admin.passphrase_verifier, admin_passphrase)
+    epoch_key = open_epoch_key(keyring.grant(settings.desk_id, epoch.id, public.fingerprint),
+                               admin_key, desk_id=settings.desk_id, epoch_id=epoch.id,
+                               epoch_public=epoch.public_key)
+    for name in names:
+        add_granted_user(db, keyring, settings, epoch_key, name=name, role="reviewer",
+                         passphrase=reviewer_passphrase, today=datetime.date.today())
+    db.commit()
+"""
 
 
 @dataclass
@@ -38,9 +76,16 @@ class LiveServer:
         return self.root / "tmp"
 
     def written_files(self) -> list[Path]:
-        """Every file the server could have written: instance, keyring and its temp dir."""
-        return [p for folder in (self.instance, self.keys, self.tmp)
-                for p in folder.rglob("*") if p.is_file()]
+        """Every file the server could have written.
+
+        That is everything under its root (its working directory): instance (database,
+        WAL and journal, store), keyring, its temp dir with whatever it spooled, serve.log.
+        """
+        return [p for p in self.root.rglob("*") if p.is_file()]
+
+    def spool_probe_active(self) -> bool:
+        """Whether the server process keeps its temporary files where tests search them."""
+        return (self.tmp / f"spool-probe-active.{self.process.pid}").is_file()
 
     def log(self) -> str:
         return (self.root / "serve.log").read_text(errors="replace")
@@ -61,19 +106,27 @@ class LiveServer:
             self.process.wait(timeout=15)
 
 
-def initialise(root: Path) -> dict[str, str]:
-    """Run `intake init` for a temporary instance and return the environment serving it."""
+def initialise(root: Path, reviewers: tuple[str, ...] = ()) -> dict[str, str]:
+    """Run `intake init`, add vetted `reviewers`, and return the environment serving it."""
     (root / "tmp").mkdir(parents=True, exist_ok=True)
+    python_path = os.pathsep.join(filter(None, [str(SPOOL_PROBE),
+                                                os.environ.get("PYTHONPATH")]))
     env = os.environ | {
         "INTAKE_INSTANCE": str(root / "instance"), "INTAKE_KEYS_DIR": str(root / "keys"),
         "INTAKE_KDF_PROFILE": "insecure-test-only",
         "INTAKE_CODE_KDF_PROFILE": "insecure-test-only",
         "INTAKE_SESSION_COOKIE_SECURE": "false", "INTAKE_DISK_FLOOR_BYTES": "1048576",
         "TMPDIR": str(root / "tmp"),
+        "PYTHONPATH": python_path, "INTAKE_TEST_KEEP_TEMPFILES": str(root / "tmp"),
     }
     subprocess.run([INTAKE, "init", "--admin", "admin", "--passphrase-stdin"],
                    input=ADMIN_PASSPHRASE.encode() + b"\n", env=env, check=True,
-                   capture_output=True, timeout=60)
+                   capture_output=True, timeout=60, cwd=root)
+    if reviewers:
+        lines = [ADMIN_PASSPHRASE, REVIEWER_PASSPHRASE, *reviewers]
+        subprocess.run([sys.executable, "-c", _ADD_VETTED_REVIEWERS],
+                       input="\n".join(lines).encode(), env=env, check=True,
+                       capture_output=True, timeout=60, cwd=root)
     return env
 
 
@@ -84,7 +137,7 @@ def start(root: Path, env: dict[str, str], workers: int = 1) -> LiveServer:
         process = subprocess.Popen(
             [INTAKE, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers",
              str(workers)], env=env, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True)
+            start_new_session=True, cwd=root)
     server = LiveServer(f"http://127.0.0.1:{port}", port, root, process, env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

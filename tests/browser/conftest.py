@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from tests.live import LiveServer, initialise, start
+from tests.live import CLIENT_USER_AGENT, LiveServer, initialise, start
 
 CHROMIUM = "/usr/bin/chromium"
 OUTPUT = Path(os.environ.get("INTAKE_TEST_OUTPUT",
@@ -21,9 +21,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """Initialise a temporary instance and serve it with gunicorn on a free loopback port."""
+    """Serve a temporary instance (an admin and a vetted reviewer) with gunicorn on loopback."""
     root = tmp_path_factory.mktemp("live")
-    server = start(root, initialise(root), workers=2)
+    server = start(root, initialise(root, reviewers=("reviewer",)), workers=2)
     yield server
     server.stop()
 
@@ -42,10 +42,14 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
-    """Open pages in fresh contexts; JavaScript is off unless asked for, as in Tor's Safest."""
+    """Open pages in fresh contexts; JavaScript is off unless asked for, as in Tor's Safest.
+
+    Every context sends CLIENT_USER_AGENT, which tests then look for in what the server wrote.
+    """
     contexts: list[BrowserContext] = []
 
     def open_page(javascript: bool = False, **options: object) -> Page:
+        options.setdefault("user_agent", CLIENT_USER_AGENT)
         context = browser.new_context(java_script_enabled=javascript, **options)
         contexts.append(context)
         return context.new_page()

@@ -7,7 +7,7 @@ import re
 import sqlite3
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,18 +16,28 @@ from cryptography.hazmat.primitives.twofactor.totp import TOTP
 from playwright.sync_api import Page
 
 from tests.browser.test_review_flow import family_submits, totp_code
-from tests.live import ADMIN_PASSPHRASE, INTAKE, LiveServer, initialise, start
+from tests.browser.test_submit_flow import assert_marker_nowhere
+from tests.live import (
+    ADMIN_PASSPHRASE,
+    INTAKE,
+    REVIEWER_PASSPHRASE,
+    LiveServer,
+    initialise,
+    start,
+)
+from tests.submit.conftest import MARKER
 
 pytestmark = pytest.mark.browser
 NEW = "sima's own long passphrase"
+NAME = "زهرا کریمی"
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> LiveServer:
-    """A server of its own: this test rotates its keys."""
+def server(tmp_path: Path) -> Iterator[LiveServer]:
+    """A server of its own, with a vetted reviewer who stays: this test rotates its keys."""
     root = tmp_path / "server"
-    live = start(root, initialise(root), workers=1)
-    yield live  # type: ignore[misc]
+    live = start(root, initialise(root, reviewers=("dara",)), workers=1)
+    yield live
     live.stop()
 
 
@@ -39,11 +49,51 @@ def log_in(page: Page, server: LiveServer, name: str, passphrase: str) -> None:
     page.click("button[type=submit]")
 
 
+def case_ids(server: LiveServer) -> list[str]:
+    database = sqlite3.connect(server.instance / "intake.sqlite3")
+    ids = [row[0] for row in database.execute("select id from submissions order by rowid")]
+    database.close()
+    return ids
+
+
+def assert_signed_in_seeing_no_case(page: Page, server: LiveServer) -> None:
+    """The login worked (the server keeps the session), yet no case shows at all."""
+    page.goto(server.url + "/review/")
+    assert not page.url.endswith("/review/login")
+    assert page.locator("input[name=passphrase]").count() == 0
+    assert page.locator("form[action$='/review/logout']").count() == 1
+    content = page.content()
+    assert NAME not in content
+    assert MARKER not in content
+    assert all(case_id not in content for case_id in case_ids(server))
+
+
+def assert_reads_case(page: Page, server: LiveServer, case_id: str, attachment: Path) -> None:
+    """Open a case: its name shows and its attachment downloads intact."""
+    page.goto(f"{server.url}/review/{case_id}")
+    assert NAME in page.inner_text("h1")
+    with page.expect_download() as download:
+        page.click(f"text={attachment.name}")
+    assert Path(download.value.path()).read_bytes() == attachment.read_bytes()
+
+
+def enrol(page: Page, server: LiveServer, link: str, passphrase: str) -> None:
+    page.goto(server.url + link)
+    secret = re.search(r"secret=([A-Z2-7]+)", page.content()).group(1)  # type: ignore[union-attr]
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    page.fill("[name=passphrase]", passphrase)
+    page.fill("[name=confirm]", passphrase)
+    page.fill("[name=code]", TOTP(key, 6, SHA1(), 30).generate(time.time()).decode())  # noqa: S303
+    page.click("button[type=submit]")
+
+
 def test_invite_enrol_vet_revoke_rotate(server: LiveServer, new_page: Callable[..., Page],
                                         tmp_path: Path, output_dir: Path) -> None:
-    document = tmp_path / "old.txt"
-    document.write_bytes(b"before rotation")
-    family_submits(new_page(), server, document)
+    old_file, new_file = tmp_path / "old.txt", tmp_path / "new.txt"
+    old_file.write_bytes(b"before rotation")
+    new_file.write_bytes(b"after rotation")
+    family_submits(new_page(), server, old_file)
+    [old_case] = case_ids(server)
     admin = new_page(viewport={"width": 1280, "height": 900})
     log_in(admin, server, "admin", ADMIN_PASSPHRASE)
     admin.goto(server.url + "/admin/")
@@ -52,39 +102,45 @@ def test_invite_enrol_vet_revoke_rotate(server: LiveServer, new_page: Callable[.
     link = re.sub(r"^http://[^/]+", "", admin.inner_text("section.code-box code"))
 
     sima = new_page()
-    sima.goto(server.url + link)
-    secret = re.search(r"secret=([A-Z2-7]+)", sima.content()).group(1)  # type: ignore[union-attr]
-    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
-    sima.fill("[name=passphrase]", NEW)
-    sima.fill("[name=confirm]", NEW)
-    sima.fill("[name=code]", TOTP(key, 6, SHA1(), 30).generate(time.time()).decode())  # noqa: S303
-    sima.click("button[type=submit]")
+    enrol(sima, server, link, NEW)
     log_in(sima, server, "sima", NEW)
-    assert "زهرا کریمی" not in sima.content()
+    assert_signed_in_seeing_no_case(sima, server)
 
     admin.goto(server.url + "/admin/")
-    admin.click("form[action$='/grant'] button")
+    admin.locator("tr", has_text="sima").locator("form[action$='/grant'] button").click()
     log_in(sima, server, "sima", NEW)
-    assert "زهرا کریمی" in sima.content()
+    assert_reads_case(sima, server, old_case, old_file)
     admin.screenshot(path=str(output_dir / "admin.png"), full_page=True)
 
     admin.goto(server.url + "/admin/")
-    sima_row = admin.locator("tr", has_text="sima")
-    sima_row.locator("form[action$='/revoke'] button").click()
+    admin.locator("tr", has_text="sima").locator("form[action$='/revoke'] button").click()
     sima.goto(server.url + "/review/")
     assert sima.url.endswith("/review/login")
 
+    old_grants = server.keys / "desks" / "main" / "epochs" / "1" / "grants"
+    sealed_old = [p.read_bytes() for p in old_grants.iterdir()]
+    assert len(sealed_old) == 3  # admin, dara and the recovery key; sima's went at revocation
     rotated = subprocess.run(
         [INTAKE, "keys", "rotate", "--admin", "admin", "--passphrase-stdin", "--settle-seconds",
          "0"], input=ADMIN_PASSPHRASE + "\n", text=True, capture_output=True, env=server.env,
         timeout=120, check=False)
     assert rotated.returncode == 0, rotated.stderr
-    family_submits(new_page(), server, document)
+    family_submits(new_page(), server, new_file)
+    [new_case] = [case_id for case_id in case_ids(server) if case_id != old_case]
+
+    dara = new_page()
+    log_in(dara, server, "dara", REVIEWER_PASSPHRASE)
+    assert dara.locator(f"text={NAME}").count() == 2
+    assert_reads_case(dara, server, old_case, old_file)
+    assert_reads_case(dara, server, new_case, new_file)
     log_in(admin, server, "admin", ADMIN_PASSPHRASE)
-    assert admin.locator("text=زهرا کریمی").count() == 2
+    assert admin.locator(f"text={NAME}").count() == 2
     assert "Cannot be decrypted" not in admin.content()
-    epochs = server.keys / "desks" / "main" / "epochs"
-    assert list((epochs / "1").rglob("*.grant")) == []
+
+    assert not old_grants.exists() or list(old_grants.iterdir()) == []
+    keyring_files = [p.read_bytes() for p in server.keys.rglob("*") if p.is_file()]
+    assert not any(grant in content for grant in sealed_old for content in keyring_files)
     database = sqlite3.connect(server.instance / "intake.sqlite3")
     assert database.execute("select distinct epoch_id from submissions").fetchall() == [(2,)]
     database.close()
+    assert_marker_nowhere(server, NAME, "before rotation", "after rotation")

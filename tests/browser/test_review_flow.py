@@ -1,4 +1,4 @@
-"""A family submits; a reviewer unlocks, finds, reads, downloads and answers, in Chromium."""
+"""A family submits; a vetted reviewer unlocks, finds, reads, triages and answers, in Chromium."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.twofactor.totp import TOTP
 from playwright.sync_api import Page
 
 from tests.browser.test_submit_flow import assert_marker_nowhere
-from tests.live import ADMIN_PASSPHRASE, LiveServer
+from tests.live import REVIEWER_PASSPHRASE, LiveServer
 from tests.submit.conftest import MARKER, marker_file
 
 pytestmark = pytest.mark.browser
@@ -53,10 +53,11 @@ def test_a_reviewer_finds_reads_and_answers_a_testimony(
 
     page = new_page(viewport={"width": 1280, "height": 900})
     page.goto(live_server.url + "/review/login")
-    page.fill("[name=name]", "admin")
-    page.fill("[name=passphrase]", ADMIN_PASSPHRASE)
-    page.fill("[name=code]", totp_code(live_server, "admin"))
+    page.fill("[name=name]", "reviewer")
+    page.fill("[name=passphrase]", REVIEWER_PASSPHRASE)
+    page.fill("[name=code]", totp_code(live_server, "reviewer"))
     page.click("button[type=submit]")
+    assert page.locator("a[href$='/admin/']").count() == 0  # a reviewer, not an admin
     page.fill("input[name=q]", WORD.replace("ی", "ي"))
     page.click("form.filters button[type=submit]")
     page.click("text=زهرا کریمی")
@@ -68,6 +69,13 @@ def test_a_reviewer_finds_reads_and_answers_a_testimony(
     page.select_option("select[name=status]", "in_triage")
     page.fill("input[name=labels]", "۱۳۶۷, پدر")
     page.click("form[action$='/triage'] button")
+    page.reload()
+    assert page.input_value("select[name=status]") == "in_triage"
+    status_label = page.locator("select[name=status] option:checked").inner_text().strip()
+    summary = page.locator("p", has_text=status_label).first.inner_text()
+    assert "۱۳۶۷" in summary
+    assert "پدر" in summary
+    assert "۱۳۶۷" in page.input_value("input[name=labels]")
     page.fill("textarea[name=text] >> nth=0", "باید با خانواده تماس گرفت")
     page.click("form[action$='/note'] button")
     page.fill("form[action$='/reply'] textarea", "شهادت شما را خواندیم")

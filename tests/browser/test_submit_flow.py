@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page
 
-from tests.live import LiveServer
+from tests.live import CLIENT_IP, CLIENT_USER_AGENT, LiveServer
 from tests.submit.conftest import MARKER, gps_jpeg, marker_file
 
 pytestmark = pytest.mark.browser
@@ -79,6 +80,38 @@ def test_a_family_submits_in_persian_and_returns_with_the_code(
     assert_marker_nowhere(live_server)
 
 
+def assert_quick_exit_off_site(page: Page, server: LiveServer) -> None:
+    """The page offers one visible quick-exit link to an https address on another site."""
+    link = page.locator("a.quick-exit")
+    assert link.count() == 1, page.url
+    assert link.is_visible()
+    target = urlsplit(link.get_attribute("href") or "")
+    assert target.scheme == "https", page.url
+    assert target.hostname not in (None, "", "127.0.0.1", "localhost",
+                                   urlsplit(server.url).hostname), page.url
+
+
+def test_every_family_page_has_a_quick_exit_off_site_with_javascript_off(
+        live_server: LiveServer, new_page: Callable[..., Page]) -> None:
+    page = new_page()
+    for path in ("/", "/submit", "/followup"):
+        page.goto(live_server.url + path)
+        assert_quick_exit_off_site(page, live_server)
+    page.goto(live_server.url + "/submit")
+    page.check("input[name=consent_internal]")
+    page.fill("[name=name]", "ناشناس")
+    page.select_option("select[name=relationship]", "son")
+    page.fill("[name=testimony]", "کوتاه")
+    page.click("button[type=submit]")
+    code = page.inner_text("p.code")  # the receipt page
+    assert_quick_exit_off_site(page, live_server)
+    page.goto(live_server.url + "/followup")
+    page.fill("textarea[name=code]", code)
+    page.click("button[type=submit]")
+    assert page.locator("dl.outline").count() == 1  # the follow-up status page
+    assert_quick_exit_off_site(page, live_server)
+
+
 def test_the_form_in_english_is_left_to_right(live_server: LiveServer,
                                               new_page: Callable[..., Page],
                                               output_dir: Path) -> None:
@@ -103,10 +136,22 @@ def test_a_wrong_code_gets_the_same_answer_as_a_malformed_one(
 
 
 def assert_marker_nowhere(server: LiveServer, *also: str) -> None:
-    """Search every file the server wrote for the marker, in the forms it could take."""
-    needles = [MARKER.encode(), MARKER.encode().hex().encode(), MARKER.encode("utf-16-le"),
-               "محمد رضایی".encode(), *(text.encode() for text in also)]
+    """Search every file the server wrote for the marker, the client's IP and user agent.
+
+    The files are everything under the server's root: instance (database with its WAL
+    and journal, store), keyring, serve.log, and its temp dir, where the spool probe
+    keeps anything it spooled through tempfile.TemporaryFile.
+    """
+    assert server.spool_probe_active(), "the server runs without the spool probe"
+    texts = [MARKER, "محمد رضایی", CLIENT_IP, CLIENT_USER_AGENT, *also]
+    needles = [form for text in texts for form in
+               (text.encode(), text.encode().hex().encode(), text.encode("utf-16-le"))]
     files = server.written_files()
-    assert any(p.suffix == "" and len(p.name) == 32 for p in files)  # the store was written
-    hits = [str(p) for p in files for needle in needles if needle in p.read_bytes()]
+    assert server.root / "serve.log" in files
+    assert any(p.suffix == "" and len(p.name) == 32
+               for p in (server.instance / "store").iterdir())  # the store was written
+    hits = []
+    for path in files:
+        content = path.read_bytes()
+        hits += [f"{path}: {needle[:40]!r}" for needle in needles if needle in content]
     assert hits == []
