@@ -110,6 +110,9 @@ def main() -> None:
                 __import__("sqlalchemy").text("select id from submissions limit 1")).scalar()
         inbox = median_ms(lambda: client.get("/review/"), 15)
         case = median_ms(lambda: client.get(f"/review/{some_case}"), 15)
+        # The first search of a session opens every data key; later ones reuse them.
+        cold = median_ms(lambda: client.get("/review/", query_string={"q": "گوهردشت ۹۹"}),
+                         1) / 1000
         search = median_ms(lambda: client.get("/review/", query_string={"q": "گوهردشت ۹۹"}),
                            3) / 1000
         floor = raw_open_floor(count)
@@ -119,11 +122,14 @@ def main() -> None:
               f"{'PASS' if inbox < 150 else 'BELOW TARGET'} (< 150 ms)")
         print(f"open a case (median)                           {case:8.1f} ms  "
               f"{'PASS' if case < 150 else 'BELOW TARGET'} (< 150 ms)")
-        print(f"full-text search over all (median)             {search:8.2f} s   "
-              f"{'PASS' if search < 1 else 'BELOW TARGET'} (< 1 s); floor: {count} raw HPKE "
-              f"opens take {floor:.2f} s, ratio {search / floor:.1f}x")
+        print(f"full-text search, first of the session         {cold:8.2f} s   "
+              f"{'PASS' if cold < 1 else 'BELOW TARGET'} (< 1 s); floor: {count} raw HPKE "
+              f"opens take {floor:.2f} s, ratio {cold / floor:.1f}x")
+        print(f"full-text search, later ones (median)          {search:8.2f} s   "
+              f"{'PASS' if search < 1 else 'BELOW TARGET'} (< 1 s); case keys kept in the "
+              f"session, {search / floor:.2f}x the HPKE floor")
         print(json.dumps({"cases": count, "unlock_ms": unlock_s * 1000, "inbox_ms": inbox,
-                          "case_ms": case, "search_s": search, "hpke_floor_s": floor}))
+                          "case_ms": case, "first_search_s": cold, "search_s": search, "hpke_floor_s": floor}))
 
 
 if __name__ == "__main__":

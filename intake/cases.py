@@ -30,7 +30,7 @@ from .crypto import (
     seal_for_family,
 )
 from .models import Attachment, Note, Reply, Submission
-from .sessions import EpochKeys
+from .sessions import EpochKeys, Unlocked
 from .storage import Store
 
 T = TypeVar("T")
@@ -59,6 +59,16 @@ def data_key(submission: Submission, epoch_keys: EpochKeys) -> bytes:
         raise Locked
     return open_data_key(submission.sealed_key, key, desk_id=submission.desk_id,
                          epoch_id=submission.epoch_id, record_id=submission.id)
+
+
+def session_data_key(submission: Submission, unlocked: Unlocked) -> bytes:
+    """Open a case's data key once per session; later calls reuse the key the session kept."""
+    key = unlocked.case_keys.get(submission.id)
+    if key is None:
+        key = data_key(submission, unlocked.epoch_keys)
+        unlocked.case_keys[submission.id] = key
+        unlocked.opened += 1
+    return key
 
 
 def readable(decrypt: Callable[..., T], *args: Any) -> T | None:
@@ -108,10 +118,10 @@ def set_labels(submission: Submission, key: bytes, new_labels: list[str]) -> Non
                                       field="labels")
 
 
-def summarise(submission: Submission, epoch_keys: EpochKeys, attachment_count: int) -> Summary:
+def summarise(submission: Submission, unlocked: Unlocked, attachment_count: int) -> Summary:
     """Decrypt the little an inbox row shows; a locked or damaged case is marked, not fatal."""
     try:
-        key = data_key(submission, epoch_keys)
+        key = session_data_key(submission, unlocked)
         return summary_of(submission, answers(submission, key), labels(submission, key),
                           attachment_count)
     except Locked:

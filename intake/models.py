@@ -43,6 +43,8 @@ class Submission(Base):
     answers: Mapped[bytes] = mapped_column(LargeBinary)
     received_on: Mapped[dt.date]
     status: Mapped[str] = mapped_column(String(32), default="new")
+    # The progress message reviewers chose for the family to see with its code.
+    family_status: Mapped[str] = mapped_column(String(32), default="received")
     priority: Mapped[int] = mapped_column(default=0)
     assignee_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
     # Material a family added later through follow-up points at the case it belongs to.
@@ -81,6 +83,8 @@ class ReviewSession(Base):
     id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
     sealed_keys: Mapped[bytes] = mapped_column(LargeBinary)
+    # Case data keys this session has opened, under the same cookie-held key.
+    sealed_case_keys: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     started_at: Mapped[int]
     seen_at: Mapped[int]
 

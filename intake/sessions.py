@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -26,13 +26,25 @@ ABSOLUTE_SECONDS = 12 * 3600
 EpochKeys = dict[tuple[str, int], PrivateKey]
 
 
+# Case data keys a session keeps once opened: 48 bytes each, so at most about 4.8 MB.
+MAX_CASE_KEYS = 100_000
+_CASE_KEY_ENTRY = 16 + 32
+
+
 @dataclass
 class Unlocked:
-    """A live session: who it belongs to and the epoch keys it unlocked."""
+    """A live session: who it belongs to, the epoch keys it unlocked, the case keys it opened.
+
+    The case keys add nothing to what the epoch keys already open; keeping them
+    spares a search over every case one HPKE open per case after the first.
+    """
 
     record: ReviewSession
     user: User
     epoch_keys: EpochKeys
+    case_keys: dict[str, bytes] = field(default_factory=dict)
+    cookie_key: bytes = b""
+    opened: int = 0
 
 
 def _id_hash(session_id: bytes) -> str:
@@ -77,7 +89,37 @@ def load(db: Session, cookie: str | None, now: int) -> Unlocked | None:
         db.commit()
     keys = {(name.split("/")[0], int(name.split("/")[1])): PrivateKey(bytes.fromhex(raw))
             for name, raw in json.loads(payload).items()}
-    return Unlocked(record, user, keys)
+    return Unlocked(record, user, keys, _open_case_keys(record, key), key)
+
+
+def _case_keys_aad(record: ReviewSession) -> bytes:
+    return f"{record.id_hash}/case-keys".encode()
+
+
+def _open_case_keys(record: ReviewSession, key: bytes) -> dict[str, bytes]:
+    """Decrypt the case keys this session opened before (none if they do not open)."""
+    sealed = record.sealed_case_keys
+    if not sealed:
+        return {}
+    try:
+        raw = AESGCM(key).decrypt(sealed[:12], sealed[12:], _case_keys_aad(record))
+    except (InvalidTag, ValueError):
+        return {}
+    return {raw[i:i + 16].hex(): raw[i + 16:i + _CASE_KEY_ENTRY]
+            for i in range(0, len(raw), _CASE_KEY_ENTRY)}
+
+
+def keep_case_keys(db: Session, unlocked: Unlocked) -> None:
+    """Store the case keys opened during this request with the session, if there are new ones."""
+    if not unlocked.opened or not unlocked.cookie_key:
+        return
+    entries = list(unlocked.case_keys.items())[-MAX_CASE_KEYS:]
+    raw = b"".join(bytes.fromhex(case_id) + key for case_id, key in entries)
+    nonce = os.urandom(12)
+    unlocked.record.sealed_case_keys = nonce + AESGCM(unlocked.cookie_key).encrypt(
+        nonce, raw, _case_keys_aad(unlocked.record))
+    unlocked.opened = 0
+    db.commit()
 
 
 def id_hash_of_cookie(cookie: str | None) -> str:

@@ -50,7 +50,7 @@ def inbox_page(db: Session, unlocked: Unlocked, args: Mapping[str, str]) -> Page
     if not words and not label:
         total = query.count()
         rows = query.offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE).all()
-        return Page([cases.summarise(r, unlocked.epoch_keys, counts.get(r.id, 0)) for r in rows],
+        return Page([cases.summarise(r, unlocked, counts.get(r.id, 0)) for r in rows],
                     number, total, read)
     matches = [s for s in (matching(r, unlocked, words, label, counts) for r in query) if s]
     return Page(matches[(number - 1) * PAGE_SIZE:number * PAGE_SIZE], number, len(matches), read)
@@ -90,7 +90,7 @@ def matching(submission: Submission, unlocked: Unlocked, words: list[str], label
              counts: dict[str, int]) -> cases.Summary | None:
     """Decrypt one case once and keep it if it has every word and the label."""
     try:
-        key = cases.data_key(submission, unlocked.epoch_keys)
+        key = cases.session_data_key(submission, unlocked)
         found, case_labels = cases.answers(submission, key), cases.labels(submission, key)
     except (cases.Locked, DecryptionError, ValueError):
         return None

@@ -7,7 +7,7 @@ import datetime as dt
 from flask import redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
-from .. import audit, cases, linking
+from .. import audit, cases, linking, sessions
 from ..crypto import DecryptionError
 from ..db import get_session
 from ..models import CaseLink, Submission
@@ -20,17 +20,18 @@ from .views import find, linked_ids
 @case_required
 def suggest_links(case_id: str) -> ResponseReturnValue:
     """Decrypt the other cases and suggest those that seem to name the same person."""
-    db, keys, submission = get_session(), current().epoch_keys, find(case_id)
-    answers = cases.answers(submission, cases.data_key(submission, keys))
+    db, unlocked, submission = get_session(), current(), find(case_id)
+    answers = cases.answers(submission, cases.session_data_key(submission, unlocked))
     others, names = [], {}
     for other in db.query(Submission).filter(Submission.parent_id.is_(None),
                                              Submission.id != case_id):
         try:
-            found = cases.answers(other, cases.data_key(other, keys))
+            found = cases.answers(other, cases.session_data_key(other, unlocked))
         except (cases.Locked, DecryptionError, ValueError):
             continue
         others.append((other.id, found))
         names[other.id] = found.get("name") or ""
+    sessions.keep_case_keys(db, unlocked)
     suggested = [(other_id, names[other_id], points, reasons) for other_id, points, reasons
                  in linking.suggestions(answers, others)]
     return render_template("review/links.html", submission=submission,

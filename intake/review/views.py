@@ -76,6 +76,7 @@ def inbox() -> ResponseReturnValue:
         # Not even ids, days or counts: an unvetted account learns nothing of the desk.
         return render_template("review/refused.html", reason="unvetted")
     page = inbox_page(db, current(), request.args)
+    sessions.keep_case_keys(db, current())
     users = db.query(User).filter(User.state == "active").order_by(User.name).all()
     return render_template("review/inbox.html", page=page, args=request.args, users=users)
 
@@ -86,7 +87,7 @@ def case(case_id: str) -> ResponseReturnValue:
     """Show every answer, file, note and reply of a case, decrypted for this session."""
     db, unlocked = get_session(), current()
     submission = find(case_id)
-    summary = cases.summarise(submission, unlocked.epoch_keys, 0)
+    summary = cases.summarise(submission, unlocked, 0)
     context = {"submission": submission, "state": summary.state}
     if summary.state == "open":
         key = cases.data_key(submission, unlocked.epoch_keys)
