@@ -129,7 +129,8 @@ def main() -> None:
               f"{'PASS' if search < 1 else 'BELOW TARGET'} (< 1 s); case keys kept in the "
               f"session, {search / floor:.2f}x the HPKE floor")
         print(json.dumps({"cases": count, "unlock_ms": unlock_s * 1000, "inbox_ms": inbox,
-                          "case_ms": case, "first_search_s": cold, "search_s": search, "hpke_floor_s": floor}))
+                          "case_ms": case, "first_search_s": cold, "search_s": search,
+                          "hpke_floor_s": floor}))
 
 
 if __name__ == "__main__":
