@@ -62,7 +62,8 @@ def contents(submission: Submission, key: bytes) -> tuple[dict[str, Any], list[F
     additions = [(a, cases.data_key(a, keys)) for a in
                  db.query(Submission).filter_by(parent_id=submission.id)]
     record = {"id": submission.id, "received_on": submission.received_on.isoformat(),
-              "status": submission.status, "labels": cases.labels(submission, key),
+              "status": submission.status, "family_status": submission.family_status,
+              "labels": cases.labels(submission, key),
               "assessment": cases.assessment(submission, key),
               "answers": cases.answers(submission, key),
               "linked_cases": linked_ids(submission.id),

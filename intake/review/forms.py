@@ -15,6 +15,11 @@ STATUSES = choices(
     ("linked", _l("Linked")), ("referred", _l("Referred")), ("closed", _l("Closed")),
     ("safety_hold", _l("Safety hold")), ("rejected", _l("Rejected")))
 
+# What a family reads beside "Status" when it returns with its code; no reviewer's words.
+FAMILY_STATUSES = choices(
+    ("received", _l("Received, not yet reviewed")), ("reviewing", _l("Being reviewed")),
+    ("need_info", _l("We would like to know more: please read our reply")),
+    ("referred", _l("Passed on, as you allowed")), ("closed", _l("Our work on it has ended")))
 
 VIOLATION = choices(("", _l("Not assessed")), ("confirmed", _l("Confirmed")),
                     ("likely", _l("Likely")), ("possible", _l("Possible")),
@@ -41,6 +46,8 @@ class TriageForm(FlaskForm):
     """Status, priority, assignee and labels of a case."""
 
     status = SelectField(_l("Status"), choices=STATUSES)
+    family_status = SelectField(_l("What the family sees with its code"),
+                                choices=FAMILY_STATUSES)
     priority = IntegerField(_l("Priority (0 = none, 3 = urgent)"), default=0,
                             validators=[Optional(), NumberRange(0, 3)])
     assignee = SelectField(_l("Assigned to"), choices=[], validate_choice=True)

@@ -103,7 +103,8 @@ def case_context(submission: Submission, key: bytes) -> dict[str, object]:
     """Decrypt what the case page shows."""
     session = get_session()
     reviewers = session.query(User).filter(User.state == "active").order_by(User.name).all()
-    triage = TriageForm(status=submission.status, priority=submission.priority,
+    triage = TriageForm(status=submission.status, family_status=submission.family_status,
+                        priority=submission.priority,
                         assignee=submission.assignee_id or "",
                         labels=", ".join(cases.labels(submission, key)),
                         **cases.assessment(submission, key))
@@ -149,6 +150,10 @@ def triage(case_id: str) -> ResponseReturnValue:
         if form.status.data != submission.status:
             audit.record(db, unlocked.user.id, "status", submission.id, form.status.data)
         submission.status = form.status.data
+        if form.family_status.data != submission.family_status:
+            audit.record(db, unlocked.user.id, "family_status", submission.id,
+                         form.family_status.data)
+        submission.family_status = form.family_status.data
         submission.priority = form.priority.data or 0
         submission.assignee_id = form.assignee.data or None
         cases.set_labels(submission, key, (form.labels.data or "").split(","))

@@ -114,7 +114,7 @@ def test_triage_notes_and_replies_are_stored_encrypted_and_the_family_reads_the_
     path = f"/review/{case_id}"
     token = page_token(reviewer, path)
     reviewer.post(f"{path}/triage", data={"csrf_token": token, "status": "corroborated",
-                                          "priority": "2", "assignee": "",
+                                          "family_status": "need_info", "priority": "2", "assignee": "",
                                           "labels": "خاوران, 1367", "violation": "likely",
                                           "reliability": "reliable", "connection": "family"})
     reviewer.post(f"{path}/note", data={"csrf_token": token, "text": "یادداشت محرمانه"})
@@ -127,6 +127,7 @@ def test_triage_notes_and_replies_are_stored_encrypted_and_the_family_reads_the_
         db = get_session()
         submission = db.get(Submission, case_id)
         assert submission.status == "corroborated"
+        assert submission.family_status == "need_info"
         assert "خاوران".encode() not in (submission.labels or b"")
         assert b"likely" not in (submission.assessment or b"")
         assert "یادداشت".encode() not in db.query(Note).one().body

@@ -19,7 +19,7 @@ from tests.review.test_cases import case_ids, submit
 NEWCOMER_PASSPHRASE = "a newcomer passphrase, not yet vetted"
 LOCKED_MESSAGE = "sealed to a key epoch you have not been granted"
 BROKEN_MESSAGE = "does not open: it may have been damaged or tampered with"
-POSTED = {"status": "new", "priority": "0", "assignee": "", "labels": "x", "violation": "",
+POSTED = {"status": "new", "family_status": "received", "priority": "0", "assignee": "", "labels": "x", "violation": "",
           "reliability": "", "connection": "", "text": "یادداشت"}
 SHOWN = {"note": ["یادداشت محرمانه"], "reply": ["پیام شما رسید"],
          "attachment": ["portrait.jpg", "نامه.txt"], "addition": ["نامهٔ دادستانی پیدا شد"]}
