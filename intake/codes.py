@@ -9,6 +9,8 @@ from pathlib import Path
 
 WORDLISTS = Path(__file__).resolve().parent / "wordlists"
 CODE_WORDS = 8
+# Longer than any code, however it was copied; a longer one is checked only this far.
+MAX_CODE_CHARS = 400
 _LETTER_VARIANTS = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "\u200c": "", "-": " ",
                                   "،": " ", ",": " ", ".": " "})
 

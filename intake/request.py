@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import sys
 from typing import IO, Any, cast
 
 from flask import Request, current_app
@@ -72,8 +73,11 @@ class UploadBatch:
         """Start encrypting the next file part (or a rebuilt copy of one)."""
         if not replacing and len(self.uploads) >= self._max_files:
             raise BadRequest("too many files")
+        # A rebuilt image is our own output, bounded by the pixel cap, and may come out
+        # larger than what was sent; the family's limit applies to what they send.
+        limit = sys.maxsize if replacing else self._file_limit
         upload = EncryptedUpload(self.store.new_blob(), self.data_key, self.record_id,
-                                 _new_id(), self._file_limit)
+                                 _new_id(), limit)
         self.uploads.append(upload)
         return upload
 
@@ -92,13 +96,18 @@ class EncryptingRequest(Request):
     def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
                          filename: str | None = None,
                          content_length: int | None = None) -> IO[bytes]:
-        uploads = current_app.extensions["intake.uploads"]
-        if self.endpoint not in uploads["endpoints"]:
+        if self.endpoint not in current_app.extensions["intake.uploads"]["endpoints"]:
             raise BadRequest("this page does not accept files")
+        return cast(IO[bytes], self.batch().new_upload())
+
+    def batch(self) -> UploadBatch:
+        """Return this request's upload batch, made on first use."""
         if self.upload_batch is None:
-            self.upload_batch = UploadBatch(uploads["store"], uploads["file_limit"],
-                                            uploads["max_files"])
-        return cast(IO[bytes], self.upload_batch.new_upload())
+            uploads = current_app.extensions["intake.uploads"]
+            # One file may be as large as the whole request: the admin's live limit.
+            limit = self.max_content_length or uploads["file_limit"]
+            self.upload_batch = UploadBatch(uploads["store"], limit, uploads["max_files"])
+        return self.upload_batch
 
 
 def _new_id() -> str:

@@ -29,9 +29,6 @@ DEFAULTS: dict[str, Any] = {
     "MAX_FILES": 20,
     "DISK_FLOOR_BYTES": 512 * 1024 * 1024,
     "CODE_KDF_PROFILE": "family-code",
-    # Follow-up codes hold about 88 bits, so this limit protects the server's
-    # CPU from Argon2 floods more than it protects codes from guessing.
-    "FOLLOWUP_ATTEMPTS_PER_MINUTE": 60,
     # How long a rotation waits after switching epochs before destroying old grants,
     # so that requests begun before the switch (gunicorn's timeout is 120 s) finish.
     "ROTATION_SETTLE_SECONDS": 150,
@@ -62,7 +59,6 @@ class Settings:
     max_upload_bytes: int
     max_files: int
     disk_floor_bytes: int
-    followup_attempts_per_minute: int
     settle_seconds: int
 
     @classmethod
@@ -102,6 +98,5 @@ class Settings:
             max_upload_bytes=int(config["MAX_CONTENT_LENGTH"]),
             max_files=int(config["MAX_FILES"]),
             disk_floor_bytes=int(config["DISK_FLOOR_BYTES"]),
-            followup_attempts_per_minute=int(config["FOLLOWUP_ATTEMPTS_PER_MINUTE"]),
             settle_seconds=int(config["ROTATION_SETTLE_SECONDS"]),
         )

@@ -10,10 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import io
 import json
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .crypto import (
@@ -28,12 +31,16 @@ from .crypto import (
     seal_data_key,
     seal_for_family,
 )
-from .images import NotAnImage, looks_like_image, scrub
+from .images import NotAnImage, TooLargeToScrub, looks_like_image, scrub
 from .models import Attachment, Submission
 from .request import EncryptedUpload, UploadBatch
 from .storage import Store
 
-MAX_SCRUB_BYTES = 64 * 1024 * 1024
+# Larger photos are refused unless the family keeps originals: cleaning one costs its
+# size in memory plus its decoded pixels (see images.MAX_PIXELS) twice over.
+MAX_SCRUB_BYTES = 32 * 1024 * 1024
+MAX_CONCURRENT_SCRUBS = 2
+_SCRUB_SLOTS = threading.BoundedSemaphore(MAX_CONCURRENT_SCRUBS)
 
 
 @dataclass
@@ -74,6 +81,15 @@ class AlreadyReceived(Exception):
     """The same form was sent twice; the first one was stored."""
 
 
+class ImageTooLarge(Exception):
+    """A photo is too large to clean of location details here; nothing was stored."""
+
+    def __init__(self, client_filename: str) -> None:
+        """Keep the file's name to tell the family which one (never logged)."""
+        super().__init__("an image is too large to scrub")
+        self.client_filename = client_filename
+
+
 def nonce_digest(pepper: bytes, form_nonce: str) -> str:
     """Return the stored form of a form's one-time nonce."""
     return hmac.new(pepper, form_nonce.encode(), hashlib.sha256).hexdigest()
@@ -82,32 +98,63 @@ def nonce_digest(pepper: bytes, form_nonce: str) -> str:
 def store_submission(session: Session, desk: Desk, new: NewSubmission,
                      today: dt.date) -> Submission:
     """Encrypt and durably store a submission; blobs are fsynced before the row commits."""
-    batch, record_id = new.batch, new.batch.record_id
-    if new.form_nonce and session.query(Submission.id).filter_by(
-            form_nonce=nonce_digest(desk.pepper, new.form_nonce)).first():
+    digest = nonce_digest(desk.pepper, new.form_nonce) if new.form_nonce else None
+    if digest and _nonce_taken(session, digest):
         raise AlreadyReceived
+    # Every file is checked (and photos rebuilt) before any blob is made durable.
+    prepared = [_prepared(new.batch, received, new.keep_originals) for received in new.files]
+    submission = _new_row(desk, new, today, digest)
+    attachments = [_attachment(new.batch, upload, meta, position)
+                   for position, (upload, meta) in enumerate(prepared)]
+    if new.family_code:
+        _give_family_key(desk, submission, new.family_code, len(attachments))
+    _commit(session, desk.store, submission, attachments, digest)
+    return submission
+
+
+def _nonce_taken(session: Session, digest: str) -> bool:
+    """Say whether a submission with this form nonce is already stored."""
+    return session.query(Submission.id).filter_by(form_nonce=digest).first() is not None
+
+
+def _new_row(desk: Desk, new: NewSubmission, today: dt.date, digest: str | None) -> Submission:
+    """Seal the data key to the current epoch and encrypt the answers into a new row."""
+    batch, record_id = new.batch, new.batch.record_id
     epoch = desk.keyring.current_epoch(desk.desk_id)
-    submission = Submission(
+    return Submission(
         id=record_id, desk_id=desk.desk_id, epoch_id=epoch.id, received_on=today,
         sealed_key=seal_data_key(batch.data_key, epoch.public_key, desk_id=desk.desk_id,
                                  epoch_id=epoch.id, record_id=record_id),
         answers=encrypt_field(batch.data_key, json.dumps(new.answers).encode(),
                               record_id=record_id, field="answers"),
-        status="new", priority=0, parent_id=new.parent_id,
-        form_nonce=nonce_digest(desk.pepper, new.form_nonce) if new.form_nonce else None)
-    attachments = [_file_attachment(desk.store, batch, received, position, new.keep_originals)
-                   for position, received in enumerate(new.files)]
-    if new.family_code:
-        lookup, family_key = derive_family_key(new.family_code, desk.pepper, desk.code_profile)
-        submission.family_lookup = lookup
-        submission.family_key = family_key.public_key.raw
-        submission.family_outline = seal_outline(desk.desk_id, submission, family_key.public_key,
-                                                 len(attachments))
-    session.add(submission)
-    session.flush()
-    session.add_all(attachments)
-    session.commit()
-    return submission
+        status="new", priority=0, parent_id=new.parent_id, form_nonce=digest)
+
+
+def _give_family_key(desk: Desk, submission: Submission, code: str, attachments: int) -> None:
+    """Store the lookup id and public key the follow-up code stands for, and the outline."""
+    lookup, family_key = derive_family_key(code, desk.pepper, desk.code_profile)
+    submission.family_lookup = lookup
+    submission.family_key = family_key.public_key.raw
+    submission.family_outline = seal_outline(desk.desk_id, submission, family_key.public_key,
+                                             attachments)
+
+
+def _commit(session: Session, store: Store, submission: Submission,
+            attachments: list[Attachment], digest: str | None) -> None:
+    """Commit the rows; if the same form reached the database first, remove this copy."""
+    try:
+        session.add(submission)
+        session.flush()
+        session.add_all(attachments)
+        session.commit()
+    except IntegrityError:
+        # Nothing of this copy was committed, so its blobs are referenced by no record.
+        session.rollback()
+        for attachment in attachments:
+            store.delete(attachment.blob)
+        if digest and _nonce_taken(session, digest):
+            raise AlreadyReceived from None
+        raise
 
 
 def seal_outline(desk_id: str, submission: Submission, family_key: PublicKey,
@@ -119,16 +166,28 @@ def seal_outline(desk_id: str, submission: Submission, family_key: PublicKey,
                            record_id=submission.id, field="outline")
 
 
-def _file_attachment(store: Store, batch: UploadBatch, received: ReceivedFile, position: int,
-                     keep_original: bool) -> Attachment:
+def _prepared(batch: UploadBatch, received: ReceivedFile,
+              keep_original: bool) -> tuple[EncryptedUpload, dict[str, Any]]:
+    """Return the upload to store (a photo rebuilt without metadata) and its description."""
     upload = received.upload
     meta: dict[str, Any] = {
         "filename": received.client_filename, "content_type": received.untrusted_content_type,
         "size": upload.size, "sha256_received": upload.sha256.hexdigest(), "scrubbed": False,
         "role": received.role,
     }
-    if not keep_original and upload.size <= MAX_SCRUB_BYTES:
-        upload = _scrubbed(store, batch, upload, meta)
+    if keep_original or not looks_like_image(_head(batch, upload)):
+        return upload, meta
+    if upload.size > MAX_SCRUB_BYTES:
+        raise ImageTooLarge(received.client_filename)
+    try:
+        return _scrubbed(batch, upload, meta), meta
+    except TooLargeToScrub as exc:
+        raise ImageTooLarge(received.client_filename) from exc
+
+
+def _attachment(batch: UploadBatch, upload: EncryptedUpload, meta: dict[str, Any],
+                position: int) -> Attachment:
+    """Make an upload's blob durable and describe it in an encrypted attachment row."""
     upload.blob.commit()
     return Attachment(id=upload.file_id, submission_id=batch.record_id, blob=upload.blob.name,
                       position=position,
@@ -137,20 +196,38 @@ def _file_attachment(store: Store, batch: UploadBatch, received: ReceivedFile, p
                                          field=f"attachment:{upload.file_id}"))
 
 
-def _scrubbed(store: Store, batch: UploadBatch, upload: EncryptedUpload,
-              meta: dict[str, Any]) -> EncryptedUpload:
-    """Replace an image upload with one rebuilt from its pixels; other files pass through."""
+def _head(batch: UploadBatch, upload: EncryptedUpload) -> bytes:
+    """Decrypt the first segment of an upload, enough to tell an image by its first bytes."""
     upload.blob.file.seek(0)
     segments = decrypt_stream(batch.data_key, upload.blob.file, record_id=batch.record_id,
-                              file_id=upload.file_id)
-    head = next(segments, b"")
-    if not looks_like_image(head):
-        return upload
-    plaintext = head + b"".join(segments)
-    try:
-        clean, content_type = scrub(plaintext)
-    except NotAnImage:
-        return upload
+                              file_id=upload.file_id, check_first=False)
+    return next(segments, b"")
+
+
+def _plaintext(batch: UploadBatch, upload: EncryptedUpload) -> io.BytesIO:
+    """Decrypt an upload into one buffer, allocated once at its final size."""
+    buffer = io.BytesIO()
+    if upload.size:
+        buffer.seek(upload.size - 1)
+        buffer.write(b"\0")
+        buffer.seek(0)
+    upload.blob.file.seek(0)
+    for segment in decrypt_stream(batch.data_key, upload.blob.file, record_id=batch.record_id,
+                                  file_id=upload.file_id, check_first=False):
+        buffer.write(segment)
+    buffer.seek(0)
+    return buffer
+
+
+def _scrubbed(batch: UploadBatch, upload: EncryptedUpload,
+              meta: dict[str, Any]) -> EncryptedUpload:
+    """Replace an image upload with one rebuilt from its pixels; others pass through."""
+    # Each scrub holds a decrypted file and decoded pixels: bound how many run at once.
+    with _SCRUB_SLOTS:
+        try:
+            clean, content_type = scrub(_plaintext(batch, upload))
+        except NotAnImage:
+            return upload
     replacement = batch.new_upload(replacing=True)
     replacement.write(clean)
     replacement.seek(0)
@@ -163,7 +240,6 @@ def _scrubbed(store: Store, batch: UploadBatch, upload: EncryptedUpload,
 def blob_names(session: Session) -> set[str]:
     """Return every blob a record refers to."""
     return {name for (name,) in session.query(Attachment.blob)}
-
 
 
 def find_case(session: Session, desk: Desk, code: str) -> tuple[Submission | None, PrivateKey]:
@@ -180,5 +256,5 @@ def case_outline(session: Session, desk: Desk, case: Submission,
         case.family_outline or b"", family_key, desk_id=case.desk_id, record_id=case.id,
         field="outline"))
     outline["additions"] = session.query(Submission).filter_by(parent_id=case.id).count()
-    outline["status"] = case.status
+    outline["status"] = case.family_status
     return outline

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from flask import Flask, current_app, g, request
 
 from .crypto import Keyring
@@ -12,9 +14,12 @@ from .request import EncryptingRequest
 from .settings import Settings
 from .storage import Store
 from .submissions import Desk
+from .throttle import WorkGate, purge_expired
 
 UPLOAD_ENDPOINTS = frozenset({"submit.submit", "followup.add"})
 NEW_WORK_ENDPOINTS = UPLOAD_ENDPOINTS | {"submit.form"}
+# How long a follow-up visit waits for a code check when many run at once.
+CODE_CHECK_WAIT_SECONDS = 20.0
 
 
 def apply_live_settings() -> None:
@@ -39,6 +44,14 @@ def refuse_new_work_on_a_full_disk() -> None:
             raise StorageFull
 
 
+def purge_expired_counters_once() -> None:
+    """On a worker's first request, delete attempt counters left from past minutes."""
+    if not current_app.extensions.get("intake.counters_purged"):
+        purge_expired(get_session())
+        get_session().commit()
+        current_app.extensions["intake.counters_purged"] = True
+
+
 def discard_unfinished_uploads(_exc: BaseException | None = None) -> None:
     """Remove pending blobs of a request that did not store its submission."""
     batch = getattr(request, "upload_batch", None)
@@ -56,7 +69,10 @@ def init_app(app: Flask, settings: Settings) -> None:
                                         "file_limit": settings.max_upload_bytes,
                                         "max_files": settings.max_files}
     app.extensions["intake.disk_floor"] = settings.disk_floor_bytes
-    app.extensions["intake.followup_rate"] = settings.followup_attempts_per_minute
+    # Half the cores, so that code checks never crowd out testimony being stored.
+    app.extensions["intake.code_gate"] = WorkGate(max(1, (os.cpu_count() or 2) // 2),
+                                                  CODE_CHECK_WAIT_SECONDS)
+    app.before_request(purge_expired_counters_once)
     app.before_request(apply_live_settings)
     app.before_request(refuse_new_work_on_a_full_disk)
     app.context_processor(live_context)

@@ -11,14 +11,15 @@ from wtforms.validators import DataRequired, Length, Optional
 class CodeForm(FlaskForm):
     """The follow-up code, typed or pasted."""
 
+    # No length limit: a code of any length gets the same answer as any wrong code.
     code = TextAreaField(_l("Your follow-up code"), validators=[
-        DataRequired(_l("Please type your follow-up code.")), Length(max=400)])
+        DataRequired(_l("Please type your follow-up code."))])
 
 
 class AddForm(FlaskForm):
     """More information or files for the same case."""
 
-    code = HiddenField(validators=[DataRequired(), Length(max=400)])
+    code = HiddenField(validators=[DataRequired()])
     form_nonce = HiddenField()
     addition = TextAreaField(_l("What would you like to add?"),
                              validators=[Optional(), Length(max=100_000)])

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 
-from flask import current_app, g, redirect, render_template, request, url_for
-from werkzeug.exceptions import TooManyRequests
+from flask import current_app, redirect, render_template, request, url_for
+from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.wrappers import Response
 
 from ..cases import replies_for_family
-from ..codes import normalise_code
+from ..codes import MAX_CODE_CHARS, normalise_code
 from ..crypto import PrivateKey
 from ..db import get_session
 from ..models import Submission
@@ -19,12 +20,13 @@ from ..submissions import (
     find_case,
 )
 from ..submit.views import (
-    current_upload_batch,
     file_or_refuse,
     received_files,
     refuse_unknown_fields,
+    refused_types,
+    upload_batch,
 )
-from ..throttle import allow
+from ..throttle import Busy
 from . import bp
 from .forms import AddForm, CodeForm
 
@@ -50,11 +52,7 @@ def status() -> tuple[str, int] | str:
     case, family_key = open_case(form.code.data)
     if case is None:
         return render_template("followup/enter.html", form=form, not_found=True)
-    outline = case_outline(get_session(), current_app.extensions["intake.desk"], case,
-                           family_key)
-    add = AddForm(code=form.code.data, form_nonce=new_nonce())
-    replies = replies_for_family(get_session(), case, family_key)
-    return render_template("followup/status.html", outline=outline, replies=replies, form=add)
+    return status_page(case, family_key, AddForm(code=form.code.data, form_nonce=new_nonce()))
 
 
 @bp.post("/add")
@@ -62,27 +60,41 @@ def add() -> tuple[str, int] | str:
     """Store more information or files as an addition to the same case."""
     form = AddForm()
     refuse_unknown_fields(form)
-    if not form.validate():
-        return render_template("followup/enter.html", form=CodeForm(), not_found=True)
-    case, _key = open_case(form.code.data)
+    case, family_key = open_case(form.code.data or "")
     if case is None:
         return render_template("followup/enter.html", form=CodeForm(), not_found=True)
-    files = [f for f in received_files() if g.live_settings.accepts(f.client_filename)]
-    if not (form.addition.data or "").strip() and not files:
+    form_page = functools.partial(status_page, case, family_key, form)
+    refused = refused_types(received_files())
+    if not form.validate() or refused:
+        return form_page(refused_types=refused, files_dropped=bool(request.upload_batch)), 422
+    if not (form.addition.data or "").strip() and not received_files():
         return render_template("followup/added.html", nothing=True)
-    new = NewSubmission(answers={"addition": form.addition.data or ""},
-                        batch=request.upload_batch or current_upload_batch(), files=files,
-                        keep_originals=form.keep_originals.data, parent_id=case.id,
-                        form_nonce=form.form_nonce.data or None)
-    return file_or_refuse(new) or render_template("followup/added.html")
+    new = NewSubmission(answers={"addition": form.addition.data or ""}, batch=upload_batch(),
+                        files=received_files(), keep_originals=form.keep_originals.data,
+                        parent_id=case.id, form_nonce=form.form_nonce.data or None)
+    return file_or_refuse(new, form_page) or render_template("followup/added.html")
+
+
+def status_page(case: Submission, family_key: PrivateKey, form: AddForm,
+                **notices: object) -> str:
+    """Show a case's outline and replies, and the form to add more."""
+    session = get_session()
+    outline = case_outline(session, current_app.extensions["intake.desk"], case, family_key)
+    replies = replies_for_family(session, case, family_key)
+    return render_template("followup/status.html", outline=outline, replies=replies, form=form,
+                           **notices)
 
 
 def open_case(typed_code: str) -> tuple[Submission | None, PrivateKey]:
-    """Throttle, then look the code up; every wrong code gets the same work and answer."""
-    session = get_session()
-    if not allow(session, "followup", current_app.extensions["intake.followup_rate"]):
-        raise TooManyRequests
-    return find_case(session, current_app.extensions["intake.desk"], normalise_code(typed_code))
+    """Look a code up; every wrong code, of any length, gets the same work and answer."""
+    code = normalise_code(typed_code)
+    try:
+        with current_app.extensions["intake.code_gate"].slot():
+            case, family_key = find_case(get_session(), current_app.extensions["intake.desk"],
+                                         code[:MAX_CODE_CHARS])
+    except Busy:
+        raise ServiceUnavailable from None
+    return (case if len(code) <= MAX_CODE_CHARS else None), family_key
 
 
 def new_nonce() -> str:

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.i18n import translations
 from wtforms import (
     BooleanField,
     Field,
@@ -21,7 +22,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from ..dates import DateError, parse_date
+from ..dates import CALENDARS, PRECISIONS, DateError, parse_date
 
 SHORT, MEDIUM, LONG = 300, 5_000, 100_000
 
@@ -62,6 +63,13 @@ def long_text(label: Any, limit: int = MEDIUM) -> TextAreaField:
 class DateAnswerForm(Form):
     """A date as remembered: the text, its calendar and how precise it is."""
 
+    class Meta:
+        """A subform has no Flask-WTF meta of its own; give it the family's language."""
+
+        def get_translations(self, form: Form) -> Any:
+            """Return the translations of WTForms' own messages for this request."""
+            return translations
+
     text = StringField(_l("Date"), validators=[Optional(), Length(max=100)])
     calendar = SelectField(_l("Calendar"), choices=CALENDAR_CHOICES, default="solar_hijri")
     precision = SelectField(_l("How precise"), choices=PRECISION_CHOICES, default="exact")
@@ -69,6 +77,9 @@ class DateAnswerForm(Form):
     def validate_text(self, field: Field) -> None:
         """Check that the date can be read, and keep what it means."""
         self.answer = None
+        # An unknown calendar or precision is reported by its own field; parse nothing.
+        if not (self.calendar.data in CALENDARS and self.precision.data in PRECISIONS):
+            return
         try:
             self.answer = parse_date(field.data or "", self.calendar.data or "",
                                      self.precision.data or "")

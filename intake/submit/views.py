@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
+from collections.abc import Callable
+from typing import cast
 
 from flask import current_app, g, render_template, request
 from flask_babel import get_locale
@@ -13,8 +16,14 @@ from wtforms import FormField
 
 from ..codes import new_code, normalise_code
 from ..db import get_session
-from ..request import UploadBatch
-from ..submissions import AlreadyReceived, NewSubmission, ReceivedFile, store_submission
+from ..request import EncryptingRequest, UploadBatch
+from ..submissions import (
+    AlreadyReceived,
+    ImageTooLarge,
+    NewSubmission,
+    ReceivedFile,
+    store_submission,
+)
 from . import bp
 from .forms import TestimonyForm
 
@@ -40,27 +49,28 @@ def submit() -> tuple[str, int] | str:
     """Encrypt and store a testimony, then show its follow-up code once."""
     testimony = TestimonyForm()
     refuse_unknown_fields(testimony)
-    refused = [f.client_filename for f in received_files()
-               if not g.live_settings.accepts(f.client_filename)]
+    form_page = functools.partial(render_template, "submit/form.html", form=testimony)
+    refused = refused_types(received_files())
     if not testimony.validate() or refused:
-        return render_template("submit/form.html", form=testimony, refused_types=refused,
-                               files_dropped=bool(request.upload_batch)), 422
+        return form_page(refused_types=refused, files_dropped=bool(request.upload_batch)), 422
     code = new_code(str(get_locale())) if testimony.want_code.data else None
     new = NewSubmission(
-        answers=testimony.answers(), batch=request.upload_batch or current_upload_batch(),
-        files=received_files(), keep_originals=testimony.keep_originals.data,
+        answers=testimony.answers(), batch=upload_batch(), files=received_files(),
+        keep_originals=testimony.keep_originals.data,
         family_code=normalise_code(code) if code else None,
         form_nonce=testimony.form_nonce.data or None)
-    return file_or_refuse(new) or render_template("submit/receipt.html", code=code)
+    return file_or_refuse(new, form_page) or render_template("submit/receipt.html", code=code)
 
 
-def file_or_refuse(new: NewSubmission) -> tuple[str, int] | None:
-    """Store a submission durably; answer a resent form with the "already received" page."""
+def file_or_refuse(new: NewSubmission, form_page: Callable[..., str]) -> tuple[str, int] | None:
+    """Store a submission durably, or answer with why it was not stored."""
     try:
         store_submission(get_session(), current_app.extensions["intake.desk"], new,
                          dt.date.today())
     except AlreadyReceived:
         return render_template("submit/already_received.html"), 409
+    except ImageTooLarge as refused:
+        return form_page(too_large=refused.client_filename, files_dropped=True), 422
     return None
 
 
@@ -71,12 +81,14 @@ def received_files() -> list[ReceivedFile]:
             for field in FILE_FIELDS for f in request.files.getlist(field) if f.filename]
 
 
-def current_upload_batch() -> UploadBatch:
-    """Make an upload batch for a submission without files, for its data key and id."""
-    uploads = current_app.extensions["intake.uploads"]
-    request.upload_batch = UploadBatch(uploads["store"], uploads["file_limit"],
-                                       uploads["max_files"])
-    return request.upload_batch
+def refused_types(files: list[ReceivedFile]) -> list[str]:
+    """Return the names of files whose type the admin's settings do not accept."""
+    return [f.client_filename for f in files if not g.live_settings.accepts(f.client_filename)]
+
+
+def upload_batch() -> UploadBatch:
+    """Return this request's upload batch (made here if no file came), for its key and id."""
+    return cast(EncryptingRequest, request).batch()
 
 
 def refuse_unknown_fields(form: FlaskForm) -> None:

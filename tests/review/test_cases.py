@@ -138,6 +138,7 @@ def test_triage_notes_and_replies_are_stored_encrypted_and_the_family_reads_the_
     assert token
     status = family.post("/followup/", data={"csrf_token": token.group(1), "code": code})
     assert "پیام شما رسید" in status.get_data(as_text=True)
+    assert "می‌خواهیم بیشتر بدانیم" in status.get_data(as_text=True)
     assert "یادداشت محرمانه" not in status.get_data(as_text=True)
 
 

@@ -10,6 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from intake import submissions
+from intake.codes import MAX_CODE_CHARS
+from intake.db import get_session
+from intake.live_settings import save
 from tests.submit.conftest import filled_form, post_form, read_everything
 
 
@@ -86,20 +89,62 @@ def test_every_wrong_code_does_the_same_work_and_gets_the_same_page(
     monkeypatch.setattr(submissions, "derive_family_key",
                         lambda code, *args: derived.append(code) or real(code, *args))
     pages = []
-    for typed in ("x", "سیب سیب سیب سیب سیب سیب سیب سیب", "9" * 300):
+    for typed in ("x", "سیب سیب سیب سیب سیب سیب سیب سیب", "9" * 300, "9" * 401,
+                  "سیب " * 5000):
         response = open_case(client, typed)
         pages.append((response.status_code, re.sub(r'value="[^"]*"|<textarea[^>]*>[^<]*',
                                                     "", response.get_data(as_text=True))))
-    assert len(derived) == 3
-    assert pages[0] == pages[1] == pages[2]
+    assert len(derived) == 5
+    assert all(len(code) <= MAX_CODE_CHARS for code in derived)
+    assert pages[0][0] == 200
+    assert all(page == pages[0] for page in pages)
 
 
-def test_follow_up_attempts_are_throttled(app: Flask, client: FlaskClient,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("intake.throttle.time.time", lambda: 1_800_000_000.0)
-    app.extensions["intake.followup_rate"] = 2
-    statuses = [open_case(client, "wrong code").status_code for _ in range(3)]
-    assert statuses == [200, 200, 429]
+def test_a_code_that_is_right_but_followed_by_more_does_not_open_the_case(
+        client: FlaskClient) -> None:
+    code = submit_and_get_code(client)
+    page = open_case(client, code + " x" * MAX_CODE_CHARS).get_data(as_text=True)
+    assert "<dl" not in page
+
+
+def status_form(client: FlaskClient, code: str) -> dict[str, str]:
+    page = open_case(client, code).get_data(as_text=True)
+    nonce = re.search(r'name="form_nonce" type="hidden" value="([^"]+)"', page)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert nonce
+    assert token
+    return {"csrf_token": token.group(1), "code": code, "form_nonce": nonce.group(1)}
+
+
+def test_a_refused_file_type_is_named_and_the_addition_kept_but_not_stored(
+        app: Flask, client: FlaskClient) -> None:
+    code = submit_and_get_code(client)
+    with app.app_context():
+        save(get_session(), {"accepted_types": "pdf, jpg"})
+        get_session().commit()
+    response = client.post("/followup/add", content_type="multipart/form-data", data=status_form(
+        client, code) | {"addition": "نامهٔ دادستانی پیدا شد",
+                         "attachments": [(io.BytesIO(b"macro"), "letter.docm")]})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "این نوع فایل‌ها در اینجا پذیرفته نمی‌شوند: letter.docm" in page
+    assert "نامهٔ دادستانی پیدا شد</textarea>" in page
+    assert '<dl class="outline">' in page
+    assert len(read_everything(app)) == 1
+    assert len(list(app.extensions["intake.desk"].store.root.iterdir())) == 0
+
+
+def test_an_addition_over_the_limit_gets_a_persian_message_and_is_kept(
+        app: Flask, client: FlaskClient) -> None:
+    code = submit_and_get_code(client)
+    addition = "شهادت " * 20_000
+    response = client.post("/followup/add", content_type="multipart/form-data",
+                           data=status_form(client, code) | {"addition": addition})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "طول فیلد حداکثر باید 100000 حرف باشد" in page
+    assert addition in page
+    assert len(read_everything(app)) == 1
 
 
 def test_the_status_page_shows_nothing_without_a_code(client: FlaskClient) -> None:

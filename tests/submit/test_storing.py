@@ -1,0 +1,140 @@
+"""Storing under pressure: the same form sent twice at once, photos too large to clean."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from PIL import Image
+
+from intake import images, submissions
+from intake.images import scrub
+from tests.submit.conftest import csrf_and_nonce, filled_form, gps_jpeg, post_form, read_everything
+from tests.submit.test_submit import store_files, stored_rows
+
+# In English until the Persian catalogue holds this message.
+TOO_LARGE = "is too large for us to remove location and device details from it"
+
+
+def post_from_threads(app: Flask, payloads: list[dict[str, Any]],
+                      cookie: str | None = None) -> list[int]:
+    """Post each payload to /submit from its own thread and client; return the statuses."""
+    statuses: list[int] = []
+
+    def send(payload: dict[str, Any]) -> None:
+        client = app.test_client()
+        if cookie:
+            client.set_cookie("intake_session", cookie)
+        response = client.post("/submit", data=payload, content_type="multipart/form-data")
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=send, args=(payload,)) for payload in payloads]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(statuses)
+
+
+def test_the_same_form_sent_twice_at_once_is_stored_once_with_its_file(
+        app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    form = csrf_and_nonce(client) | filled_form()
+    cookie = client.get_cookie("intake_session")
+    assert cookie
+    both_checked = threading.Barrier(2, timeout=10)
+    real_seal = submissions.seal_data_key
+
+    def seal_after_both_checked(*args: Any, **kwargs: Any) -> bytes:
+        both_checked.wait()  # both copies have found the nonce unused
+        return real_seal(*args, **kwargs)
+
+    monkeypatch.setattr(submissions, "seal_data_key", seal_after_both_checked)
+    payloads = [form | {"attachments": [(io.BytesIO(b"letter"), "letter.txt")]}
+                for _ in range(2)]
+    assert post_from_threads(app, payloads, cookie.value) == [200, 409]
+    assert stored_rows(app) == (1, 1)
+    assert len(store_files(app)) == 1
+
+
+@pytest.mark.parametrize(("module", "cap", "value"), [
+    (images, "MAX_PIXELS", 64 * 32 - 1), (submissions, "MAX_SCRUB_BYTES", 100)])
+def test_a_photo_too_large_to_clean_is_refused_by_name_and_nothing_is_stored(
+        app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch, module: object,
+        cap: str, value: int) -> None:
+    monkeypatch.setattr(module, cap, value)
+    response = post_form(client, filled_form(), [("a.txt", b"letter"),
+                                                  ("خانه.jpg", gps_jpeg())], lang="en")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert f"The photo “خانه.jpg” {TOO_LARGE}" in page
+    assert "خاوران" in page
+    assert stored_rows(app) == (0, 0)
+    assert store_files(app) == []
+
+
+def test_a_photo_too_large_to_clean_is_stored_as_sent_when_the_family_keeps_originals(
+        app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(images, "MAX_PIXELS", 100)
+    response = post_form(client, filled_form(keep_originals="y"), [("home.jpg", gps_jpeg())])
+    assert response.status_code == 200
+    [stored] = read_everything(app)
+    assert stored["files"][0]["content"] == gps_jpeg()
+
+
+def test_a_large_file_that_is_not_a_photo_is_stored_whatever_the_cap(
+        app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(submissions, "MAX_SCRUB_BYTES", 100)
+    response = post_form(client, filled_form(), [("notes.txt", b"n" * 5000)])
+    assert response.status_code == 200
+    assert stored_rows(app) == (1, 1)
+
+
+def test_no_more_photos_are_cleaned_at_once_than_the_limit(
+        app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    running, most, lock = [0], [0], threading.Lock()
+
+    def slow_scrub(source: io.BytesIO) -> tuple[bytes, str]:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.2)
+        with lock:
+            running[0] -= 1
+        return scrub(source)
+
+    monkeypatch.setattr(submissions, "scrub", slow_scrub)
+    monkeypatch.setattr(submissions, "_SCRUB_SLOTS", threading.BoundedSemaphore(1))
+    payloads = []
+    for _ in range(3):
+        payload = csrf_and_nonce(client) | filled_form(want_code=None)
+        payloads.append(payload | {"attachments": [(io.BytesIO(gps_jpeg()), "p.jpg")]})
+    cookie = client.get_cookie("intake_session")
+    assert cookie
+    assert post_from_threads(app, payloads, cookie.value) == [200, 200, 200]
+    assert most[0] == 1
+
+
+@pytest.mark.parametrize(("mode", "source_format"), [
+    ("P", "PNG"), ("RGBA", "PNG"), ("L", "PNG"), ("P", "GIF"), ("CMYK", "JPEG")])
+def test_a_cleaned_image_keeps_its_pixels_and_loses_its_metadata(mode: str,
+                                                                  source_format: str) -> None:
+    image = Image.new("RGB", (40, 20), (10, 200, 30)).convert(mode)
+    exif = Image.Exif()
+    exif[0x010F] = "CameraMaker"
+    data = io.BytesIO()
+    metadata = {"comment": b"CameraMaker"} if source_format == "GIF" else {"exif": exif}
+    image.save(data, source_format, **metadata)
+    clean, content_type = scrub(io.BytesIO(data.getvalue()))
+    rebuilt = Image.open(io.BytesIO(clean))
+    assert b"CameraMaker" in data.getvalue()
+    assert b"CameraMaker" not in clean
+    assert content_type == ("image/jpeg" if source_format == "JPEG" else "image/png")
+    expected = image.convert("RGB").getpixel((5, 5))
+    assert all(abs(a - b) < 8 for a, b in zip(rebuilt.convert("RGB").getpixel((5, 5)),
+                                               expected, strict=True))
+    assert rebuilt.size == (40, 20)
