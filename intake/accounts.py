@@ -10,14 +10,19 @@ import secrets
 from cryptography.hazmat.primitives.hashes import SHA1
 from cryptography.hazmat.primitives.twofactor import InvalidToken
 from cryptography.hazmat.primitives.twofactor.totp import TOTP
+from flask import has_request_context
+from flask_babel import LazyString, gettext
+from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
 from .crypto import (
     MAX_PASSPHRASE_LENGTH,
     DecryptionError,
+    Epoch,
     Keyring,
     PrivateKey,
     Profile,
+    grant_epoch,
     unlock,
     wrap_private_key,
 )
@@ -29,18 +34,43 @@ TOTP_PERIOD = 30
 _NAME = re.compile(r"[a-z][a-z0-9_.-]{1,63}")
 
 
+class Text(LazyString):  # type: ignore[misc]
+    """A message in the page's language during a request, and in English anywhere else."""
+
+    def __html__(self) -> Markup:
+        # LazyString would hand Jinja its text unescaped.
+        return escape(str(self))
+
+
+def translatable(message: str, **params: object) -> Text:
+    """Mark a message for translation; it is rendered only when shown."""
+    return Text(_render, message, **params)
+
+
+def _render(message: str, **params: object) -> str:
+    # The command line has an app context but no request, so no page language: English.
+    if has_request_context():
+        return str(gettext(message, **params))
+    return message % params if params else message
+
+
+_l = translatable
+
+
 class AccountError(ValueError):
     """A request about an account that cannot be carried out as asked."""
 
 
-def passphrase_problem(passphrase: str) -> str | None:
+def passphrase_problem(passphrase: str) -> Text | None:
     """Say what is wrong with a new passphrase, or None if it is acceptable."""
     if len(passphrase) < MIN_PASSPHRASE_LENGTH:
-        return f"a passphrase needs at least {MIN_PASSPHRASE_LENGTH} characters"
+        return _l("a passphrase needs at least %(count)s characters",
+                  count=MIN_PASSPHRASE_LENGTH)
     if len(passphrase) > MAX_PASSPHRASE_LENGTH:
-        return f"a passphrase may have at most {MAX_PASSPHRASE_LENGTH} characters"
+        return _l("a passphrase may have at most %(count)s characters",
+                  count=MAX_PASSPHRASE_LENGTH)
     if len(set(passphrase)) < 6:
-        return "a passphrase needs more different characters"
+        return _l("a passphrase needs more different characters")
     return None
 
 
@@ -61,14 +91,14 @@ def create_user(session: Session, keyring: Keyring, *, name: str, role: str, pas
                 profile: Profile, today: dt.date) -> tuple[User, PrivateKey]:
     """Make an account with a fresh key pair wrapped under its passphrase."""
     if not _NAME.fullmatch(name):
-        raise AccountError("a user name is 2-64 of a-z, 0-9, '.', '_' and '-', starting a-z")
+        raise AccountError(_l("a user name is 2-64 of a-z, 0-9, '.', '_' and '-', starting a-z"))
     if role not in ROLES:
-        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+        raise AccountError(_l("role must be one of %(roles)s", roles=", ".join(ROLES)))
     problem = passphrase_problem(passphrase)
     if problem:
         raise AccountError(problem)
     if session.query(User).filter_by(name=name).first() is not None:
-        raise AccountError(f"there is already a user called {name}")
+        raise AccountError(_l("there is already a user called %(name)s", name=name))
     key = PrivateKey.generate()
     wrapped = wrap_private_key(key, passphrase, profile)
     user = User(id=secrets.token_hex(16), name=name, role=role, state="active",
@@ -114,12 +144,27 @@ def authenticate(session: Session, keyring: Keyring, name: str, passphrase: str,
         return None
 
 
+def grant(session: Session, keyring: Keyring, epoch: Epoch, epoch_key: PrivateKey,
+          user: User) -> bool:
+    """Grant an epoch to an account, and take it back if the account is no longer active."""
+    public = keyring.user_key(user.id)[0]
+    grant_epoch(keyring, epoch, epoch_key, public)
+    # `revoke` commits the state before it deletes grants. Reading the state after the grant
+    # is written means a revocation racing this one is either seen here or deletes the grant.
+    session.refresh(user)
+    if user.state == "active":
+        return True
+    keyring.delete_grant(epoch.desk_id, epoch.id, public.fingerprint)
+    return False
+
+
 def revoke(session: Session, keyring: Keyring, user: User) -> tuple[int, int]:
-    """Destroy a user's grants in every epoch and end their sessions; return both counts."""
+    """Mark a user revoked, end their sessions, destroy their grants; return both counts."""
     from .sessions import end_all
 
+    user.state = "revoked"
+    ended = end_all(session, user.id)  # commits the state, before any grant is touched
     fingerprint = bytes.fromhex(user.key_fingerprint)
     deleted = sum(keyring.delete_grant(desk_id, epoch.id, fingerprint)
                   for desk_id in keyring.desk_ids() for epoch in keyring.epochs(desk_id))
-    user.state = "revoked"
-    return deleted, end_all(session, user.id)
+    return deleted, ended

@@ -15,6 +15,7 @@ from . import audit, rotation
 from .accounts import revoke
 from .crypto import (
     DecryptionError,
+    Epoch,
     Keyring,
     PrivateKey,
     grant_epoch,
@@ -103,12 +104,17 @@ def users_revoke(name: str) -> None:
     settings, keyring, db = _context()
     with db:
         user = _user(db, name)
+        # Never waits for a rotation: the rotation re-checks every grant against the state.
         deleted, ended = revoke(db, keyring, user)
         audit.record(db, None, "revoke", user.id, f"grants:{deleted} sessions:{ended}")
         db.commit()
     click.echo(f"{name} is revoked: {deleted} grants destroyed, {ended} sessions ended.")
-    click.echo("They may still hold epoch keys they saw. Rotate the desk keys now:\n"
-               f"  intake keys rotate --admin ADMIN   (desk {settings.desk_id})")
+    if rotation.running(settings.instance_path, settings.desk_id):
+        click.echo("A rotation (or backup) is running now; they may have seen its new key. "
+                   "When it has finished, rotate once more:")
+    else:
+        click.echo("They may still hold epoch keys they saw. Rotate the desk keys now:")
+    click.echo(f"  intake keys rotate --admin ADMIN   (desk {settings.desk_id})")
 
 
 @click.group("keys")
@@ -191,31 +197,46 @@ class _Bar(rotation.Progress):
 @click.option("--admin", "admin_name", required=True, help="The admin to re-grant the desk to.")
 @with_appcontext
 def recover_command(admin_name: str) -> None:
-    """Re-grant the current epoch to an admin with the printed recovery key."""
+    """Re-grant every epoch still in use to an admin, with the printed recovery key."""
     settings, keyring, db = _context()
     text = click.prompt("Recovery key", hide_input=True)
     try:
         secret = parse_recovery_secret(text)
     except ValueError as exc:
         raise click.ClickException(f"{exc}; nothing was changed") from None
-    recovery = recovery_key(secret)
     with db:
         admin = _user(db, admin_name)
         if admin.role != "admin" or admin.state != "active":
             raise click.ClickException(f"{admin_name} is not an active admin")
-        epoch = keyring.current_epoch(settings.desk_id)
-        grant = keyring.grant(settings.desk_id, epoch.id, recovery.fingerprint)
+        opened = _recovered_epochs(keyring, settings.desk_id, recovery_key(secret))
+        for epoch, epoch_key in opened:
+            grant_epoch(keyring, epoch, epoch_key, keyring.user_key(admin.id)[0])
+        ids = [epoch.id for epoch, _ in opened]
+        audit.record(db, None, "recover", admin.id, f"epochs:{ids}")
+        db.commit()
+    click.echo(f"Epochs {ids} are granted to {admin_name} again. If older epochs still hold "
+               "records, run `intake keys rotate` as that admin next.")
+
+
+def _recovered_epochs(keyring: Keyring, desk_id: str,
+                      recovery: PrivateKey) -> list[tuple[Epoch, PrivateKey]]:
+    """Open every epoch not yet retired that is granted to the recovery key, or refuse."""
+    # An interrupted rotation leaves records sealed to older epochs: resuming it needs them all.
+    opened = []
+    for epoch in keyring.epochs(desk_id):
+        sealed = keyring.grant(desk_id, epoch.id, recovery.fingerprint)
+        if epoch.retired or sealed is None:
+            continue
         try:
-            epoch_key = open_epoch_key(grant or b"", recovery, desk_id=settings.desk_id,
-                                       epoch_id=epoch.id, epoch_public=epoch.public_key)
+            opened.append((epoch, open_epoch_key(sealed, recovery, desk_id=desk_id,
+                                                 epoch_id=epoch.id,
+                                                 epoch_public=epoch.public_key)))
         except DecryptionError:
             raise click.ClickException("this is not this desk's recovery key; nothing was "
                                        "changed") from None
-        grant_epoch(keyring, epoch, epoch_key, keyring.user_key(admin.id)[0])
-        audit.record(db, None, "recover", admin.id, f"epoch:{epoch.id}")
-        db.commit()
-    click.echo(f"Epoch {epoch.id} is granted to {admin_name} again. If older epochs still hold "
-               "records, run `intake keys rotate` as that admin next.")
+    if not opened:
+        raise click.ClickException("this is not this desk's recovery key; nothing was changed")
+    return opened
 
 
 @click.command("backup")

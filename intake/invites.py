@@ -10,6 +10,7 @@ import secrets
 from sqlalchemy.orm import Session
 
 from .accounts import AccountError, create_user, passphrase_problem, totp_for, totp_step
+from .accounts import translatable as _l
 from .crypto import DecryptionError, Keyring, Profile, unlock
 from .models import ROLES, Invite, User
 
@@ -23,9 +24,9 @@ def _hash(token: str) -> str:
 def create(db: Session, name: str, role: str, now: int, user: User | None = None) -> str:
     """Store an invite (or a reset link for `user`) and return its secret token."""
     if role not in ROLES:
-        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+        raise AccountError(_l("role must be one of %(roles)s", roles=", ".join(ROLES)))
     if user is None and db.query(User).filter_by(name=name).first() is not None:
-        raise AccountError(f"there is already a user called {name}")
+        raise AccountError(_l("there is already a user called %(name)s", name=name))
     token = secrets.token_urlsafe(32)
     db.add(Invite(token_hash=_hash(token), purpose="totp_reset" if user else "enrol",
                   name=name, role=role, totp_secret=os.urandom(20),
@@ -59,7 +60,7 @@ def enrol(db: Session, keyring: Keyring, invite: Invite, passphrase: str, code: 
         raise AccountError(problem)
     step = totp_step(_invite_user(invite), code, now)
     if step is None:
-        raise AccountError("that authenticator code is not right")
+        raise AccountError(_l("that authenticator code is not right"))
     user, _key = create_user(db, keyring, name=invite.name, role=invite.role,
                              passphrase=passphrase, profile=profile, today=dt.date.today())
     user.totp_secret, user.totp_last_step = invite.totp_secret, step
@@ -72,14 +73,14 @@ def reset_totp(db: Session, keyring: Keyring, invite: Invite, passphrase: str, c
     """Move an existing account to the new second factor, after its passphrase is proven."""
     user = db.get(User, invite.user_id)
     if user is None or user.state != "active":
-        raise AccountError("this account cannot be used")
+        raise AccountError(_l("this account cannot be used"))
     try:
         unlock(keyring.user_key(user.id)[1], user.passphrase_verifier, passphrase)
     except DecryptionError:
-        raise AccountError("that passphrase is not right") from None
+        raise AccountError(_l("that passphrase is not right")) from None
     step = totp_step(_invite_user(invite), code, now)
     if step is None:
-        raise AccountError("that authenticator code is not right")
+        raise AccountError(_l("that authenticator code is not right"))
     user.totp_secret, user.totp_last_step = invite.totp_secret, step
     db.delete(invite)
     return user

@@ -6,13 +6,15 @@ again resumes where it stopped:
 1. The new epoch's key pair is made and granted to the recovery key and to
    the rotating admin before anything depends on it; an epoch that died
    before its first grant is unusable and is discarded on the next run.
-2. It is granted to every active user and becomes current: new submissions
-   are sealed to it at once.
+2. It is granted to every vetted account (active, and holding a grant of an
+   older epoch still in use) and becomes current: new submissions are sealed
+   to it at once. An enrolled account nobody has vetted gets nothing.
 3. Data keys sealed to older epochs are re-sealed in batches, each batch one
    transaction; an interrupted batch rolls back to keys the old grants open.
 4. Once an old epoch holds no record (and requests that began before the
-   switch have had time to finish), its grants are destroyed and it is
-   marked retired.
+   switch have had time to finish), the new epoch's grants are checked
+   against the accounts once more, then the old grants are destroyed and
+   the old epoch is marked retired.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from pathlib import Path
 from sqlalchemy import func
 from sqlalchemy.orm import Session
 
+from .accounts import grant
 from .crypto import (
     DecryptionError,
     Epoch,
@@ -72,38 +75,59 @@ def unfinished(states: list[EpochState]) -> bool:
 
 
 def begin(db: Session, keyring: Keyring, desk_id: str, admin_key: PrivateKey,
-          now: int) -> tuple[Epoch, bool]:
-    """Return the epoch to rotate to, granted to everyone and current; and whether it resumed."""
-    desk = keyring.desk(desk_id)
-    resumed: tuple[Epoch, PrivateKey] | None = None
-    pending = [e for e in keyring.epochs(desk_id) if e.id > desk.current_epoch]
-    for epoch in sorted(pending, key=lambda e: e.id, reverse=True):
+          now: int) -> tuple[Epoch, PrivateKey, bool]:
+    """Return the epoch to rotate to (granted to the vetted, current), its key, whether resumed."""
+    resumed = _pending(keyring, desk_id, admin_key)
+    if resumed is None and unfinished(status(db, keyring, desk_id)):
+        resumed = _reopen(keyring, keyring.current_epoch(desk_id), admin_key)
+        if resumed is None:
+            raise RotationError("this admin holds no grant for the current epoch")
+        reconcile(db, keyring, *resumed)
+        return *resumed, True
+    epoch, key = resumed or _new_epoch(keyring, desk_id, admin_key)
+    reconcile(db, keyring, epoch, key)
+    keyring.set_current_epoch(desk_id, epoch.id, now)
+    return epoch, key, resumed is not None
+
+
+def _pending(keyring: Keyring, desk_id: str,
+             admin_key: PrivateKey) -> tuple[Epoch, PrivateKey] | None:
+    """Return the newest epoch an earlier run made but never switched to, discarding others."""
+    resumed = None
+    current = keyring.desk(desk_id).current_epoch
+    for epoch in sorted(keyring.epochs(desk_id), key=lambda e: e.id, reverse=True):
+        if epoch.id <= current:
+            break
         if resumed is None:
             resumed = _reopen(keyring, epoch, admin_key)
             if resumed is not None:
                 continue
         # Never current, so nothing is sealed to it: an unusable start is discarded.
         keyring.remove_epoch(desk_id, epoch.id)
-    if resumed is None and unfinished(status(db, keyring, desk_id)):
-        current = keyring.current_epoch(desk_id)
-        reopened = _reopen(keyring, current, admin_key)
-        if reopened is None:
-            raise RotationError("this admin holds no grant for the current epoch")
-        return current, True
-    epoch, key = resumed or _new_epoch(keyring, desk_id, admin_key)
-    for user in db.query(User).filter(User.state == "active"):
-        grant_epoch(keyring, epoch, key, keyring.user_key(user.id)[0])
-    keyring.set_current_epoch(desk_id, epoch.id, now)
-    return epoch, resumed is not None
+    return resumed
+
+
+def reconcile(db: Session, keyring: Keyring, target: Epoch, key: PrivateKey) -> None:
+    """Grant `target` to every vetted active account, and take it from every inactive one."""
+    vetted = {fingerprint for epoch in keyring.epochs(target.desk_id)
+              if epoch.id <= target.id and not epoch.retired
+              for fingerprint in keyring.grant_recipients(target.desk_id, epoch.id)}
+    for user in db.query(User).populate_existing().all():
+        fingerprint = bytes.fromhex(user.key_fingerprint)
+        if user.state != "active":
+            keyring.delete_grant(target.desk_id, target.id, fingerprint)
+        elif (fingerprint in vetted
+              and keyring.grant(target.desk_id, target.id, fingerprint) is None):
+            grant(db, keyring, target, key, user)
 
 
 def _reopen(keyring: Keyring, epoch: Epoch, admin_key: PrivateKey) -> tuple[Epoch,
                                                                             PrivateKey] | None:
-    grant = keyring.grant(epoch.desk_id, epoch.id, admin_key.fingerprint)
-    if grant is None:
+    sealed = keyring.grant(epoch.desk_id, epoch.id, admin_key.fingerprint)
+    if sealed is None:
         return None
     try:
-        return epoch, open_epoch_key(grant, admin_key, desk_id=epoch.desk_id, epoch_id=epoch.id,
+        return epoch, open_epoch_key(sealed, admin_key, desk_id=epoch.desk_id, epoch_id=epoch.id,
                                      epoch_public=epoch.public_key)
     except DecryptionError:
         return None
@@ -171,6 +195,15 @@ def exclusive(instance_path: Path, desk_id: str) -> Iterator[None]:
         yield
 
 
+def running(instance_path: Path, desk_id: str) -> bool:
+    """Say whether a rotation or backup of the desk holds its lock right now."""
+    try:
+        with exclusive(instance_path, desk_id):
+            return False
+    except RotationError:
+        return True
+
+
 class Progress:
     """What a rotation reports as it goes; the command line and the admin page differ."""
 
@@ -194,7 +227,7 @@ def run(db: Session, keyring: Keyring, instance_path: Path, desk_id: str, admin:
     from . import audit, sessions
 
     with exclusive(instance_path, desk_id):
-        target, resumed = begin(db, keyring, desk_id, key, int(time.time()))
+        target, target_key, resumed = begin(db, keyring, desk_id, key, int(time.time()))
         audit.record(db, admin.id, "rotate", desk_id, f"epoch:{target.id}")
         db.commit()
         progress.started(target, resumed)
@@ -208,6 +241,8 @@ def run(db: Session, keyring: Keyring, instance_path: Path, desk_id: str, admin:
                 break
             progress.waiting(wait)
             time.sleep(wait)
+        # Accounts vetted or revoked while the rotation ran are caught before old grants go.
+        reconcile(db, keyring, target, target_key)
         retired = retire_old(db, keyring, target)
         ended = sum(sessions.end_all(db, user.id) for user in db.query(User))
         audit.record(db, admin.id, "retire", desk_id, f"epochs:{retired}")

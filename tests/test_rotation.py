@@ -15,8 +15,11 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from intake import create_app
+from intake import create_app, rotation
+from intake.accounts import create_user
+from intake.accounts import revoke as revoke_account
 from intake.crypto import (
+    INSECURE_TEST_ONLY,
     Keyring,
     PrivateKey,
     open_data_key,
@@ -30,6 +33,8 @@ from intake.submissions import NewSubmission, store_submission
 from tests.test_cli import INTAKE, PASSPHRASE, run_intake
 
 REVIEWER_PASSPHRASE = "reviewer passphrase long"
+UNVETTED_PASSPHRASE = "enrolled, never vetted"
+PASSPHRASES = {"amina": PASSPHRASE, "babak": REVIEWER_PASSPHRASE}
 
 
 @pytest.fixture
@@ -65,28 +70,35 @@ def submit(app, count: int) -> None:  # type: ignore[no-untyped-def]
                              dt.date.today())
 
 
-def readers(root: Path) -> dict[str, dict[tuple[str, int], PrivateKey]]:
+def readers(root: Path, passphrases: dict[str, str] | None = None,
+            ) -> dict[str, dict[tuple[str, int], PrivateKey]]:
     """Every active user's unlocked epochs, as their login would give them."""
     keyring = Keyring(root / "keys")
-    engine = create_engine(f"sqlite:///{root / 'instance' / 'intake.sqlite3'}")
-    passphrases = {"amina": PASSPHRASE, "babak": REVIEWER_PASSPHRASE}
-    with Session(engine) as db:
+    passphrases = passphrases or PASSPHRASES
+    with Session(database(root)) as db:
         return {u.name: unlock_epochs(keyring, unlock(keyring.user_key(u.id)[1],
                                                       u.passphrase_verifier,
                                                       passphrases[u.name]))
                 for u in db.query(User).filter_by(state="active")}
 
 
+def database(root: Path):  # type: ignore[no-untyped-def]
+    return create_engine(f"sqlite:///{root / 'instance' / 'intake.sqlite3'}")
+
+
+def assert_reads_everything(root: Path, name: str,
+                            epochs: dict[tuple[str, int], PrivateKey]) -> None:
+    with Session(database(root)) as db:
+        for row in db.query(Submission):
+            key = epochs.get((row.desk_id, row.epoch_id))
+            assert key is not None, f"{name} cannot open epoch {row.epoch_id}"
+            open_data_key(row.sealed_key, key, desk_id=row.desk_id, epoch_id=row.epoch_id,
+                          record_id=row.id)
+
+
 def assert_everyone_reads_everything(root: Path) -> None:
-    engine = create_engine(f"sqlite:///{root / 'instance' / 'intake.sqlite3'}")
-    with Session(engine) as db:
-        rows = db.query(Submission).all()
-        for name, epochs in readers(root).items():
-            for row in rows:
-                key = epochs.get((row.desk_id, row.epoch_id))
-                assert key is not None, f"{name} cannot open epoch {row.epoch_id}"
-                open_data_key(row.sealed_key, key, desk_id=row.desk_id, epoch_id=row.epoch_id,
-                              record_id=row.id)
+    for name, epochs in readers(root).items():
+        assert_reads_everything(root, name, epochs)
 
 
 def records_on_older_epochs(root: Path) -> int:
@@ -201,3 +213,116 @@ def test_a_wrong_passphrase_changes_nothing(desk: tuple[Path, str]) -> None:
     assert result.returncode != 0
     assert "not right" in result.stderr
     assert sorted(p.name for p in (root / "keys").rglob("*")) == before
+
+
+def add_unvetted(root: Path, name: str) -> None:
+    """Make an account the way enrolment does: active, with a key pair and no grant."""
+    with Session(database(root)) as db:
+        create_user(db, Keyring(root / "keys"), name=name, role="reviewer",
+                    passphrase=UNVETTED_PASSPHRASE, profile=INSECURE_TEST_ONLY,
+                    today=dt.date.today())
+        db.commit()
+
+
+def unlocked_admin(db: Session, keyring: Keyring) -> tuple[User, PrivateKey]:
+    admin = db.query(User).filter_by(name="amina").one()
+    return admin, unlock(keyring.user_key(admin.id)[1], admin.passphrase_verifier, PASSPHRASE)
+
+
+class Interrupted(Exception):
+    pass
+
+
+def die_before_the_switch(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start a rotation in this process and stop it just before the new epoch becomes current."""
+    def switch(*_args: object, **_kwargs: object) -> None:
+        raise Interrupted
+
+    keyring = Keyring(root / "keys")
+    with monkeypatch.context() as patch, Session(database(root)) as db:
+        patch.setattr(Keyring, "set_current_epoch", switch)
+        with pytest.raises(Interrupted):
+            rotation.begin(db, keyring, "main", unlocked_admin(db, keyring)[1], 0)
+
+
+@pytest.mark.parametrize("resumed", [False, True])
+def test_a_rotation_grants_the_new_epoch_only_to_vetted_accounts(
+        desk: tuple[Path, str], monkeypatch: pytest.MonkeyPatch, resumed: bool) -> None:
+    root, _ = desk
+    add_unvetted(root, "cyrus")
+    if resumed:
+        die_before_the_switch(root, monkeypatch)
+    result = rotate(root)
+    assert result.returncode == 0, result.stderr
+    assert ("Resuming" in result.stdout) is resumed
+    readable = readers(root, PASSPHRASES | {"cyrus": UNVETTED_PASSPHRASE})
+    assert readable["cyrus"] == {}
+    assert_reads_everything(root, "babak", readable["babak"])
+    assert_reads_everything(root, "amina", readable["amina"])
+
+
+def interrupt_after_two_batches(root: Path) -> None:
+    """Switch to a new epoch and re-seal two batches of seven, then stop, as a crash would."""
+    keyring = Keyring(root / "keys")
+    with Session(database(root)) as db:
+        key = unlocked_admin(db, keyring)[1]
+        target = rotation.begin(db, keyring, "main", key, int(time.time()))[0]
+        batches = rotation.reseal(db, keyring, target, key, 7)
+        assert [next(batches), next(batches)] == [7, 7]
+        batches.close()
+
+
+def test_recovery_rescues_a_desk_whose_rotation_was_interrupted(desk: tuple[Path, str]) -> None:
+    root, printed = desk
+    interrupt_after_two_batches(root)
+    assert records_on_older_epochs(root) == 26
+    keyring = Keyring(root / "keys")
+    with Session(database(root)) as db:
+        amina = bytes.fromhex(db.query(User).filter_by(name="amina").one().key_fingerprint)
+    for epoch in (1, 2):
+        assert keyring.delete_grant("main", epoch, amina)
+    text = re.search(r"([A-Z2-7]{4}(?:-[A-Z2-7]{4}){13})", printed).group(1)  # type: ignore
+    recovered = run_intake(root, "recover", "--admin", "amina", stdin=text + "\n")
+    assert recovered.returncode == 0, recovered.stderr
+    assert {("main", 1), ("main", 2)} <= set(readers(root)["amina"])
+    result = rotate(root)
+    assert result.returncode == 0, result.stderr
+    assert records_on_older_epochs(root) == 0
+    assert "unfinished" not in run_intake(root, "keys", "status").stdout
+    assert_everyone_reads_everything(root)
+
+
+def test_an_account_revoked_while_a_rotation_grants_it_keeps_no_grant(
+        desk: tuple[Path, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    root, _ = desk
+    keyring, engine = Keyring(root / "keys"), database(root)
+    with Session(engine) as db:
+        babak = bytes.fromhex(db.query(User).filter_by(name="babak").one().key_fingerprint)
+    put_grant = Keyring.put_grant
+
+    def revoke_first(self: Keyring, desk_id: str, epoch_id: int, recipient, grant):  # type: ignore[no-untyped-def]
+        # The revocation lands after the rotation read babak as active, before his grant.
+        if recipient.fingerprint == babak and epoch_id == 2:
+            with Session(engine) as other:
+                revoke_account(other, keyring, other.query(User).filter_by(name="babak").one())
+                other.commit()
+        put_grant(self, desk_id, epoch_id, recipient, grant)
+
+    monkeypatch.setattr(Keyring, "put_grant", revoke_first)
+    with Session(engine) as db:
+        admin, key = unlocked_admin(db, keyring)
+        rotation.run(db, keyring, root / "instance", "main", admin, key, rotation.Progress(),
+                     settle_seconds=0)
+    assert keyring.grant("main", 2, babak) is None
+    assert set(readers(root)) == {"amina"}
+    assert_everyone_reads_everything(root)
+
+
+def test_revoking_during_a_rotation_says_to_rotate_again_after_it(
+        desk: tuple[Path, str]) -> None:
+    root, _ = desk
+    with rotation.exclusive(root / "instance", "main"):
+        result = run_intake(root, "users", "revoke", "babak")
+    assert result.returncode == 0, result.stderr
+    assert "When it has finished, rotate once more" in result.stdout
+    assert len(grant_files(root, 1)) == 2  # the recovery key and amina

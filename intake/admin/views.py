@@ -13,8 +13,8 @@ from werkzeug.exceptions import Forbidden, NotFound
 
 from .. import audit, invites, rotation, sessions
 from ..accounts import AccountError
+from ..accounts import grant as grant_account
 from ..accounts import revoke as revoke_account
-from ..crypto import grant_epoch
 from ..db import get_session
 from ..live_settings import parse_types
 from ..live_settings import save as save_settings
@@ -41,6 +41,12 @@ def admin_required(view: View) -> View:
 
 def _desk() -> Any:
     return current_app.extensions["intake.desk"]
+
+
+def _rotation_lock() -> Any:
+    """Hold the desk's rotation lock without waiting; RotationError if one is running."""
+    return rotation.exclusive(current_app.extensions["intake.settings"].instance_path,
+                              _desk().desk_id)
 
 
 def overview(message: str | None = None, link: str | None = None) -> ResponseReturnValue:
@@ -109,12 +115,24 @@ def _user(user_id: str) -> User:
 @admin_required
 def vet(user_id: str) -> ResponseReturnValue:
     """Grant the current epoch to an enrolled user: from now on they can read."""
-    db, desk, unlocked, user = get_session(), _desk(), current(), _user(user_id)
+    # A rotation reads who is vetted once it starts: vetting waits until it has finished.
+    # It runs for minutes, so the admin is told to come back rather than kept waiting.
+    try:
+        with _rotation_lock():
+            return _vet(_user(user_id))
+    except rotation.RotationError:
+        return overview(message="rotation-running")
+
+
+def _vet(user: User) -> ResponseReturnValue:
+    """Grant the current epoch to `user`, if this session holds it and the user is active."""
+    db, desk, unlocked = get_session(), _desk(), current()
     epoch = desk.keyring.current_epoch(desk.desk_id)
     epoch_key = unlocked.epoch_keys.get((desk.desk_id, epoch.id))
     if epoch_key is None or user.state != "active":
         return overview(message="cannot-grant")
-    grant_epoch(desk.keyring, epoch, epoch_key, desk.keyring.user_key(user.id)[0])
+    if not grant_account(db, desk.keyring, epoch, epoch_key, user):
+        return overview(message="cannot-grant")
     audit.record(db, unlocked.user.id, "grant", user.id, f"epoch:{epoch.id}")
     db.commit()
     return redirect(url_for("admin.index"))
@@ -127,10 +145,14 @@ def revoke(user_id: str) -> ResponseReturnValue:
     db, desk, unlocked, user = get_session(), _desk(), current(), _user(user_id)
     if user.id == unlocked.user.id:
         return overview(message="not-yourself")
+    # Revocation never waits for a rotation: it commits the state first, and the rotation
+    # re-checks every grant it writes against it.
     deleted, ended = revoke_account(db, desk.keyring, user)
     audit.record(db, unlocked.user.id, "revoke", user.id, f"grants:{deleted} sessions:{ended}")
     db.commit()
-    return overview(message="rotate")
+    settings = current_app.extensions["intake.settings"]
+    busy = rotation.running(settings.instance_path, desk.desk_id)
+    return overview(message="rotate-after" if busy else "rotate")
 
 
 @bp.post("/users/<user_id>/reset-totp")

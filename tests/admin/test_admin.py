@@ -6,47 +6,14 @@ import re
 import time
 
 import pytest
-from cryptography.hazmat.primitives.hashes import SHA1
-from cryptography.hazmat.primitives.twofactor.totp import TOTP
 from flask import Flask
 from flask.testing import FlaskClient
 
 from intake.db import get_session
 from intake.models import Invite, ReviewSession, User
+from tests.admin.conftest import NEW_PASSPHRASE, enrol, invite_link
 from tests.review.conftest import log_in, login_form_token, page_token
 from tests.submit.conftest import filled_form, post_form
-
-NEW_PASSPHRASE = "a brand new reviewer passphrase"
-
-
-@pytest.fixture
-def admin(app: Flask) -> FlaskClient:
-    client = app.test_client()
-    assert log_in(app, client, name="admin").status_code == 302
-    return client
-
-
-def invite_link(admin: FlaskClient, name: str, role: str = "reviewer") -> str:
-    page = admin.post("/admin/invite", data={"csrf_token": page_token(admin, "/admin/"),
-                                             "name": name, "role": role}).get_data(as_text=True)
-    link = re.search(r"<code>http://localhost(/enrol/[^<]+)</code>", page)
-    assert link, page[:2000]
-    return link.group(1)
-
-
-def enrol(app: Flask, link: str, passphrase: str = NEW_PASSPHRASE):  # type: ignore[no-untyped-def]
-    client = app.test_client()
-    page = client.get(link).get_data(as_text=True)
-    secret = re.search(r"secret=([A-Z2-7]+)", page)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    assert secret
-    assert token
-    import base64
-
-    key = base64.b32decode(secret.group(1) + "=" * (-len(secret.group(1)) % 8))
-    code = TOTP(key, 6, SHA1(), 30).generate(time.time()).decode()  # noqa: S303
-    return client.post(link, data={"csrf_token": token.group(1), "passphrase": passphrase,
-                                   "confirm": passphrase, "code": code})
 
 
 def test_an_invited_reviewer_enrols_and_sees_nothing_until_vetted(app: Flask,
@@ -91,7 +58,7 @@ def test_an_invited_reviewer_enrols_and_sees_nothing_until_vetted(app: Flask,
 def test_a_weak_passphrase_is_refused_at_enrolment(app: Flask, admin: FlaskClient,
                                                    passphrase: str, message: str) -> None:
     link = invite_link(admin, "weak")
-    response = enrol(app, link, passphrase)
+    response = enrol(app, link, passphrase, lang="en")
     assert message in response.get_data(as_text=True)
     with app.app_context():
         assert get_session().query(User).filter_by(name="weak").count() == 0
@@ -116,7 +83,8 @@ def test_a_second_factor_reset_needs_the_passphrase_and_a_new_code(app: Flask,
     link = re.search(r"<code>http://localhost(/enrol/[^<]+)</code>", page).group(1)  # type: ignore
     from tests.conftest import REVIEWER_PASSPHRASE
 
-    assert "not right" in enrol(app, link, "wrong passphrase!!").get_data(as_text=True)
+    wrong = enrol(app, link, "wrong passphrase!!", lang="en").get_data(as_text=True)
+    assert "that passphrase is not right" in wrong
     assert enrol(app, link, REVIEWER_PASSPHRASE).status_code == 200
     with app.app_context():
         assert get_session().get(User, reviewer_id).totp_secret != old_secret

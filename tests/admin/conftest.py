@@ -1,0 +1,50 @@
+"""Helpers for admin tests: an admin's logged-in client, invite links and enrolment."""
+
+from __future__ import annotations
+
+import base64
+import re
+import time
+
+import pytest
+from cryptography.hazmat.primitives.hashes import SHA1
+from cryptography.hazmat.primitives.twofactor.totp import TOTP
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from tests.review.conftest import log_in, page_token
+
+NEW_PASSPHRASE = "a brand new reviewer passphrase"
+
+
+@pytest.fixture
+def admin(app: Flask) -> FlaskClient:
+    """A client with the admin's live session."""
+    client = app.test_client()
+    assert log_in(app, client, name="admin").status_code == 302
+    return client
+
+
+def invite_link(admin: FlaskClient, name: str, role: str = "reviewer") -> str:
+    """Make an invite on the admin page and return its path."""
+    page = admin.post("/admin/invite", data={"csrf_token": page_token(admin, "/admin/"),
+                                             "name": name, "role": role}).get_data(as_text=True)
+    link = re.search(r"<code>http://localhost(/enrol/[^<]+)</code>", page)
+    assert link, page[:2000]
+    return link.group(1)
+
+
+def enrol(app: Flask, link: str, passphrase: str = NEW_PASSPHRASE,
+          lang: str | None = None) -> TestResponse:
+    """Follow a one-time link as the invitee, in `lang` if given, and post the form."""
+    client = app.test_client()
+    page = client.get(link, query_string={"lang": lang} if lang else None).get_data(as_text=True)
+    secret = re.search(r"secret=([A-Z2-7]+)", page)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert secret
+    assert token
+    key = base64.b32decode(secret.group(1) + "=" * (-len(secret.group(1)) % 8))
+    code = TOTP(key, 6, SHA1(), 30).generate(time.time()).decode()  # noqa: S303
+    return client.post(link, data={"csrf_token": token.group(1), "passphrase": passphrase,
+                                   "confirm": passphrase, "code": code})
