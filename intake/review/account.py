@@ -35,11 +35,17 @@ def change_passphrase() -> ResponseReturnValue:
             new = wrap_private_key(key, form.new.data,
                                    current_app.extensions["intake.settings"].kdf_profile)
             keyring.put_user_key(unlocked.user.id, public, new.blob)
-            unlocked.user.passphrase_verifier = new.verifier
-            keep = id_hash_of_cookie(request.cookies.get(COOKIE))
-            db.query(ReviewSession).filter(ReviewSession.user_id == unlocked.user.id,
-                                           ReviewSession.id_hash != keep).delete()
-            audit.record(db, unlocked.user.id, "passphrase", unlocked.user.id)
-            db.commit()
+            try:
+                unlocked.user.passphrase_verifier = new.verifier
+                keep = id_hash_of_cookie(request.cookies.get(COOKIE))
+                db.query(ReviewSession).filter(ReviewSession.user_id == unlocked.user.id,
+                                               ReviewSession.id_hash != keep).delete()
+                audit.record(db, unlocked.user.id, "passphrase", unlocked.user.id)
+                db.commit()
+            except BaseException:
+                # The key and its login check must change together: put the old key back.
+                db.rollback()
+                keyring.put_user_key(unlocked.user.id, public, wrapped)
+                raise
             done = True
     return render_template("review/passphrase.html", form=form, problem=problem, done=done)

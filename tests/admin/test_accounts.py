@@ -87,3 +87,23 @@ def test_a_wrong_current_passphrase_changes_nothing(app: Flask) -> None:
     assert unlock(still, after.passphrase_verifier, REVIEWER_PASSPHRASE)
     assert first.get("/review/").status_code == 200
     assert second.get("/review/").status_code == 200
+
+
+def test_a_passphrase_change_whose_database_write_fails_leaves_the_old_passphrase_working(
+        app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    from intake import audit
+
+    first, _ = two_sessions(app)
+    before, _, wrapped = stored_key(app)
+
+    def full_disk(*_args: object, **_kwargs: object) -> None:
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(audit, "record", full_disk)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    assert first.post("/review/passphrase", data={
+        "csrf_token": page_token(first, "/review/passphrase"), "current": REVIEWER_PASSPHRASE,
+        "new": NEW, "confirm": NEW}).status_code == 500
+    after, _, still = stored_key(app)
+    assert (after.passphrase_verifier, still) == (before.passphrase_verifier, wrapped)
+    assert unlock(still, after.passphrase_verifier, REVIEWER_PASSPHRASE)
