@@ -14,11 +14,16 @@ SCRUBBED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/web
 # of that size takes 120 MB, and a scrub holds two.
 MAX_PIXELS = 40_000_000
 _MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*")
+# HEIF and AVIF photos (what many phones take) carry location details too, and
+# cannot be decoded here: they are recognised so that they are never stored unnoticed.
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1",
+                b"avif", b"avis"}
 
 
 def looks_like_image(head: bytes) -> bool:
-    """Say from a file's first bytes whether it may be an image worth rebuilding."""
-    return head.startswith(_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+    """Say from a file's first bytes whether it may be a photo that carries metadata."""
+    return (head.startswith(_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+            or (head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS))
 
 
 class NotAnImage(ValueError):

@@ -81,13 +81,21 @@ class AlreadyReceived(Exception):
     """The same form was sent twice; the first one was stored."""
 
 
-class ImageTooLarge(Exception):
-    """A photo is too large to clean of location details here; nothing was stored."""
+class ImageRefused(Exception):
+    """A photo cannot be cleaned of location details here; nothing was stored."""
+
+    notice = "unreadable"
 
     def __init__(self, client_filename: str) -> None:
         """Keep the file's name to tell the family which one (never logged)."""
-        super().__init__("an image is too large to scrub")
+        super().__init__(f"an image cannot be scrubbed: {self.notice}")
         self.client_filename = client_filename
+
+
+class ImageTooLarge(ImageRefused):
+    """A photo is too large to clean of location details here; nothing was stored."""
+
+    notice = "too_large"
 
 
 def nonce_digest(pepper: bytes, form_nonce: str) -> str:
@@ -183,6 +191,9 @@ def _prepared(batch: UploadBatch, received: ReceivedFile,
         return _scrubbed(batch, upload, meta), meta
     except TooLargeToScrub as exc:
         raise ImageTooLarge(received.client_filename) from exc
+    except NotAnImage as exc:
+        # It looks like a photo but cannot be rebuilt: storing it would keep its metadata.
+        raise ImageRefused(received.client_filename) from exc
 
 
 def _attachment(batch: UploadBatch, upload: EncryptedUpload, meta: dict[str, Any],
@@ -224,10 +235,7 @@ def _scrubbed(batch: UploadBatch, upload: EncryptedUpload,
     """Replace an image upload with one rebuilt from its pixels; others pass through."""
     # Each scrub holds a decrypted file and decoded pixels: bound how many run at once.
     with _SCRUB_SLOTS:
-        try:
-            clean, content_type = scrub(_plaintext(batch, upload))
-        except NotAnImage:
-            return upload
+        clean, content_type = scrub(_plaintext(batch, upload))
     replacement = batch.new_upload(replacing=True)
     replacement.write(clean)
     replacement.seek(0)

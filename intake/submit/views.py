@@ -19,7 +19,7 @@ from ..db import get_session
 from ..request import EncryptingRequest, UploadBatch
 from ..submissions import (
     AlreadyReceived,
-    ImageTooLarge,
+    ImageRefused,
     NewSubmission,
     ReceivedFile,
     store_submission,
@@ -69,8 +69,8 @@ def file_or_refuse(new: NewSubmission, form_page: Callable[..., str]) -> tuple[s
                          dt.date.today())
     except AlreadyReceived:
         return render_template("submit/already_received.html"), 409
-    except ImageTooLarge as refused:
-        return form_page(too_large=refused.client_filename, files_dropped=True), 422
+    except ImageRefused as refused:
+        return form_page(**{refused.notice: refused.client_filename}, files_dropped=True), 422
     return None
 
 

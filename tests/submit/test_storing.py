@@ -138,3 +138,28 @@ def test_a_cleaned_image_keeps_its_pixels_and_loses_its_metadata(mode: str,
     assert all(abs(a - b) < 8 for a, b in zip(rebuilt.convert("RGB").getpixel((5, 5)),
                                                expected, strict=True))
     assert rebuilt.size == (40, 20)
+
+
+HEIC = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 200
+BROKEN_JPEG = b"\xff\xd8\xff\xe1\x00\x10Exif\x00\x00GPS 35.7N 51.4E" + b"\x00" * 200
+UNREADABLE = "to remove location and device details from it, so nothing was stored"
+
+
+@pytest.mark.parametrize(("name", "content"), [("IMG_1367.HEIC", HEIC),
+                                               ("عکس.jpg", BROKEN_JPEG)])
+def test_a_photo_that_cannot_be_cleaned_is_refused_by_name_and_nothing_is_stored(
+        app: Flask, client: FlaskClient, name: str, content: bytes) -> None:
+    response = post_form(client, filled_form(), [(name, content)], lang="en")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert f"We could not open the photo “{name}” {UNREADABLE}" in page
+    assert stored_rows(app) == (0, 0)
+    assert store_files(app) == []
+
+
+def test_a_photo_that_cannot_be_cleaned_is_stored_as_sent_when_the_family_keeps_originals(
+        app: Flask, client: FlaskClient) -> None:
+    response = post_form(client, filled_form(keep_originals="y"), [("IMG_1367.HEIC", HEIC)])
+    assert response.status_code == 200
+    [stored] = read_everything(app)
+    assert stored["files"][0]["content"] == HEIC
