@@ -87,13 +87,18 @@ def totp_uri(user: User, issuer: str) -> str:
     return totp_for(user).get_provisioning_uri(user.name, issuer)
 
 
-def create_user(session: Session, keyring: Keyring, *, name: str, role: str, passphrase: str,
-                profile: Profile, today: dt.date) -> tuple[User, PrivateKey]:
-    """Make an account with a fresh key pair wrapped under its passphrase."""
+def check_name_and_role(name: str, role: str) -> None:
+    """Refuse a user name or role that an account cannot have."""
     if not _NAME.fullmatch(name):
         raise AccountError(_l("a user name is 2-64 of a-z, 0-9, '.', '_' and '-', starting a-z"))
     if role not in ROLES:
         raise AccountError(_l("role must be one of %(roles)s", roles=", ".join(ROLES)))
+
+
+def create_user(session: Session, keyring: Keyring, *, name: str, role: str, passphrase: str,
+                profile: Profile, today: dt.date) -> tuple[User, PrivateKey]:
+    """Make an account with a fresh key pair wrapped under its passphrase."""
+    check_name_and_role(name, role)
     problem = passphrase_problem(passphrase)
     if problem:
         raise AccountError(problem)

@@ -9,10 +9,17 @@ import secrets
 
 from sqlalchemy.orm import Session
 
-from .accounts import AccountError, create_user, passphrase_problem, totp_for, totp_step
+from .accounts import (
+    AccountError,
+    check_name_and_role,
+    create_user,
+    passphrase_problem,
+    totp_for,
+    totp_step,
+)
 from .accounts import translatable as _l
 from .crypto import DecryptionError, Keyring, Profile, unlock
-from .models import ROLES, Invite, User
+from .models import Invite, User
 
 INVITE_SECONDS = 3 * 24 * 3600
 
@@ -23,8 +30,8 @@ def _hash(token: str) -> str:
 
 def create(db: Session, name: str, role: str, now: int, user: User | None = None) -> str:
     """Store an invite (or a reset link for `user`) and return its secret token."""
-    if role not in ROLES:
-        raise AccountError(_l("role must be one of %(roles)s", roles=", ".join(ROLES)))
+    if user is None:
+        check_name_and_role(name, role)
     if user is None and db.query(User).filter_by(name=name).first() is not None:
         raise AccountError(_l("there is already a user called %(name)s", name=name))
     token = secrets.token_urlsafe(32)

@@ -65,3 +65,17 @@ def test_a_weak_new_passphrase_is_refused_in_the_page_language(
         "confirm": SAME}).get_data(as_text=True)
     assert TOO_FEW[lang] in page
     assert other(TOO_FEW, lang) not in page
+
+
+def test_inviting_a_name_no_account_can_have_is_refused_before_any_link_is_made(
+        app: Flask, admin: FlaskClient) -> None:
+    from intake.db import get_session
+    from intake.models import Invite
+
+    token = page_token(admin, "/admin/?lang=en")
+    page = admin.post("/admin/invite", data={"csrf_token": token, "name": "Sima Rahimi!",
+                                             "role": "reviewer"}).get_data(as_text=True)
+    assert "a user name is 2-64 of a-z, 0-9" in page
+    assert "/enrol/" not in page
+    with app.app_context():
+        assert get_session().query(Invite).count() == 0
