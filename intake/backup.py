@@ -17,9 +17,11 @@ import os
 import sqlite3
 import tarfile
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
-from .crypto._files import make_private_dirs
+from .crypto._files import fsync_dir, make_private_dirs
 from .storage import PARTIAL_SUFFIX
 
 MANIFEST = "MANIFEST.sha256"
@@ -29,13 +31,29 @@ class BackupError(Exception):
     """A backup cannot be written or restored as asked."""
 
 
+CHUNK = 1 << 20
+
+
+class _Hashing:
+    """A file read once: what goes into the archive is exactly what is hashed."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle, self.digest = handle, hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.handle.read(size)
+        self.digest.update(data)
+        return data
+
+
 def _add(archive: tarfile.TarFile, name: str, path: Path, digests: list[str]) -> None:
-    digest = hashlib.sha256()
+    # One open handle for size, bytes and digest: a keyring file replaced
+    # meanwhile (atomically, by rename) cannot mix two versions.
     with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    archive.add(path, arcname=name, recursive=False)
-    digests.append(f"{digest.hexdigest()}  {name}\n")
+        info = archive.gettarinfo(arcname=name, fileobj=handle)
+        source = _Hashing(handle)
+        archive.addfile(info, source)  # type: ignore[arg-type]
+    digests.append(f"{source.digest.hexdigest()}  {name}\n")
 
 
 def write_backup(instance: Path, keys: Path, target: Path) -> int:
@@ -43,6 +61,7 @@ def write_backup(instance: Path, keys: Path, target: Path) -> int:
     if target.exists():
         raise BackupError(f"{target} exists already")
     digests: list[str] = []
+    partial = target.with_name(f".{target.name}.partial")
     with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
         snapshot = Path(scratch) / "intake.sqlite3"
         source = sqlite3.connect(instance / "intake.sqlite3")
@@ -52,7 +71,7 @@ def write_backup(instance: Path, keys: Path, target: Path) -> int:
         copy.execute("PRAGMA journal_mode=DELETE")
         copy.close()
         source.close()
-        with tarfile.open(target, "w") as archive:
+        with tarfile.open(partial, "w") as archive:
             _add(archive, "instance/intake.sqlite3", snapshot, digests)
             _add(archive, "instance/config.py", instance / "config.py", digests)
             for path in sorted((instance / "store").iterdir()):
@@ -64,7 +83,12 @@ def write_backup(instance: Path, keys: Path, target: Path) -> int:
             info = tarfile.TarInfo(MANIFEST)
             info.size = len(manifest)
             archive.addfile(info, io.BytesIO(manifest))
-    os.chmod(target, 0o600)
+        os.chmod(partial, 0o600)
+        with partial.open("rb") as written:
+            os.fsync(written.fileno())
+        # Only a complete archive ever carries the name asked for.
+        os.replace(partial, target)
+        fsync_dir(target.parent)
     return len(digests)
 
 
@@ -79,8 +103,21 @@ def restore_backup(source: Path, instance: Path, keys: Path) -> int:
             make_private_dirs(destination.parent)
             fd = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as handle:
-                handle.write(archive.extractfile(member).read())  # type: ignore[union-attr]
+                for chunk in _chunks(archive, member):
+                    handle.write(chunk)
+                handle.flush()
+                os.fsync(handle.fileno())
+        for folder in {destination.parent for _, destination in plan}:
+            fsync_dir(folder)
     return len(plan)
+
+
+def _chunks(archive: tarfile.TarFile, member: tarfile.TarInfo) -> Iterator[bytes]:
+    """Read a member a megabyte at a time, whatever its size."""
+    source = archive.extractfile(member)
+    if source is None:
+        raise BackupError(f"{member.name} is not a file")
+    yield from iter(lambda: source.read(CHUNK), b"")
 
 
 def _checked_members(archive: tarfile.TarFile, instance: Path,
@@ -100,7 +137,9 @@ def _checked_members(archive: tarfile.TarFile, instance: Path,
         destination = (root / member.name.split("/", 1)[1]).resolve()
         if root.resolve() not in destination.parents:
             raise BackupError(f"unsafe path in backup: {member.name}")
-        digest = hashlib.sha256(archive.extractfile(member).read())  # type: ignore[union-attr]
+        digest = hashlib.sha256()
+        for chunk in _chunks(archive, member):
+            digest.update(chunk)
         if digest.hexdigest() != expected.pop(member.name):
             raise BackupError(f"{member.name} does not match the manifest")
         plan.append((member, destination))
