@@ -61,8 +61,10 @@ def write_backup(instance: Path, keys: Path, target: Path) -> int:
     if target.exists():
         raise BackupError(f"{target} exists already")
     digests: list[str] = []
-    partial = target.with_name(f".{target.name}.partial")
+    # Written inside a private scratch folder beside the target: a failed
+    # backup leaves nothing behind, and only a complete one is renamed out.
     with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
+        partial = Path(scratch) / "backup.tar"
         snapshot = Path(scratch) / "intake.sqlite3"
         source = sqlite3.connect(instance / "intake.sqlite3")
         copy = sqlite3.connect(snapshot)
@@ -86,7 +88,6 @@ def write_backup(instance: Path, keys: Path, target: Path) -> int:
         os.chmod(partial, 0o600)
         with partial.open("rb") as written:
             os.fsync(written.fileno())
-        # Only a complete archive ever carries the name asked for.
         os.replace(partial, target)
         fsync_dir(target.parent)
     return len(digests)
