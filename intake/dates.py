@@ -128,6 +128,20 @@ def normalise_digits(text: str) -> str:
     return text.translate(_DIGITS)
 
 
+_PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+
+
+def format_day(day: datetime.date | str, locale: str) -> str:
+    """Write a day as a reader of `locale` expects it: Solar Hijri in Persian digits for fa."""
+    if isinstance(day, str):
+        day = datetime.date.fromisoformat(day)
+    if locale == "fa":
+        jalali = JalaliDate(day)
+        return f"{jalali.day} {_SOLAR_MONTHS[jalali.month - 1][0]} {jalali.year}".translate(
+            _PERSIAN_DIGITS)
+    return f"{day.day} {gregorian_calendar.month_name[day.month]} {day.year}"
+
+
 def normalise_letters(text: str) -> str:
     """Map Arabic ي ى ك ة to Persian ی ی ک ه, keeping zero-width non-joiners."""
     return text.translate(_LETTERS)

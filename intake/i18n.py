@@ -6,6 +6,7 @@ from babel import Locale
 from flask import Flask, Response, current_app, request
 from flask_babel import Babel, get_locale
 
+from .dates import format_day
 from .settings import LANGUAGES
 
 babel = Babel()
@@ -43,3 +44,4 @@ def init_app(app: Flask) -> None:
     app.after_request(remember_choice)
     app.jinja_env.globals.update(text_direction=text_direction, languages=LANGUAGES,
                                  locale_name=lambda: str(get_locale() or LANGUAGES[0]))
+    app.jinja_env.filters["day"] = lambda day: format_day(day, str(get_locale() or "fa"))

@@ -402,3 +402,15 @@ def test_every_solar_date_in_persian_digits_converts_like_persiantools(
     expected = JalaliDate(year, month, day).to_gregorian()  # type: ignore[no-untyped-call]
     answer = parse_date(text, SOLAR, "exact")
     assert (answer.earliest, answer.latest) == (expected, expected)
+
+
+@pytest.mark.parametrize(("day", "locale", "written"), [
+    (datetime.date(1988, 7, 23), "fa", "۱ مرداد ۱۳۶۷"),
+    ("2026-11-25", "fa", "۴ آذر ۱۴۰۵"),
+    (datetime.date(1988, 7, 23), "en", "23 July 1988"),
+])
+def test_a_day_is_written_in_the_calendar_and_digits_of_the_reader(
+        day: datetime.date | str, locale: str, written: str) -> None:
+    from intake.dates import format_day
+
+    assert format_day(day, locale) == written

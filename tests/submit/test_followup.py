@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 
@@ -11,6 +12,7 @@ from flask.testing import FlaskClient
 
 from intake import submissions
 from intake.codes import MAX_CODE_CHARS
+from intake.dates import format_day
 from intake.db import get_session
 from intake.live_settings import save
 from tests.submit.conftest import filled_form, post_form, read_everything
@@ -38,6 +40,9 @@ def test_the_code_opens_an_outline_but_never_the_testimony(client: FlaskClient) 
     code = submit_and_get_code(client, [("a.txt", b"one"), ("b.txt", b"two")])
     page = open_case(client, code).get_data(as_text=True)
     assert re.search(r"<dd>2</dd>", page)
+    # The received day in the Solar Hijri calendar and Persian digits, as the family reads.
+    assert f"<dd>{format_day(dt.date.today(), 'fa')}</dd>" in page
+    assert dt.date.today().isoformat() not in page
     assert "علی رضایی" not in page
     assert "تابستان ۱۳۶۷" not in page
 
