@@ -136,7 +136,7 @@ def format_day(day: datetime.date | str, locale: str) -> str:
     if isinstance(day, str):
         day = datetime.date.fromisoformat(day)
     if locale == "fa":
-        jalali = JalaliDate(day)
+        jalali = JalaliDate(day)  # type: ignore[no-untyped-call]
         return f"{jalali.day} {_SOLAR_MONTHS[jalali.month - 1][0]} {jalali.year}".translate(
             _PERSIAN_DIGITS)
     return f"{day.day} {gregorian_calendar.month_name[day.month]} {day.year}"
