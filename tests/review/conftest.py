@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -45,3 +46,17 @@ def page_token(client: FlaskClient, path: str) -> str:
     token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
     assert token, page[:300]
     return token.group(1)
+
+
+@pytest.fixture
+def family(app: Flask) -> FlaskClient:
+    """A family's browser."""
+    return app.test_client()
+
+
+@pytest.fixture
+def reviewer(app: Flask) -> FlaskClient:
+    """A vetted reviewer's browser, logged in."""
+    client = app.test_client()
+    assert log_in(app, client).status_code == 302
+    return client

@@ -12,20 +12,8 @@ from sqlalchemy import text
 from intake import audit
 from intake.db import get_session
 from intake.models import AuditEvent, Note, Submission
-from tests.review.conftest import log_in, page_token
+from tests.review.conftest import page_token
 from tests.submit.conftest import filled_form, gps_jpeg, marker_file, post_form
-
-
-@pytest.fixture
-def family(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
-@pytest.fixture
-def reviewer(app: Flask) -> FlaskClient:
-    client = app.test_client()
-    assert log_in(app, client).status_code == 302
-    return client
 
 
 def submit(family: FlaskClient, **changes: str) -> str:
@@ -114,8 +102,8 @@ def test_triage_notes_and_replies_are_stored_encrypted_and_the_family_reads_the_
     path = f"/review/{case_id}"
     token = page_token(reviewer, path)
     reviewer.post(f"{path}/triage", data={"csrf_token": token, "status": "corroborated",
-                                          "family_status": "need_info", "priority": "2", "assignee": "",
-                                          "labels": "خاوران, 1367", "violation": "likely",
+                                          "family_status": "need_info", "priority": "2",
+                                          "assignee": "", "labels": "خاوران, 1367", "violation": "likely",
                                           "reliability": "reliable", "connection": "family"})
     reviewer.post(f"{path}/note", data={"csrf_token": token, "text": "یادداشت محرمانه"})
     reviewer.post(f"{path}/reply", data={"csrf_token": token, "text": "پیام شما رسید"})

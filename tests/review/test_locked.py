@@ -19,22 +19,10 @@ from tests.review.test_cases import case_ids, submit
 NEWCOMER_PASSPHRASE = "a newcomer passphrase, not yet vetted"
 LOCKED_MESSAGE = "sealed to a key epoch you have not been granted"
 BROKEN_MESSAGE = "does not open: it may have been damaged or tampered with"
-POSTED = {"status": "new", "family_status": "received", "priority": "0", "assignee": "", "labels": "x", "violation": "",
-          "reliability": "", "connection": "", "text": "یادداشت"}
+POSTED = {"status": "new", "family_status": "received", "priority": "0", "assignee": "",
+          "labels": "x", "violation": "", "reliability": "", "connection": "", "text": "یادداشت"}
 SHOWN = {"note": ["یادداشت محرمانه"], "reply": ["پیام شما رسید"],
          "attachment": ["portrait.jpg", "نامه.txt"], "addition": ["نامهٔ دادستانی پیدا شد"]}
-
-
-@pytest.fixture
-def family(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
-@pytest.fixture
-def reviewer(app: Flask) -> FlaskClient:
-    client = app.test_client()
-    assert log_in(app, client).status_code == 302
-    return client
 
 
 def flip(blob: bytes) -> bytes:
@@ -196,8 +184,9 @@ def test_an_unvetted_reviewer_sees_no_case_and_no_user_and_every_case_route_refu
         assert get_session().query(CaseLink).count() == 0
 
 
-def test_a_file_damaged_on_disk_is_refused_whole_not_sent_in_part(
-        app: Flask, family: FlaskClient, reviewer: FlaskClient) -> None:
+@pytest.mark.parametrize("route", ["file/{file_id}", "export"])
+def test_a_file_damaged_on_disk_is_refused_whole_before_any_byte_is_sent(
+        app: Flask, family: FlaskClient, reviewer: FlaskClient, route: str) -> None:
     submit(family)
     [case_id] = case_ids(app)
     with app.app_context():
@@ -207,21 +196,7 @@ def test_a_file_damaged_on_disk_is_refused_whole_not_sent_in_part(
         blob = app.extensions["intake.desk"].store.root / attachment.blob
     # Cut the last segment off a file of several segments.
     blob.write_bytes(blob.read_bytes()[:-100])
-    response = reviewer.get(f"/review/{case_id}/file/{attachment.id}", query_string={"lang": "en"})
-    assert response.status_code == 403
-    assert BROKEN_MESSAGE in response.get_data(as_text=True)
-
-
-def test_an_export_with_a_file_damaged_on_disk_is_refused_before_any_byte(
-        app: Flask, family: FlaskClient, reviewer: FlaskClient) -> None:
-    submit(family)
-    [case_id] = case_ids(app)
-    with app.app_context():
-        attachment = get_session().query(Attachment).filter_by(submission_id=case_id).order_by(
-            Attachment.position.desc()).first()
-        assert attachment is not None
-        blob = app.extensions["intake.desk"].store.root / attachment.blob
-    blob.write_bytes(blob.read_bytes()[:-100])
-    response = reviewer.get(f"/review/{case_id}/export", query_string={"lang": "en"})
+    path = f"/review/{case_id}/{route.format(file_id=attachment.id)}"
+    response = reviewer.get(path, query_string={"lang": "en"})
     assert response.status_code == 403
     assert BROKEN_MESSAGE in response.get_data(as_text=True)
