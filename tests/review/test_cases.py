@@ -103,8 +103,9 @@ def test_triage_notes_and_replies_are_stored_encrypted_and_the_family_reads_the_
     token = page_token(reviewer, path)
     reviewer.post(f"{path}/triage", data={"csrf_token": token, "status": "corroborated",
                                           "family_status": "need_info", "priority": "2",
-                                          "assignee": "", "labels": "خاوران, 1367", "violation": "likely",
-                                          "reliability": "reliable", "connection": "family"})
+                                          "assignee": "", "labels": "خاوران, 1367",
+                                          "violation": "likely", "reliability": "reliable",
+                                          "connection": "family"})
     reviewer.post(f"{path}/note", data={"csrf_token": token, "text": "یادداشت محرمانه"})
     reviewer.post(f"{path}/reply", data={"csrf_token": token, "text": "پیام شما رسید"})
     page = reviewer.get(path).get_data(as_text=True)
