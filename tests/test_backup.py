@@ -1,17 +1,24 @@
-"""Backup, wipe, restore, read: byte-identical files after the round trip."""
+"""Backup, wipe, restore, read: byte-identical files after the round trip, even when taken live."""
 
 from __future__ import annotations
 
+import http.client
 import json
+import re
+import secrets
 import shutil
 import tarfile
+import threading
+import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from intake import create_app
+from intake.cli import main
 from intake.crypto import (
     Keyring,
     decrypt_field,
@@ -21,7 +28,11 @@ from intake.crypto import (
     unlock_epochs,
 )
 from intake.models import Attachment, Submission, User
+from tests import live
+from tests.review.conftest import log_in
+from tests.review.test_cases import case_ids
 from tests.submit.conftest import filled_form, marker_file, post_form
+from tests.submit.test_crash import BOUNDARY, form_session, multipart
 from tests.test_cli import PASSPHRASE, run_intake
 
 
@@ -114,3 +125,102 @@ def test_restore_refuses_a_folder_that_is_not_empty(served: Path, tmp_path: Path
     result = run_intake(served, "restore", str(backup))
     assert result.returncode != 0
     assert "not empty" in result.stderr
+
+
+class Submitter:
+    """Families sending testimonies to a live server, each with its own file, one after another."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.sent: dict[str, bytes] = {}
+        # The name of each acknowledged testimony and when its "received" page arrived.
+        self.acknowledged: list[tuple[str, float]] = []
+        self.stop = threading.Event()
+
+    def send(self, number: int) -> None:
+        """Send one testimony; note it if the server said it was received."""
+        name = f"Witness {number:03d} {secrets.token_hex(4)}"
+        self.sent[name] = content = secrets.token_bytes(300_000)
+        cookie, token, nonce = form_session(self.port)
+        body = multipart({"csrf_token": token, "form_nonce": nonce, "consent_internal": "y",
+                          "name": name, "relationship": "mother",
+                          "testimony": f"testimony of {name}"}, content)
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=20)
+        connection.request("POST", "/submit?lang=en", body=body, headers={
+            "Cookie": cookie, "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"})
+        response = connection.getresponse()
+        page = response.read().decode()
+        if response.status == 200 and "Your testimony has been received" in page:
+            self.acknowledged.append((name, time.monotonic()))
+
+    def run(self, first: int) -> None:
+        number = first
+        while not self.stop.is_set():
+            self.send(number)
+            number += 1
+
+
+def read_as_reviewer(root: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """Log in to the instance at `root` through the web; map each case's name to its file."""
+    monkeypatch.setenv("INTAKE_INSTANCE", str(root / "instance"))
+    monkeypatch.setenv("INTAKE_KEYS_DIR", str(root / "keys"))
+    monkeypatch.setenv("INTAKE_SESSION_COOKIE_SECURE", "false")
+    app = create_app()
+    client = app.test_client()
+    assert log_in(app, client, passphrase=live.REVIEWER_PASSPHRASE).status_code == 302
+    files = {}
+    for case_id in case_ids(app):
+        page = client.get(f"/review/{case_id}").get_data(as_text=True)
+        name = re.search(r"Witness \d{3} [0-9a-f]{8}", page)
+        link = re.search(r'href="(/review/[0-9a-f]+/file/[0-9a-f]+)">evidence.txt</a>', page)
+        assert name, page[:2000]
+        assert link, page[:2000]
+        download = client.get(link.group(1))
+        assert download.status_code == 200, name.group(0)
+        files[name.group(0)] = download.get_data()
+    return files
+
+
+def test_a_backup_taken_while_the_server_receives_restores_every_acknowledged_testimony(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    old = tmp_path / "old"
+    env = live.initialise(old, reviewers=("reviewer",))
+    server = live.start(old, env, workers=2)
+    families = [Submitter(server.port) for _ in range(3)]
+    threads = [threading.Thread(target=family.run, args=(100 * (n + 1),), daemon=True)
+               for n, family in enumerate(families)]
+    backup = tmp_path / "backup.tar"
+    try:
+        for number in range(10):
+            families[0].send(number)
+        for thread in threads:
+            thread.start()
+        time.sleep(0.5)
+        # In this process, so that the snapshot starts within moments of `began`.
+        monkeypatch.setenv("INTAKE_INSTANCE", str(server.instance))
+        monkeypatch.setenv("INTAKE_KEYS_DIR", str(server.keys))
+        began = time.monotonic()
+        result = CliRunner().invoke(main, ["backup", str(backup)])
+        ended = time.monotonic()
+        time.sleep(0.5)
+    finally:
+        for family in families:
+            family.stop.set()
+        for thread in threads:
+            if thread.is_alive():
+                thread.join(timeout=30)
+        server.stop()
+    assert result.exit_code == 0, result.output
+    acknowledged = [entry for family in families for entry in family.acknowledged]
+    # The server was writing while the backup ran, not only before it.
+    assert [name for name, at in acknowledged if began < at < ended], (began, ended)
+    before = {name for name, at in acknowledged if at < began}
+    sent = {name: content for family in families for name, content in family.sent.items()}
+    shutil.rmtree(old)
+    fresh = tmp_path / "new"
+    restored = run_intake(fresh, "restore", str(backup))
+    assert restored.returncode == 0, restored.stderr
+    files = read_as_reviewer(fresh, monkeypatch)
+    assert sorted(before - files.keys()) == []
+    # Every case in the backup, whether it arrived before or during it, reads whole.
+    assert [name for name, content in files.items() if sent[name] != content] == []

@@ -101,6 +101,23 @@ def test_an_idle_session_expires_and_its_record_is_deleted(app: Flask,
     assert session_rows(app) == []
 
 
+TWELVE_HOURS = 12 * 3600
+
+
+@pytest.mark.parametrize(("age", "live"), [(TWELVE_HOURS - 60, True), (TWELVE_HOURS + 1, False)])
+def test_a_session_older_than_twelve_hours_is_refused_and_deleted_even_if_just_seen(
+        app: Flask, client: FlaskClient, age: int, live: bool) -> None:
+    log_in(app, client)
+    now = int(time.time())
+    with app.app_context():
+        db = get_session()
+        row = db.query(ReviewSession).one()
+        row.started_at, row.seen_at = now - age, now
+        db.commit()
+    assert client.get("/review/").status_code == (200 if live else 302)
+    assert len(session_rows(app)) == (1 if live else 0)
+
+
 def test_a_new_login_gets_a_new_session_id(app: Flask, client: FlaskClient) -> None:
     log_in(app, client)
     first = client.get_cookie("intake_review", path="/").value
