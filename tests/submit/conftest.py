@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import re
+import threading
+import time
 from typing import Any
 
 from flask import Flask
@@ -113,3 +115,19 @@ def read_everything(app: Flask) -> list[dict[str, Any]]:
             result.append({"row": row, "answers": answers, "files": files})
         return result
 
+
+class AtOnce:
+    """Count how many calls are inside `hold` at the same moment, and the most seen."""
+
+    def __init__(self) -> None:
+        self.running = self.most = 0
+        self._lock = threading.Lock()
+
+    def hold(self, seconds: float) -> None:
+        """Stay inside for a while, counted."""
+        with self._lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        time.sleep(seconds)
+        with self._lock:
+            self.running -= 1

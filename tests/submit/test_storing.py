@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -14,7 +13,14 @@ from PIL import Image
 
 from intake import images, submissions
 from intake.images import scrub
-from tests.submit.conftest import csrf_and_nonce, filled_form, gps_jpeg, post_form, read_everything
+from tests.submit.conftest import (
+    AtOnce,
+    csrf_and_nonce,
+    filled_form,
+    gps_jpeg,
+    post_form,
+    read_everything,
+)
 from tests.submit.test_submit import store_files, stored_rows
 
 # In English until the Persian catalogue holds this message.
@@ -96,15 +102,10 @@ def test_a_large_file_that_is_not_a_photo_is_stored_whatever_the_cap(
 
 def test_no_more_photos_are_cleaned_at_once_than_the_limit(
         app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    running, most, lock = [0], [0], threading.Lock()
+    at_once = AtOnce()
 
     def slow_scrub(source: io.BytesIO) -> tuple[bytes, str]:
-        with lock:
-            running[0] += 1
-            most[0] = max(most[0], running[0])
-        time.sleep(0.2)
-        with lock:
-            running[0] -= 1
+        at_once.hold(0.2)
         return scrub(source)
 
     monkeypatch.setattr(submissions, "scrub", slow_scrub)
@@ -116,7 +117,7 @@ def test_no_more_photos_are_cleaned_at_once_than_the_limit(
     cookie = client.get_cookie("intake_session")
     assert cookie
     assert post_from_threads(app, payloads, cookie.value) == [200, 200, 200]
-    assert most[0] == 1
+    assert at_once.most == 1
 
 
 @pytest.mark.parametrize(("mode", "source_format"), [

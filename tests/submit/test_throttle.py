@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 from flask import Flask
@@ -14,6 +13,7 @@ from intake import create_app, submissions
 from intake.db import get_session
 from intake.throttle import Busy, WorkGate
 from tests.conftest import Instance
+from tests.submit.conftest import AtOnce
 from tests.submit.test_followup import open_case, submit_and_get_code
 
 
@@ -63,24 +63,18 @@ def test_a_code_check_waits_for_a_free_slot_and_gives_up_with_503(
 
 
 def test_no_more_checks_run_at_once_than_the_gate_has_slots() -> None:
-    gate, running, most = WorkGate(2, wait_seconds=5), [0], [0]
-    lock = threading.Lock()
+    gate, at_once = WorkGate(2, wait_seconds=5), AtOnce()
 
     def check() -> None:
         with gate.slot():
-            with lock:
-                running[0] += 1
-                most[0] = max(most[0], running[0])
-            time.sleep(0.05)
-            with lock:
-                running[0] -= 1
+            at_once.hold(0.05)
 
     threads = [threading.Thread(target=check) for _ in range(6)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert most[0] == 2
+    assert at_once.most == 2
 
 
 def test_a_gate_with_no_free_slot_refuses_after_waiting() -> None:
