@@ -17,6 +17,9 @@ from ..models import Attachment, CaseRead, Submission
 from ..sessions import Unlocked
 
 PAGE_SIZE = 50
+SEARCHED_COLUMNS = (Submission.id, Submission.desk_id, Submission.epoch_id, Submission.sealed_key,
+                    Submission.answers, Submission.labels, Submission.received_on,
+                    Submission.status)
 
 
 @dataclass
@@ -52,7 +55,9 @@ def inbox_page(db: Session, unlocked: Unlocked, args: Mapping[str, str]) -> Page
         rows = query.offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE).all()
         return Page([cases.summarise(r, unlocked, counts.get(r.id, 0)) for r in rows],
                     number, total, read)
-    matches = [s for s in (matching(r, unlocked, words, label, counts) for r in query) if s]
+    # Only the columns a match needs: building 10,000 ORM objects costs more than searching.
+    rows = query.with_entities(*SEARCHED_COLUMNS)
+    matches = [s for s in (matching(r, unlocked, words, label, counts) for r in rows) if s]
     return Page(matches[(number - 1) * PAGE_SIZE:number * PAGE_SIZE], number, len(matches), read)
 
 
