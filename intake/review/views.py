@@ -90,7 +90,7 @@ def case(case_id: str) -> ResponseReturnValue:
     summary = cases.summarise(submission, unlocked, 0)
     context = {"submission": submission, "state": summary.state}
     if summary.state == "open":
-        key = cases.data_key(submission, unlocked.epoch_keys)
+        key = cases.session_data_key(submission, unlocked)  # opened by summarise just now
         context |= case_context(submission, key)
         if db.get(CaseRead, (unlocked.user.id, submission.id)) is None:
             db.add(CaseRead(user_id=unlocked.user.id, submission_id=submission.id))

@@ -15,6 +15,7 @@ from intake.db import get_session
 from intake.models import Attachment, CaseLink, Note, Reply, Submission, User
 from tests.review.conftest import log_in, page_token, totp_now
 from tests.review.test_cases import case_ids, submit
+from tests.submit.test_followup import open_case
 
 NEWCOMER_PASSPHRASE = "a newcomer passphrase, not yet vetted"
 LOCKED_MESSAGE = "sealed to a key epoch you have not been granted"
@@ -32,11 +33,7 @@ def flip(blob: bytes) -> bytes:
 
 def add_more(family: FlaskClient, code: str, text: str) -> None:
     """Send an addition to the case through the follow-up page, as the family would."""
-    page = family.get("/followup").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    assert token
-    page = family.post("/followup/", data={"csrf_token": token.group(1), "code": code}
-                       ).get_data(as_text=True)
+    page = open_case(family, code).get_data(as_text=True)
     nonce = re.search(r'name="form_nonce" type="hidden" value="([^"]+)"', page)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
     assert nonce
