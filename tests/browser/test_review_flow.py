@@ -68,7 +68,9 @@ def test_a_reviewer_finds_reads_and_answers_a_testimony(
 
     page.select_option("select[name=status]", "in_triage")
     page.fill("input[name=labels]", "۱۳۶۷, پدر")
-    page.click("form[action$='/triage'] button")
+    # Each form posts and redirects back: wait for that page before acting on it.
+    with page.expect_navigation():
+        page.click("form[action$='/triage'] button")
     page.reload()
     assert page.input_value("select[name=status]") == "in_triage"
     status_label = page.locator("select[name=status] option:checked").inner_text().strip()
@@ -77,9 +79,11 @@ def test_a_reviewer_finds_reads_and_answers_a_testimony(
     assert "پدر" in summary
     assert "۱۳۶۷" in page.input_value("input[name=labels]")
     page.fill("textarea[name=text] >> nth=0", "باید با خانواده تماس گرفت")
-    page.click("form[action$='/note'] button")
+    with page.expect_navigation():
+        page.click("form[action$='/note'] button")
     page.fill("form[action$='/reply'] textarea", "شهادت شما را خواندیم")
-    page.click("form[action$='/reply'] button")
+    with page.expect_navigation():
+        page.click("form[action$='/reply'] button")
     assert "باید با خانواده تماس گرفت" in page.content()
 
     family = new_page()
