@@ -149,6 +149,15 @@ def authenticate(session: Session, keyring: Keyring, name: str, passphrase: str,
         return None
 
 
+def is_vetted(keyring: Keyring, desk_id: str, user: User) -> bool:
+    """Say whether an active account holds a grant of the desk's current epoch (is vetted)."""
+    # Read from the keyring on every check, never from a session: a grant destroyed by a
+    # revocation or a rotation counts at once.
+    epoch = keyring.current_epoch(desk_id)
+    return user.state == "active" and keyring.grant(
+        desk_id, epoch.id, bytes.fromhex(user.key_fingerprint)) is not None
+
+
 def grant(session: Session, keyring: Keyring, epoch: Epoch, epoch_key: PrivateKey,
           user: User) -> bool:
     """Grant an epoch to an account, and take it back if the account is no longer active."""

@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
 from . import audit, rotation
-from .accounts import revoke
+from .accounts import is_vetted, revoke
 from .crypto import (
     DecryptionError,
     Epoch,
@@ -50,6 +50,10 @@ def _admin_key(db: Session, keyring: Keyring, name: str, from_stdin: bool) -> tu
     admin = _user(db, name)
     if admin.role != "admin" or admin.state != "active":
         raise click.ClickException(f"{name} is not an active admin")
+    # A rotation grants its new epoch to the rotating admin: only a vetted one may start it.
+    if not is_vetted(keyring, current_app.extensions["intake.settings"].desk_id, admin):
+        raise click.ClickException(f"{name} is not vetted: another admin must grant them "
+                                   "access first (or run `intake recover`)")
     passphrase = read_passphrase(from_stdin, f"Passphrase for {name}", confirm=False)
     try:
         return admin, unlock(keyring.user_key(admin.id)[1], admin.passphrase_verifier, passphrase)

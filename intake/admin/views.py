@@ -14,6 +14,7 @@ from werkzeug.exceptions import Forbidden, NotFound
 from .. import audit, invites, rotation, sessions
 from ..accounts import AccountError
 from ..accounts import grant as grant_account
+from ..accounts import is_vetted
 from ..accounts import revoke as revoke_account
 from ..db import get_session
 from ..live_settings import parse_types
@@ -27,7 +28,7 @@ View = TypeVar("View", bound=Callable[..., Any])
 
 
 def admin_required(view: View) -> View:
-    """Refuse anyone but an admin with a live, unlocked session."""
+    """Refuse anyone but a vetted admin with a live, unlocked session."""
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         unlocked = current_or_none()
@@ -35,6 +36,10 @@ def admin_required(view: View) -> View:
             return redirect(url_for("review.login"))
         if unlocked.user.role != "admin":
             raise Forbidden
+        # Vetting gates every role: an admin nobody has granted the current epoch would
+        # otherwise rotate (and so grant itself the new epoch), revoke, reset or invite.
+        if not is_vetted(_desk().keyring, _desk().desk_id, unlocked.user):
+            return render_template("admin/unvetted.html"), 403
         return view(*args, **kwargs)
     return wrapped  # type: ignore[return-value]
 
