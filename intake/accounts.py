@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.twofactor.totp import TOTP
 from flask import has_request_context
 from flask_babel import LazyString, gettext
 from markupsafe import Markup, escape
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from .crypto import (
@@ -98,20 +99,28 @@ def check_name_and_role(name: str, role: str) -> None:
 def create_user(session: Session, keyring: Keyring, *, name: str, role: str, passphrase: str,
                 profile: Profile, today: dt.date) -> tuple[User, PrivateKey]:
     """Make an account with a fresh key pair wrapped under its passphrase."""
+    if session.query(User).filter_by(name=name).first() is not None:
+        raise AccountError(_l("there is already a user called %(name)s", name=name))
+    user, key, wrapped = prepare_user(name=name, role=role, passphrase=passphrase,
+                                      profile=profile, today=today)
+    keyring.put_user_key(user.id, key.public_key, wrapped)
+    session.add(user)
+    return user, key
+
+
+def prepare_user(*, name: str, role: str, passphrase: str, profile: Profile,
+                 today: dt.date) -> tuple[User, PrivateKey, bytes]:
+    """Make an account, its key pair and the wrapped private key, storing nothing yet."""
     check_name_and_role(name, role)
     problem = passphrase_problem(passphrase)
     if problem:
         raise AccountError(problem)
-    if session.query(User).filter_by(name=name).first() is not None:
-        raise AccountError(_l("there is already a user called %(name)s", name=name))
     key = PrivateKey.generate()
     wrapped = wrap_private_key(key, passphrase, profile)
     user = User(id=secrets.token_hex(16), name=name, role=role, state="active",
                 key_fingerprint=key.fingerprint.hex(), passphrase_verifier=wrapped.verifier,
                 totp_secret=os.urandom(20), totp_last_step=0, created_on=today)
-    keyring.put_user_key(user.id, key.public_key, wrapped.blob)
-    session.add(user)
-    return user, key
+    return user, key, wrapped.blob
 
 
 def totp_step(user: User, code: str, now: int) -> int | None:
@@ -131,6 +140,20 @@ def totp_step(user: User, code: str, now: int) -> int | None:
     return None
 
 
+def spend_code(session: Session, user: User, step: int) -> bool:
+    """Mark a code's time step used, unless it (or a later one) already is; say which."""
+    # One conditional UPDATE, so that two requests carrying the same code at once cannot
+    # both read the old step and both go on: exactly one of them changes the row.
+    spent = session.execute(
+        update(User).where(User.id == user.id, User.totp_last_step < step)
+        .values(totp_last_step=step).execution_options(synchronize_session=False))
+    session.commit()
+    if spent.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    session.refresh(user)
+    return True
+
+
 def authenticate(session: Session, keyring: Keyring, name: str, passphrase: str, code: str,
                  now: int) -> tuple[User, PrivateKey] | None:
     """Check TOTP first (cheap), then the passphrase; the same None for every failure."""
@@ -138,11 +161,9 @@ def authenticate(session: Session, keyring: Keyring, name: str, passphrase: str,
     if user is None or user.state != "active":
         return None
     step = totp_step(user, code, now)
-    if step is None:
+    if step is None or not spend_code(session, user, step):
         return None
-    # The code is spent whether or not the passphrase is right: no replays.
-    user.totp_last_step = step
-    session.commit()
+    # Only a right, unspent code reaches Argon2: at most one passphrase check per code.
     try:
         return user, unlock(keyring.user_key(user.id)[1], user.passphrase_verifier, passphrase)
     except DecryptionError:

@@ -7,21 +7,28 @@ import hashlib
 import os
 import secrets
 
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from . import audit
 from .accounts import (
     AccountError,
     check_name_and_role,
-    create_user,
     passphrase_problem,
+    prepare_user,
     totp_for,
     totp_step,
 )
 from .accounts import translatable as _l
-from .crypto import DecryptionError, Keyring, Profile, unlock
+from .crypto import DecryptionError, Keyring, Profile, PublicKey, unlock
 from .models import Invite, User
 
 INVITE_SECONDS = 3 * 24 * 3600
+
+
+class LinkUsed(AccountError):
+    """Another request redeemed this link first."""
 
 
 def _hash(token: str) -> str:
@@ -34,6 +41,10 @@ def create(db: Session, name: str, role: str, now: int, user: User | None = None
         check_name_and_role(name, role)
     if user is None and db.query(User).filter_by(name=name).first() is not None:
         raise AccountError(_l("there is already a user called %(name)s", name=name))
+    if user is not None:
+        # A new reset link replaces any earlier one: only the newest can be redeemed.
+        db.execute(delete(Invite).where(Invite.user_id == user.id,
+                                        Invite.purpose == "totp_reset"))
     token = secrets.token_urlsafe(32)
     db.add(Invite(token_hash=_hash(token), purpose="totp_reset" if user else "enrol",
                   name=name, role=role, totp_secret=os.urandom(20),
@@ -68,10 +79,17 @@ def enrol(db: Session, keyring: Keyring, invite: Invite, passphrase: str, code: 
     step = totp_step(_invite_user(invite), code, now)
     if step is None:
         raise AccountError(_l("that authenticator code is not right"))
-    user, _key = create_user(db, keyring, name=invite.name, role=invite.role,
-                             passphrase=passphrase, profile=profile, today=dt.date.today())
+    # Argon2 runs before anything is locked or written.
+    user, key, wrapped = prepare_user(name=invite.name, role=invite.role, passphrase=passphrase,
+                                      profile=profile, today=dt.date.today())
     user.totp_secret, user.totp_last_step = invite.totp_secret, step
-    db.delete(invite)
+    _claim(db, invite)
+    if db.query(User).filter_by(name=invite.name).first() is not None:
+        db.rollback()  # gives the link back: it was not used
+        raise AccountError(_l("there is already a user called %(name)s", name=invite.name))
+    db.add(user)
+    audit.record(db, user.id, "enrol", user.id)
+    _commit_with_key(db, keyring, user, key.public_key, wrapped)
     return user
 
 
@@ -81,13 +99,45 @@ def reset_totp(db: Session, keyring: Keyring, invite: Invite, passphrase: str, c
     user = db.get(User, invite.user_id)
     if user is None or user.state != "active":
         raise AccountError(_l("this account cannot be used"))
+    step = totp_step(_invite_user(invite), code, now)  # cheap: before Argon2
+    if step is None:
+        raise AccountError(_l("that authenticator code is not right"))
     try:
         unlock(keyring.user_key(user.id)[1], user.passphrase_verifier, passphrase)
     except DecryptionError:
+        # The link is spent on success only: a wrong passphrase leaves it as it was.
         raise AccountError(_l("that passphrase is not right")) from None
-    step = totp_step(_invite_user(invite), code, now)
-    if step is None:
-        raise AccountError(_l("that authenticator code is not right"))
+    _claim(db, invite)
     user.totp_secret, user.totp_last_step = invite.totp_secret, step
-    db.delete(invite)
+    audit.record(db, user.id, "totp_reset", user.id)
+    db.commit()
     return user
+
+
+def _claim(db: Session, invite: Invite) -> None:
+    """Delete the link in this transaction, or raise LinkUsed if another request already has."""
+    # The DELETE takes SQLite's write lock (PostgreSQL's row lock) before it reads, so two
+    # redemptions at once queue here and exactly one of them deletes the row.
+    deleted = db.execute(delete(Invite).where(Invite.token_hash == invite.token_hash))
+    if deleted.rowcount != 1:  # type: ignore[attr-defined]
+        db.rollback()
+        raise LinkUsed(_l("This link has just been used. If that was not you, tell the admin "
+                          "who sent it."))
+
+
+def _commit_with_key(db: Session, keyring: Keyring, user: User, public: PublicKey,
+                     wrapped: bytes) -> None:
+    """Write the account's key file, then commit; remove the file if the commit fails."""
+    user_id, name = user.id, user.name
+    keyring.put_user_key(user_id, public, wrapped)
+    try:
+        db.commit()
+    except IntegrityError:
+        # Another link for the same name won the race: its account stands, this one goes.
+        db.rollback()
+        keyring.delete_user_key(user_id)
+        raise AccountError(_l("there is already a user called %(name)s", name=name)) from None
+    except BaseException:
+        db.rollback()
+        keyring.delete_user_key(user_id)
+        raise

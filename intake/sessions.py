@@ -2,7 +2,9 @@
 
 The database row alone does not decrypt anything: its key exists only in the
 reviewer's browser cookie. Logout, expiry and revocation delete the row, and
-with it every way back to the keys.
+with it every way back to the keys. Expired rows are deleted at every session
+check and by a sweep each worker runs at most once a minute on any request,
+so that an old cookie found later meets no row to open.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from .crypto import PrivateKey
@@ -63,26 +66,45 @@ def start(db: Session, user: User, epoch_keys: EpochKeys, now: int) -> str:
     return ".".join(base64.urlsafe_b64encode(v).decode() for v in (session_id, key))
 
 
+def _dead(now: int) -> ColumnElement[bool]:
+    """Rows past their idle or absolute limit, or of an account that is no longer active."""
+    inactive = select(User.id).where(User.state != "active").scalar_subquery()
+    return or_(ReviewSession.seen_at < now - IDLE_SECONDS,
+               ReviewSession.started_at < now - ABSOLUTE_SECONDS,
+               ReviewSession.user_id.in_(inactive))
+
+
+def sweep(db: Session, now: int) -> int:
+    """Delete every expired session row, and every row of an inactive account; say how many."""
+    # Read first: most checks find nothing, and a read takes no write lock.
+    dead = db.scalars(select(ReviewSession.id_hash).where(_dead(now))).all()
+    if not dead:
+        return 0
+    db.query(ReviewSession).filter(ReviewSession.id_hash.in_(dead)).delete(
+        synchronize_session=False)
+    db.commit()
+    return len(dead)
+
+
 def load(db: Session, cookie: str | None, now: int) -> Unlocked | None:
-    """Return the live session a cookie names, deleting it if it has expired."""
+    """Return the live session a cookie names; delete every expired or revoked one first."""
     try:
         session_id, key = (base64.urlsafe_b64decode(part) for part in (cookie or "").split("."))
     except ValueError:
         return None
+    # A revoked account's row is deleted here even if its revocation missed it (a login
+    # that finished while the account was being revoked), so it opens nothing again.
+    sweep(db, now)
     record = db.get(ReviewSession, _id_hash(session_id))
     if record is None:
         return None
-    if now - record.seen_at > IDLE_SECONDS or now - record.started_at > ABSOLUTE_SECONDS:
-        db.delete(record)
-        db.commit()
-        return None
     user = db.get(User, record.user_id)
+    if user is None or user.state != "active":
+        return None
     try:
         payload = AESGCM(key).decrypt(record.sealed_keys[:12], record.sealed_keys[12:],
                                       record.id_hash.encode())
     except (InvalidTag, ValueError):
-        return None
-    if user is None or user.state != "active":
         return None
     if now - record.seen_at > 60:
         record.seen_at = now

@@ -6,14 +6,18 @@ costs. `WorkGate` bounds it in process memory, as a number of checks running
 at once: a flood queues behind the gate and slows every visitor a little, but
 no count of wrong codes locks any family out, and nothing is written down.
 
-Reviewer logins are counted per account in the database, shared by every
-worker. A counter names only the current minute and is deleted when that
-minute has passed: at the next check, and at each worker's first request.
+Reviewer logins and passphrase checks are counted per account in the
+database, shared by every worker. A counter is named by a keyed hash of its
+purpose and account (never the name itself, which an attacker may have
+typed wrongly or guessed), holds only the current minute, and is deleted
+when that minute has passed: at the next check, and on each sweep.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import threading
 import time
 from collections.abc import Iterator
@@ -43,6 +47,13 @@ class WorkGate:
             yield
         finally:
             self._slots.release()
+
+
+def account_key(secret: bytes, purpose: str, account: str) -> str:
+    """Name the counter of `purpose` for `account` without writing the account down."""
+    # Keyed by an instance secret: without it, a seized table cannot be tested against names.
+    message = b"intake/throttle\0" + purpose.encode() + b"\0" + account.encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 
 def _window(now: float | None) -> int:

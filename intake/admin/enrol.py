@@ -9,9 +9,11 @@ from flask import current_app, render_template
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
-from .. import audit, invites
+from .. import invites
 from ..accounts import AccountError
 from ..db import get_session
+from ..models import Invite, User
+from ..review.auth import check_passphrase_allowed
 from . import enrol_bp
 from .forms import EnrolForm, ResetForm
 
@@ -32,19 +34,25 @@ def enrol(token: str) -> ResponseReturnValue:
     problem = None
     if form.validate_on_submit():
         try:
-            user = (invites.enrol(db, current_app.extensions["intake.desk"].keyring, invite,
-                                  form.passphrase.data, form.code.data,
-                                  current_app.extensions["intake.settings"].kdf_profile, now)
-                    if invite.purpose == "enrol" else
-                    invites.reset_totp(db, current_app.extensions["intake.desk"].keyring,
-                                       invite, form.passphrase.data, form.code.data, now))
+            user = _redeem(invite, form.passphrase.data, form.code.data, now)
+        except invites.LinkUsed:
+            return render_template("admin/invalid_link.html", used=True), 409
         except AccountError as exc:
             db.rollback()
             problem = str(exc)
         else:
-            audit.record(db, user.id, invite.purpose, user.id)
-            db.commit()
             return render_template("admin/enrolled.html", user=user)
     uri = invites.totp_uri(invite, current_app.extensions["intake.settings"].organisation_name)
     return render_template("admin/enrol.html", form=form, invite=invite, problem=problem,
                            qr=qr_svg(uri), uri=uri)
+
+
+def _redeem(invite: Invite, passphrase: str, code: str, now: int) -> User:
+    """Enrol a new account, or move an account to a new second factor (throttled)."""
+    db, keyring = get_session(), current_app.extensions["intake.desk"].keyring
+    if invite.purpose == "enrol":
+        return invites.enrol(db, keyring, invite, passphrase, code,
+                             current_app.extensions["intake.settings"].kdf_profile, now)
+    # Whoever holds a reset link could otherwise try passphrases at Argon2's pace.
+    check_passphrase_allowed(invite.user_id or "")
+    return invites.reset_totp(db, keyring, invite, passphrase, code, now)

@@ -12,7 +12,7 @@ from .. import rotation
 from ..crypto import DecryptionError, PrivateKey, unlock
 from ..db import get_session
 from ..models import User
-from ..review.auth import current
+from ..review.auth import check_passphrase_allowed, current
 from . import bp
 from .forms import ConfirmPassphraseForm
 from .views import admin_required
@@ -44,6 +44,7 @@ def keys() -> ResponseReturnValue:
     form, problem = ConfirmPassphraseForm(), None
     if form.validate_on_submit():
         wrapped = desk.keyring.user_key(unlocked.user.id)[1]
+        check_passphrase_allowed(unlocked.user.id)
         try:
             key = unlock(wrapped, unlocked.user.passphrase_verifier, form.passphrase.data)
         except DecryptionError:

@@ -12,9 +12,8 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import Forbidden, NotFound
 
 from .. import audit, invites, rotation, sessions
-from ..accounts import AccountError
+from ..accounts import AccountError, is_vetted
 from ..accounts import grant as grant_account
-from ..accounts import is_vetted
 from ..accounts import revoke as revoke_account
 from ..db import get_session
 from ..live_settings import parse_types

@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+import time
+
+from flask import Blueprint, current_app
+
+from .. import sessions, throttle
+from ..db import get_session
 
 bp = Blueprint("review", __name__, url_prefix="/review")
+SWEEP_SECONDS = 60
 
 from . import account, export, links, views  # noqa: E402,F401
+
+
+@bp.before_app_request
+def sweep_now_and_then() -> None:
+    """Delete expired sessions and attempt counters, at most once a minute in each worker."""
+    # On any request, a family's included: expired rows go even when no reviewer comes back.
+    now = int(time.time())
+    if now - current_app.extensions.get("intake.swept_at", 0) < SWEEP_SECONDS:
+        return
+    current_app.extensions["intake.swept_at"] = now
+    db = get_session()
+    sessions.sweep(db, now)
+    throttle.purge_expired(db, now)
+    db.commit()
 
 
 @bp.app_template_filter("combine_page")

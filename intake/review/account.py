@@ -12,7 +12,7 @@ from ..db import get_session
 from ..models import ReviewSession
 from ..sessions import id_hash_of_cookie
 from . import bp
-from .auth import COOKIE, current, reviewer_required
+from .auth import COOKIE, check_passphrase_allowed, current, reviewer_required
 
 
 @bp.route("/passphrase", methods=["GET", "POST"])
@@ -27,6 +27,7 @@ def change_passphrase() -> ResponseReturnValue:
         keyring = current_app.extensions["intake.desk"].keyring
         public, wrapped = keyring.user_key(unlocked.user.id)
         problem = passphrase_problem(form.new.data)
+        check_passphrase_allowed(unlocked.user.id)
         try:
             key = unlock(wrapped, unlocked.user.passphrase_verifier, form.current.data)
         except DecryptionError:

@@ -8,14 +8,32 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import current_app, g, redirect, request, url_for
-from werkzeug.exceptions import Forbidden
+from werkzeug.exceptions import Forbidden, TooManyRequests
 
 from .. import cases, sessions
 from ..crypto import DecryptionError
 from ..db import get_session
+from ..throttle import account_key, allow
 
 COOKIE = "intake_review"
+# Per account and minute. Logins beyond it still pass with a right code (see views.login).
+LOGIN_ATTEMPTS_PER_MINUTE = 5
+PASSPHRASE_CHECKS_PER_MINUTE = 5
 View = TypeVar("View", bound=Callable[..., Any])
+
+
+def count_attempt(purpose: str, account: str, per_minute: int) -> bool:
+    """Count one attempt of `purpose` against an account; say whether it is within the limit."""
+    key = account_key(current_app.extensions["intake.settings"].pepper, purpose, account)
+    return allow(get_session(), key, per_minute)
+
+
+def check_passphrase_allowed(user_id: str) -> None:
+    """Count a passphrase check (one Argon2 run) against an account; 429 past the limit."""
+    # A stolen session or reset link must not become an unthrottled passphrase oracle. This
+    # counter is apart from the login one, which anyone who knows a name can fill.
+    if not count_attempt("passphrase", user_id, PASSPHRASE_CHECKS_PER_MINUTE):
+        raise TooManyRequests
 
 
 def current() -> sessions.Unlocked:

@@ -16,13 +16,20 @@ from ..accounts import authenticate
 from ..crypto import PrivateKey, unlock_epochs
 from ..db import get_session
 from ..models import Attachment, CaseLink, CaseRead, Note, Reply, Submission, User
-from ..throttle import allow
 from . import bp, present
-from .auth import COOKIE, CaseRefused, case_required, current, reviewer_required, set_cookie, vetted
+from .auth import (
+    COOKIE,
+    LOGIN_ATTEMPTS_PER_MINUTE,
+    CaseRefused,
+    case_required,
+    count_attempt,
+    current,
+    reviewer_required,
+    set_cookie,
+    vetted,
+)
 from .forms import ASSESSMENT_FIELDS, LoginForm, NoteForm, ReplyForm, TriageForm
 from .inbox import inbox_page
-
-LOGIN_ATTEMPTS_PER_MINUTE = 5
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -31,12 +38,16 @@ def login() -> ResponseReturnValue:
     form, failed = LoginForm(), False
     if form.validate_on_submit():
         db, now = get_session(), int(time.time())
-        if not allow(db, f"login:{form.name.data}", LOGIN_ATTEMPTS_PER_MINUTE):
-            raise TooManyRequests
+        within = count_attempt("login", form.name.data, LOGIN_ATTEMPTS_PER_MINUTE)
+        # The code is checked first whatever the count: a right, unspent code goes through,
+        # so wrong tries against a name cannot lock its reviewer out. Argon2 runs only after
+        # a right code, and each code is spent on first use: that bounds the work per account.
         found = authenticate(db, current_app.extensions["intake.desk"].keyring, form.name.data,
                              form.passphrase.data, form.code.data, now)
         if found:
             return start_session(*found, now=now)
+        if not within:
+            raise TooManyRequests
         failed = True
     return render_template("review/login.html", form=form, failed=failed), 401 if failed else 200
 
@@ -48,6 +59,12 @@ def start_session(user: User, key: PrivateKey, now: int) -> ResponseReturnValue:
     cookie = sessions.start(db, user, epochs, now)
     audit.record(db, user.id, "unlock", detail=f"epochs:{len(epochs)}")
     db.commit()
+    # A revocation commits the state before it deletes sessions: reading the state after this
+    # session is stored means a revocation racing the login either sees it or is seen here.
+    db.refresh(user)
+    if user.state != "active":
+        sessions.end(db, cookie)
+        return render_template("review/login.html", form=LoginForm(), failed=True), 401
     return set_cookie(redirect(url_for("review.inbox")), cookie)
 
 
