@@ -87,9 +87,7 @@ def enrol(db: Session, keyring: Keyring, invite: Invite, passphrase: str, code: 
     if db.query(User).filter_by(name=invite.name).first() is not None:
         db.rollback()  # gives the link back: it was not used
         raise AccountError(_l("there is already a user called %(name)s", name=invite.name))
-    db.add(user)
-    audit.record(db, user.id, "enrol", user.id)
-    _commit_with_key(db, keyring, user, key.public_key, wrapped)
+    _store(db, keyring, user, key.public_key, wrapped)
     return user
 
 
@@ -125,12 +123,14 @@ def _claim(db: Session, invite: Invite) -> None:
                           "who sent it."))
 
 
-def _commit_with_key(db: Session, keyring: Keyring, user: User, public: PublicKey,
-                     wrapped: bytes) -> None:
-    """Write the account's key file, then commit; remove the file if the commit fails."""
+def _store(db: Session, keyring: Keyring, user: User, public: PublicKey,
+           wrapped: bytes) -> None:
+    """Write the account's key file, then the account; remove the file if that fails."""
     user_id, name = user.id, user.name
     keyring.put_user_key(user_id, public, wrapped)
     try:
+        db.add(user)
+        audit.record(db, user_id, "enrol", user_id)
         db.commit()
     except IntegrityError:
         # Another link for the same name won the race: its account stands, this one goes.
