@@ -137,3 +137,23 @@ def test_attempt_counters_hold_no_account_name_and_are_keyed_by_an_instance_secr
     log_in(other, other.test_client(), name="shirin.ahmadi", passphrase=WRONG, code="000000")
     [elsewhere] = counter_keys(other)
     assert elsewhere not in keys
+
+
+def test_upgrading_forgets_counters_named_in_the_clear(app: Flask) -> None:
+    """Counters written before this release were named "login:<name>"; the migration drops
+    them rather than leave the names in the database."""
+    from alembic import command
+    from alembic.config import Config
+
+    from intake.db import MIGRATIONS, upgrade
+
+    engine = app.extensions["intake.db"]
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0006")
+        connection.execute(text("INSERT INTO throttle (key, window, count) "
+                                "VALUES ('login:shirin.ahmadi', 99999999, 1)"))
+    upgrade(engine)
+    assert counter_keys(app) == []
