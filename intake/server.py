@@ -126,9 +126,33 @@ def refusal_status(exc: BaseException) -> int:
 
 
 class PrivateThreadWorker(ThreadWorker):  # type: ignore[misc]
-    """gthread, whose own error answers carry the app's page and headers and log no address."""
+    """gthread that accepts only with a thread free, and whose refusals log no address.
+
+    gthread accepts every connection and queues it for its thread pool, so a worker
+    whose threads all wait on slow uploads still takes new visitors and leaves them
+    queued while another worker has threads free. Here a worker stops accepting
+    while every thread is busy; the connection waits in the kernel's backlog for
+    the first worker that can serve it.
+    """
 
     _pages: dict[int, bytes]
+    _in_flight = 0
+
+    def enqueue_req(self, conn: Any) -> None:
+        """Hand a connection to a thread; stop accepting once every thread has one."""
+        self._in_flight += 1
+        super().enqueue_req(conn)
+        if self._in_flight >= self.cfg.threads:
+            self.set_accept_enabled(False)
+
+    def finish_request(self, conn: Any, fs: Any) -> None:
+        """Count a thread free again (runs on the main thread, as enqueue_req does)."""
+        self._in_flight -= 1
+        super().finish_request(conn, fs)
+
+    def set_accept_enabled(self, enabled: bool) -> None:
+        """Accept new connections only while a thread is free."""
+        super().set_accept_enabled(enabled and self._in_flight < self.cfg.threads)
 
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
         """Answer a request gunicorn could not hand to the app; log only what kind it was."""
