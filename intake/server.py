@@ -17,6 +17,7 @@ import http
 import logging
 import re
 import sys
+import threading
 import traceback
 from pathlib import Path
 from types import TracebackType
@@ -85,6 +86,15 @@ def log_privately(level: int) -> None:
     root.addHandler(handler)
     root.setLevel(level)
     logging.captureWarnings(True)
+    # A background thread's uncaught exception is otherwise printed whole, message and all.
+    threading.excepthook = _log_thread_exception
+
+
+def _log_thread_exception(args: threading.ExceptHookArgs) -> None:
+    """Log an exception no thread caught as its type and frames."""
+    if args.exc_type is not None and args.exc_value is not None:
+        logging.getLogger("intake").error(
+            "uncaught in a thread", exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
 
 
 class PrivateLogger(glogging.Logger):  # type: ignore[misc]

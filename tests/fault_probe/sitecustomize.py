@@ -39,6 +39,15 @@ def _log_carelessly() -> str:
     return "logged"
 
 
+def _fail_in_a_thread() -> str:
+    import threading
+
+    thread = threading.Thread(target=_fail)
+    thread.start()
+    thread.join()
+    return "failed in a thread"
+
+
 def _bad_header() -> Any:
     return "bad header", 200, {"X-Broken": "a\x01b"}
 
@@ -47,7 +56,8 @@ def _with_faults(create_app: Any) -> Any:
     def create(*args: Any, **kwargs: Any) -> Any:
         app = create_app(*args, **kwargs)
         for name, view in (("view", _fail), ("stream", _fail_while_streaming),
-                           ("log", _log_carelessly), ("header", _bad_header)):
+                           ("log", _log_carelessly), ("header", _bad_header),
+                           ("thread", _fail_in_a_thread)):
             app.add_url_rule(f"/test-fault/{name}", f"test_fault_{name}", view)
         return app
 
