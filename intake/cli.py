@@ -62,7 +62,10 @@ def init_command(admin: str, passphrase_stdin: bool, organisation: str | None) -
 @click.option("--log-level", default="warning", show_default=True,
               type=click.Choice(["debug", "info", "warning", "error"]),
               help="No level writes client addresses, times of day or record ids.")
-def serve_command(host: str, port: int, workers: int, threads: int, log_level: str) -> None:
+@click.option("--idle-timeout", default=120.0, show_default=True, type=float,
+              help="Seconds a connection may send or read nothing before it is closed.")
+def serve_command(host: str, port: int, workers: int, threads: int, log_level: str,
+                  idle_timeout: float) -> None:
     """Run the production server (gunicorn, threaded workers that stream request bodies)."""
     from .server import serve
 
@@ -73,7 +76,7 @@ def serve_command(host: str, port: int, workers: int, threads: int, log_level: s
         click.echo(f"warning: serving the offline page only: {reason}", err=True)
     else:
         prepare_to_serve(settings)
-    serve(host, port, workers, threads, log_level)
+    serve(host, port, workers, threads, log_level, idle_timeout)
 
 
 @click.command("demo")

@@ -121,7 +121,10 @@ def discard_body(environ: dict[str, Any], bound: int) -> bool:
         return False
     stream, read = environ["wsgi.input"], 0
     while read <= bound:
-        chunk = stream.read(_DISCARD_CHUNK)
+        try:
+            chunk = stream.read(_DISCARD_CHUNK)
+        except OSError:  # the client left or went silent past the server's idle timeout
+            return False
         if not chunk:
             return True
         read += len(chunk)

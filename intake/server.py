@@ -16,6 +16,7 @@ from __future__ import annotations
 import http
 import logging
 import re
+import socket
 import sys
 import threading
 import traceback
@@ -34,6 +35,9 @@ from gunicorn.workers.gthread import ThreadWorker
 THREADS = 64
 # Connections a worker holds at once, waiting ones and kept-alive ones included.
 WORKER_CONNECTIONS = 1000
+# A connection that sends or reads nothing for this long is closed, its thread freed.
+# Tor circuits stall for seconds, not minutes.
+IDLE_SECONDS = 120.0
 
 # What a log line may not carry: client addresses, times of day, record ids.
 _SCRUBBED = [
@@ -112,6 +116,27 @@ class PrivateLogger(glogging.Logger):  # type: ignore[misc]
     def access(self, *args: Any, **kwargs: Any) -> None:
         """Write nothing: an access log records who came, when, and from where."""
 
+    def exception(self, msg: str, *args: Any, **kwargs: Any) -> None:
+        """Log an exception; a connection closed for idling is routine, not an error."""
+        if isinstance(sys.exc_info()[1], TimeoutError):
+            self.info("closed a connection that sent nothing for too long")
+        else:
+            super().exception(msg, *args, **kwargs)
+
+
+class _IdleTimeoutSocket(socket.socket):
+    """A client socket whose blocking mode is a timeout: a stalled client frees its thread."""
+
+    __slots__ = ()
+    idle_seconds = IDLE_SECONDS
+
+    def setblocking(self, flag: bool) -> None:
+        """Block for at most the idle timeout when asked to block."""
+        if flag:
+            self.settimeout(self.idle_seconds)
+        else:
+            super().setblocking(False)
+
 
 # gunicorn's own refusals, most specific first; anything else a client sends wrong is 400.
 _REFUSALS: list[tuple[type[Exception], int]] = [
@@ -150,6 +175,9 @@ class PrivateThreadWorker(ThreadWorker):  # type: ignore[misc]
 
     def enqueue_req(self, conn: Any) -> None:
         """Hand a connection to a thread; stop accepting once every thread has one."""
+        if type(conn.sock) is socket.socket:
+            # Same memory layout, no new slots: the socket object is kept, not copied.
+            conn.sock.__class__ = _IdleTimeoutSocket
         self._in_flight += 1
         super().enqueue_req(conn)
         if self._in_flight >= self.cfg.threads:
@@ -249,6 +277,8 @@ def options(host: str, port: int, workers: int, threads: int,
 
 
 def serve(host: str, port: int, workers: int, threads: int = THREADS,
-          log_level: str = "warning") -> None:
+          log_level: str = "warning", idle_seconds: float = IDLE_SECONDS) -> None:
     """Serve the app; request bodies stream to the app instead of being spooled."""
+    # Set before gunicorn forks, so every worker inherits it.
+    _IdleTimeoutSocket.idle_seconds = idle_seconds
     _Gunicorn(options(host, port, workers, threads, log_level)).run()

@@ -51,11 +51,12 @@ MALFORMED = {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """gunicorn at its most talkative level, a 1 MiB upload limit, and routes that fail."""
+    """gunicorn at its most talkative level, a 1 MiB upload limit, a 3 s idle timeout,
+    and routes that fail."""
     root = tmp_path_factory.mktemp("serving")
     env = initialise(root) | {"INTAKE_MAX_CONTENT_LENGTH": str(LIMIT),
                               "PYTHONPATH": str(FAULT_PROBE), "INTAKE_TEST_FAULTS": "1"}
-    live = start(root, env, options=("--log-level", "debug"))
+    live = start(root, env, options=("--log-level", "debug", "--idle-timeout", "3"))
     yield live
     live.stop()
 
@@ -167,6 +168,22 @@ def test_a_body_declared_past_twice_the_limit_is_answered_without_being_read(
     assert lines[0] == "HTTP/1.1 413 REQUEST ENTITY TOO LARGE"
 
 
+@pytest.mark.parametrize(("stage", "sent"), [
+    ("its headers", b"POST /submit HTTP/1.1\r\nHost: x\r\nContent-"),
+    ("its body", upload_head(100_000, "fa")[0] + b"x" * 1000),
+])
+def test_a_connection_that_stops_sending_is_closed_and_its_thread_freed(
+        server: LiveServer, stage: str, sent: bytes) -> None:
+    """A client that sent part of a request and then nothing held a thread for ever."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=15) as sock:
+        sock.sendall(sent)
+        started = time.monotonic()
+        answer = read_all(sock)
+    assert 2 < time.monotonic() - started < 10, stage
+    # Mid-body, the app reads the timeout as a client that left, and answers 400.
+    assert answer == b"" or answer.startswith(b"HTTP/1.1 400 ")
+
+
 def hold_slow_uploads(server: LiveServer, count: int) -> list[socket.socket]:
     """Open `count` uploads that send half their body and then wait, each holding a thread."""
     stalled = []
@@ -231,6 +248,7 @@ def test_intake_serve_sizes_gunicorn_for_slow_uploads() -> None:
     """Two workers of 64 threads by default; gunicorn's error pages and logger are ours."""
     defaults = {param.name: param.default for param in serve_command.params}
     assert (defaults["workers"], defaults["threads"]) == (2, 64)
+    assert defaults["idle_timeout"] == 120
     settings = options("127.0.0.1", 8000, workers=2, threads=64)
     assert settings["worker_connections"] == 1000
     assert settings["accesslog"] is None
