@@ -9,8 +9,8 @@ server, opens the uploaders, each sending a multipart file at the given rate,
 then, while they are all still sending, has a new visitor ask for the form
 (GET /submit) once a second. It prints the visitor's waits (target: every one
 under 2 s with the defaults), how many uploads the server read to the end, and
-the ratio of the baseline's worst wait to the defaults'. The last line is the
-figures as JSON.
+the ratio of the baseline's worst wait to the defaults', and each worker's
+threads and resident memory under load. The last line is the figures as JSON.
 """
 
 from __future__ import annotations
@@ -43,12 +43,30 @@ class Run:
     threads: int
     waits: list[float] = field(default_factory=list)
     answered_uploads: int = 0
+    # Each worker's (threads, resident MiB) while the uploads were in flight.
+    workers_loaded: list[tuple[int, float]] = field(default_factory=list)
 
     def figures(self) -> dict[str, object]:
         return {"workers": self.workers, "threads": self.threads,
                 "visitor_waits_s": [round(w, 3) for w in self.waits],
                 "worst_wait_s": round(max(self.waits), 3),
-                "answered_uploads": self.answered_uploads}
+                "answered_uploads": self.answered_uploads,
+                "workers_threads_rss_mib": self.workers_loaded}
+
+
+def worker_figures(master: int) -> list[tuple[int, float]]:
+    """Return each gunicorn worker's thread count and resident size in MiB."""
+    figures = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines()
+                          if ":\t" in line)
+        except OSError:
+            continue
+        if int(fields.get("PPid", "0")) == master:
+            figures.append((int(fields["Threads"]),
+                            round(int(fields["VmRSS"].split()[0]) / 1024, 1)))
+    return sorted(figures)
 
 
 def upload(port: int, size: int, rate: int, answered: list[int]) -> None:
@@ -101,6 +119,7 @@ def measure(run: Run, server: LiveServer, args: argparse.Namespace) -> None:
         visitors.append(threading.Thread(target=lambda: run.waits.append(visit(server.port))))
         visitors[-1].start()
         time.sleep(1)
+    run.workers_loaded = worker_figures(server.process.pid)
     for thread in visitors + uploaders:
         thread.join()
     run.answered_uploads = len(answered)
@@ -142,6 +161,8 @@ def main() -> None:
         waits = ", ".join(f"{w:.2f}" for w in sorted(run.waits))
         print(f"  {run.name:34} worst {max(run.waits):6.2f} s  waits [{waits}]  "
               f"uploads answered {run.answered_uploads}/{args.uploaders}")
+        workers = ", ".join(f"{n} threads {rss} MiB" for n, rss in run.workers_loaded)
+        print(f"  {'':34} workers under load: {workers}")
     ratio = max(baseline.waits) / max(current.waits)
     under = all(w < 2 for w in current.waits)
     print(f"  worst wait, baseline / defaults: {ratio:.1f}x "
