@@ -88,7 +88,8 @@ def log_privately(level: int) -> None:
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(level)
+    # gunicorn's debug level is for gunicorn: libraries' debug lines can dump what they handle.
+    root.setLevel(max(level, logging.INFO))
     logging.captureWarnings(True)
     # A background thread's uncaught exception is otherwise printed whole, message and all.
     threading.excepthook = _log_thread_exception
