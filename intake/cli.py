@@ -57,8 +57,15 @@ def init_command(admin: str, passphrase_stdin: bool, organisation: str | None) -
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
-def serve_command(host: str, port: int, workers: int, threads: int) -> None:
+@click.option("--threads", default=64, show_default=True, type=int,
+              help="Requests each worker serves at once; a slow upload holds one throughout.")
+@click.option("--log-level", default="warning", show_default=True,
+              type=click.Choice(["debug", "info", "warning", "error"]),
+              help="No level writes client addresses, times of day or record ids.")
+@click.option("--idle-timeout", default=120.0, show_default=True, type=float,
+              help="Seconds a connection may send or read nothing before it is closed.")
+def serve_command(host: str, port: int, workers: int, threads: int, log_level: str,
+                  idle_timeout: float) -> None:
     """Run the production server (gunicorn, threaded workers that stream request bodies)."""
     from .server import serve
 
@@ -69,7 +76,7 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
         click.echo(f"warning: serving the offline page only: {reason}", err=True)
     else:
         prepare_to_serve(settings)
-    serve(host, port, workers, threads)
+    serve(host, port, workers, threads, log_level, idle_timeout)
 
 
 @click.command("demo")
@@ -98,7 +105,7 @@ def demo_command(port: int) -> None:
                    f"{Path(sys.argv[0]).parent / 'intake'} demo-code admin")
         click.echo(f"\nServing on http://127.0.0.1:{port}/  (Ctrl-C to stop)\n")
         prepare_to_serve(_settings_of(_fresh_app()))
-        serve("127.0.0.1", port, workers=1, threads=8)
+        serve("127.0.0.1", port, workers=1)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -28,6 +28,9 @@ def apply_live_settings() -> None:
     live = load(get_session(), settings.organisation_name, settings.max_upload_bytes)
     g.live_settings = live
     request.max_content_length = live.upload_limit_mib * 2**20
+    # Hand the connection back before the body is read: a slow upload must not hold a
+    # pooled connection (and an SQLite read snapshot) for the hour it may take.
+    get_session().commit()
 
 
 def live_context() -> dict[str, object]:

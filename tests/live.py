@@ -130,13 +130,14 @@ def initialise(root: Path, reviewers: tuple[str, ...] = ()) -> dict[str, str]:
     return env
 
 
-def start(root: Path, env: dict[str, str], workers: int = 1) -> LiveServer:
+def start(root: Path, env: dict[str, str], workers: int = 1,
+          options: tuple[str, ...] = ()) -> LiveServer:
     """Serve the instance with gunicorn on a free loopback port and wait until it answers."""
     port = _free_port()
     with (root / "serve.log").open("ab") as out:
         process = subprocess.Popen(
             [INTAKE, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers",
-             str(workers)], env=env, stdout=out, stderr=subprocess.STDOUT,
+             str(workers), *options], env=env, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True, cwd=root)
     server = LiveServer(f"http://127.0.0.1:{port}", port, root, process, env)
     deadline = time.monotonic() + 30
