@@ -88,7 +88,7 @@ def _add(archive: tarfile.TarFile, name: str, path: Path, digests: list[str]) ->
     with path.open("rb") as handle:
         source = _Hashing(handle)
         archive.addfile(_header(name, os.fstat(handle.fileno()).st_size),
-                        source)  # type: ignore[arg-type]
+                        source)
     digests.append(f"{source.digest.hexdigest()}  {name}\n")
 
 
