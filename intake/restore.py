@@ -53,7 +53,9 @@ def restore_backup(source: Path, instance: Path, keys: Path) -> int:
 
 def _check_targets(instance: Path, keys: Path) -> None:
     for folder in (instance, keys):
-        if folder.is_symlink() or (folder.exists() and any(folder.iterdir())):
+        if folder.is_symlink():
+            raise BackupError(f"{folder} is a symbolic link; restore into a real, empty folder")
+        if folder.exists() and any(folder.iterdir()):
             raise BackupError(f"{folder} is not empty; restore into empty folders")
     if instance == keys or instance in keys.parents or keys in instance.parents:
         raise BackupError("the instance folder and the keyring must not hold one another")

@@ -430,3 +430,12 @@ def test_a_backup_refuses_a_keyring_file_it_does_not_know(instance: Instance,
     with pytest.raises(backup.BackupError, match="keys/zzz/evil.json is not a keyring file"):
         backup.write_backup(instance.instance_path, instance.keys_dir, tmp_path / "b.tar")
     assert not (tmp_path / "b.tar").exists()
+
+
+def test_restore_fills_empty_folders_made_in_advance(made: Path, target: Path) -> None:
+    (target / "instance").mkdir()
+    (target / "keys").mkdir()
+    result = restore(made)
+    assert result.exit_code == 0, result.output
+    assert (target / "instance" / "config.py").is_file()
+    assert sorted(p.name for p in target.iterdir()) == ["instance", "keys"]
