@@ -52,6 +52,7 @@ def restore_backup(source: Path, instance: Path, keys: Path) -> int:
 
 
 def _check_targets(instance: Path, keys: Path) -> None:
+    """Refuse targets that hold anything, are links, or hold one another."""
     for folder in (instance, keys):
         if folder.is_symlink():
             raise BackupError(f"{folder} is a symbolic link; restore into a real, empty folder")
