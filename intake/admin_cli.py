@@ -247,26 +247,30 @@ def _recovered_epochs(keyring: Keyring, desk_id: str,
 @click.argument("path", type=click.Path(path_type=Path))
 @with_appcontext
 def backup_command(path: Path) -> None:
-    """Write one consistent backup (database, store, keyring, config) to PATH."""
+    """Write one consistent backup (database, store, keyring, settings) to PATH."""
     from .backup import BackupError, write_backup
 
     settings, _, _ = _context()
     try:
         with rotation.exclusive(settings.instance_path, settings.desk_id):
-            count = write_backup(settings.instance_path, settings.keys_dir, path.resolve())
+            written = write_backup(settings.instance_path, settings.keys_dir, path.resolve())
     except (BackupError, rotation.RotationError) as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"Wrote {count} files to {path}. It holds ciphertext, wrapped keys and the "
-               "instance config: keep it as carefully as the server.")
+        raise click.ClickException(f"{exc}; no backup was written") from None
+    click.echo(f"Wrote {written.count} files to {path}. It holds ciphertext, wrapped keys and "
+               "the instance's settings with its secret key and pepper: keep it as carefully "
+               "as the server.")
+    if written.left_out:
+        click.echo(f"config.py also sets {', '.join(written.left_out)}, which a backup does "
+                   "not carry: set them again after a restore.", err=True)
 
 
 @click.command("restore")
-@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @with_appcontext
 def restore_command(path: Path) -> None:
     """Restore a backup into this (empty) instance folder and keyring."""
-    from .backup import BackupError, restore_backup
-    from .db import upgrade
+    from .backup import BackupError
+    from .restore import restore_backup
 
     instance = Path(current_app.instance_path)
     keys = Path(current_app.config["KEYS_DIR"]).resolve()
@@ -274,8 +278,8 @@ def restore_command(path: Path) -> None:
         count = restore_backup(path, instance, keys)
     except BackupError as exc:
         raise click.ClickException(f"{exc}; nothing was restored") from None
-    upgrade(make_engine(f"sqlite:///{instance / 'intake.sqlite3'}"))
-    click.echo(f"Restored {count} files into {instance} and {keys}.")
+    click.echo(f"Restored {count} files into {instance} and {keys}; config.py was written "
+               "from the backup's settings. Run `intake audit verify` next.")
 
 
 COMMANDS = (users_group, keys_group, recover_command, backup_command, restore_command)

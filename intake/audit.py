@@ -1,4 +1,12 @@
-"""The audit log: a hash chain of who did what to which id, never what anyone wrote."""
+"""The audit log: a hash chain of who did what to which id, never what anyone wrote.
+
+Each entry hashes the one before it, so an edited, deleted, inserted or
+reordered entry breaks the chain from that point. A head row, updated in the
+same transaction as each entry, records how many entries there are and the
+last one's hash, so entries cut from the end show too. Someone who can write
+the whole database can still rewrite the chain and its head together: only
+a copy of the head kept elsewhere (`intake audit verify` prints it) reveals that.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +14,16 @@ import datetime as dt
 import hashlib
 import json
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from .models import AuditEvent
+from .models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
+
+
+class AuditError(Exception):
+    """The audit log has been altered, or its head is missing."""
 
 
 def _digest(prev_hash: str, at: str, actor_id: str | None, action: str,
@@ -23,31 +35,33 @@ def _digest(prev_hash: str, at: str, actor_id: str | None, action: str,
 
 def record(session: Session, actor_id: str | None, action: str, subject_id: str | None = None,
            detail: str = "") -> AuditEvent:
-    """Append an entry to the chain in the caller's transaction."""
-    _lock_chain(session)
-    last = session.query(AuditEvent).order_by(AuditEvent.seq.desc()).first()
-    prev_hash = last.hash if last else GENESIS
+    """Append an entry to the chain, and move its head, in the caller's transaction."""
+    head = _locked_head(session)
     at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     event = AuditEvent(at=at, actor_id=actor_id, action=action, subject_id=subject_id,
-                       detail=detail, prev_hash=prev_hash,
-                       hash=_digest(prev_hash, at, actor_id, action, subject_id, detail))
+                       detail=detail, prev_hash=head.hash,
+                       hash=_digest(head.hash, at, actor_id, action, subject_id, detail))
     session.add(event)
+    head.count, head.hash = head.count + 1, event.hash
     return event
 
 
-def _lock_chain(session: Session) -> None:
-    """Hold the database's write lock before reading the chain's head.
+def _locked_head(session: Session) -> AuditHead:
+    """Take the head row's write lock, then read it fresh.
 
     Two requests that read the same head would both link to it; the unique
     prev_hash refuses the second, and its whole change (a status, a reply)
-    would be lost. A write that changes nothing takes SQLite's write lock for
-    the rest of the transaction, so concurrent writers queue instead.
+    would be lost. An update of the head, even one that changes nothing, takes
+    SQLite's write lock (and the row's lock elsewhere) for the rest of the
+    transaction, so concurrent writers queue instead.
     """
-    if session.get_bind().dialect.name == "sqlite":
-        nothing = update(AuditEvent).where(AuditEvent.seq < 0)
-        session.execute(nothing.values(action=AuditEvent.action))
-    else:
-        session.query(AuditEvent).order_by(AuditEvent.seq.desc()).with_for_update().first()
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(count=AuditHead.count))
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1)
+                           .execution_options(populate_existing=True)).scalar_one_or_none()
+    if head is None:
+        # Never rebuilt from the chain: that would hide a cut tail.
+        raise AuditError("the audit log's head is missing: run `intake audit verify`")
+    return head
 
 
 def first_broken(session: Session) -> int | None:
@@ -60,6 +74,22 @@ def first_broken(session: Session) -> int | None:
             return event.seq
         prev_hash = event.hash
     return None
+
+
+def verify(session: Session) -> AuditHead:
+    """Check every entry and the head; return the head, or raise AuditError saying where."""
+    broken = first_broken(session)
+    if broken is not None:
+        raise AuditError(f"the audit log is broken at entry {broken}")
+    count = session.query(AuditEvent).count()
+    last = session.query(AuditEvent).order_by(AuditEvent.seq.desc()).first()
+    head = session.get(AuditHead, 1)
+    if head is None:
+        raise AuditError("the audit log's head is missing: entries may have been cut")
+    if head.count != count or head.hash != (last.hash if last else GENESIS):
+        raise AuditError(f"the audit log holds {count} entries but its head records "
+                         f"{head.count}: entries were cut from or added to its end")
+    return head
 
 
 def trail(session: Session, subject_id: str) -> list[AuditEvent]:

@@ -1,37 +1,65 @@
-"""Backups: one tar of the database, the encrypted store, the keyring and the config.
+"""Backups: one tar of the database, the encrypted store, the keyring and the settings.
 
 Everything in it is what the server already keeps at rest: ciphertext,
-public keys, wrapped keys and grants, plus config.py, whose pepper families'
-follow-up codes need after a restore. The database is copied with SQLite's
-online backup API, so the server can keep running; blobs are never deleted
-while a record refers to them, so every blob the copied database names is in
-the store when it is read. A rotation must not run at the same time (the
-command takes the rotation lock).
+public keys, wrapped keys and grants, plus the instance's settings as JSON
+data, whose secret key and pepper families' follow-up codes need after a
+restore. No member is code: `intake restore` writes config.py itself from the
+checked settings. The database is copied with SQLite's online backup API, so
+the server can keep running; blobs are never deleted while a record refers to
+them, so every blob the copied database names is in the store when it is
+read. A rotation must not run at the same time (the command takes the
+rotation lock).
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
+import re
 import sqlite3
 import tarfile
 import tempfile
-from collections.abc import Iterator
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from .crypto._files import fsync_dir, make_private_dirs
-from .storage import PARTIAL_SUFFIX
+from . import instance_config
+from .crypto._files import fsync_dir
+from .crypto.keyring import is_keyring_file
 
 MANIFEST = "MANIFEST.sha256"
+DATABASE = "instance/intake.sqlite3"
+SETTINGS = "instance/settings.json"
+# Backups made before settings were carried as data held the config file itself.
+OLD_CONFIG = "instance/config.py"
+BLOB = re.compile(r"instance/store/[0-9a-f]{32}")
+CHUNK = 1 << 20
+# Files a checkout's keys/ folder holds beside the keyring, and atomic_write's
+# temporary names: neither is part of the keyring.
+_KEYS_EXTRAS = frozenset({"README.md", ".gitignore"})
+_TEMPORARY = re.compile(r"\..+\.[0-9a-f]{16}\.tmp")
 
 
 class BackupError(Exception):
     """A backup cannot be written or restored as asked."""
 
 
-CHUNK = 1 << 20
+@dataclass(frozen=True)
+class Written:
+    """What a backup holds: how many files, and which config.py keys it left out."""
+
+    count: int
+    left_out: list[str]
+
+
+def is_known_member(name: str) -> bool:
+    """Say whether a member name is one a backup writes (and so one restore may write)."""
+    if name in (DATABASE, SETTINGS) or BLOB.fullmatch(name):
+        return True
+    return name.startswith("keys/") and is_keyring_file(name.removeprefix("keys/"))
 
 
 class _Hashing:
@@ -46,104 +74,101 @@ class _Hashing:
         return data
 
 
+def _header(name: str, size: int) -> tarfile.TarInfo:
+    """Describe a member without the owner's name or the exact time of the backup."""
+    info = tarfile.TarInfo(name)
+    info.size, info.mode = size, 0o600
+    info.mtime = int(time.time()) // 86400 * 86400
+    return info
+
+
 def _add(archive: tarfile.TarFile, name: str, path: Path, digests: list[str]) -> None:
     # One open handle for size, bytes and digest: a keyring file replaced
     # meanwhile (atomically, by rename) cannot mix two versions.
     with path.open("rb") as handle:
-        info = archive.gettarinfo(arcname=name, fileobj=handle)
         source = _Hashing(handle)
-        archive.addfile(info, source)  # type: ignore[arg-type]
+        archive.addfile(_header(name, os.fstat(handle.fileno()).st_size),
+                        source)
     digests.append(f"{source.digest.hexdigest()}  {name}\n")
 
 
-def write_backup(instance: Path, keys: Path, target: Path) -> int:
-    """Write the backup tar to `target`; return how many files it holds."""
+def _add_bytes(archive: tarfile.TarFile, name: str, data: bytes, digests: list[str]) -> None:
+    archive.addfile(_header(name, len(data)), io.BytesIO(data))
+    digests.append(f"{hashlib.sha256(data).hexdigest()}  {name}\n")
+
+
+def _settings(instance: Path) -> tuple[bytes, list[str]]:
+    """Return the instance's settings as JSON, and the config.py keys a backup leaves out."""
+    try:
+        values, left_out = instance_config.read_local(instance)
+    except instance_config.ConfigError as exc:
+        raise BackupError(str(exc)) from None
+    except Exception as exc:  # noqa: BLE001 - any failure of the operator's own file
+        raise BackupError(f"{instance / 'config.py'} cannot be loaded: "
+                          f"{type(exc).__name__}") from None
+    return json.dumps(values, indent=1, sort_keys=True).encode(), left_out
+
+
+def _keyring_files(keys: Path) -> list[tuple[str, Path]]:
+    """List the keyring's files; refuse one the keyring's layout does not name."""
+    files = []
+    for path in sorted(keys.rglob("*")):
+        relative = path.relative_to(keys).as_posix()
+        if path.is_dir() and not path.is_symlink():
+            continue
+        if relative in _KEYS_EXTRAS or _TEMPORARY.fullmatch(path.name):
+            continue
+        if path.is_symlink() or not is_keyring_file(relative):
+            raise BackupError(f"keys/{relative} is not a keyring file this version of intake "
+                              "knows; move it out of the keyring and back up again")
+        files.append((f"keys/{relative}", path))
+    return files
+
+
+def _snapshot(instance: Path, target: Path) -> None:
+    """Copy the live database consistently (SQLite's online backup API)."""
+    source = sqlite3.connect(instance / "intake.sqlite3")
+    copy = sqlite3.connect(target)
+    try:
+        with copy:
+            source.backup(copy)
+        copy.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        copy.close()
+        source.close()
+
+
+def write_backup(instance: Path, keys: Path, target: Path) -> Written:
+    """Write the backup tar to `target`; say how many files it holds and what it left out."""
     if target.exists():
         raise BackupError(f"{target} exists already")
+    settings, left_out = _settings(instance)
+    _keyring_files(keys)  # refuse a strange keyring before any work
     digests: list[str] = []
     # Written inside a private scratch folder beside the target: a failed
     # backup leaves nothing behind, and only a complete one is renamed out.
     with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
-        partial = Path(scratch) / "backup.tar"
-        snapshot = Path(scratch) / "intake.sqlite3"
-        source = sqlite3.connect(instance / "intake.sqlite3")
-        copy = sqlite3.connect(snapshot)
-        with copy:
-            source.backup(copy)
-        copy.execute("PRAGMA journal_mode=DELETE")
-        copy.close()
-        source.close()
-        with tarfile.open(partial, "w") as archive:
-            _add(archive, "instance/intake.sqlite3", snapshot, digests)
-            _add(archive, "instance/config.py", instance / "config.py", digests)
+        partial, snapshot = Path(scratch) / "backup.tar", Path(scratch) / "intake.sqlite3"
+        _snapshot(instance, snapshot)
+        # Listed after the snapshot: every account the copied database names has its key.
+        keyring = _keyring_files(keys)
+        with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as archive:
+            _add(archive, DATABASE, snapshot, digests)
+            _add_bytes(archive, SETTINGS, settings, digests)
             for path in sorted((instance / "store").iterdir()):
-                if path.is_file() and not path.name.endswith(PARTIAL_SUFFIX):
-                    _add(archive, f"instance/store/{path.name}", path, digests)
-            for path in sorted(p for p in keys.rglob("*") if p.is_file()):
-                _add(archive, f"keys/{path.relative_to(keys).as_posix()}", path, digests)
+                name = f"instance/store/{path.name}"
+                if BLOB.fullmatch(name) and path.is_file() and not path.is_symlink():
+                    _add(archive, name, path, digests)
+            for name, path in keyring:
+                try:
+                    _add(archive, name, path, digests)
+                except FileNotFoundError:
+                    continue  # a grant destroyed by a revocation meanwhile: meant to be gone
             manifest = "".join(digests).encode()
-            info = tarfile.TarInfo(MANIFEST)
-            info.size = len(manifest)
-            archive.addfile(info, io.BytesIO(manifest))
+            archive.addfile(_header(MANIFEST, len(manifest)), io.BytesIO(manifest))
         os.chmod(partial, 0o600)
         with partial.open("rb") as written:
             os.fsync(written.fileno())
         os.replace(partial, target)
         fsync_dir(target.parent)
-    return len(digests)
-
-
-def restore_backup(source: Path, instance: Path, keys: Path) -> int:
-    """Check a backup against its manifest, then unpack it into empty folders."""
-    for folder in (instance, keys):
-        if folder.exists() and any(folder.iterdir()):
-            raise BackupError(f"{folder} is not empty; restore into empty folders")
-    with tarfile.open(source, "r") as archive:
-        plan = _checked_members(archive, instance, keys)
-        for member, destination in plan:
-            make_private_dirs(destination.parent)
-            fd = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                for chunk in _chunks(archive, member):
-                    handle.write(chunk)
-                handle.flush()
-                os.fsync(handle.fileno())
-        for folder in {destination.parent for _, destination in plan}:
-            fsync_dir(folder)
-    return len(plan)
-
-
-def _chunks(archive: tarfile.TarFile, member: tarfile.TarInfo) -> Iterator[bytes]:
-    """Read a member a megabyte at a time, whatever its size."""
-    source = archive.extractfile(member)
-    if source is None:
-        raise BackupError(f"{member.name} is not a file")
-    yield from iter(lambda: source.read(CHUNK), b"")
-
-
-def _checked_members(archive: tarfile.TarFile, instance: Path,
-                     keys: Path) -> list[tuple[tarfile.TarInfo, Path]]:
-    """Verify every member's name and SHA-256 before anything is written."""
-    manifest = archive.extractfile(MANIFEST) if MANIFEST in archive.getnames() else None
-    if manifest is None:
-        raise BackupError("this file has no manifest: it is not an intake backup")
-    expected = dict(line.split("  ", 1)[::-1] for line in manifest.read().decode().splitlines())
-    plan = []
-    for member in archive.getmembers():
-        if member.name == MANIFEST:
-            continue
-        if member.name not in expected or not member.isfile():
-            raise BackupError(f"unexpected member in backup: {member.name}")
-        root = instance if member.name.startswith("instance/") else keys
-        destination = (root / member.name.split("/", 1)[1]).resolve()
-        if root.resolve() not in destination.parents:
-            raise BackupError(f"unsafe path in backup: {member.name}")
-        digest = hashlib.sha256()
-        for chunk in _chunks(archive, member):
-            digest.update(chunk)
-        if digest.hexdigest() != expected.pop(member.name):
-            raise BackupError(f"{member.name} does not match the manifest")
-        plan.append((member, destination))
-    if expected:
-        raise BackupError(f"the backup is missing {len(expected)} files")
-    return plan
+    return Written(len(digests), left_out)

@@ -117,19 +117,19 @@ def audit_group() -> None:
 
 @audit_group.command("verify")
 def audit_verify_command() -> None:
-    """Check the audit log's hash chain and name the first broken entry."""
+    """Check the audit log's hash chain and head; name the first broken entry."""
     from sqlalchemy.orm import Session
 
-    from .audit import first_broken
-    from .models import AuditEvent
+    from .audit import AuditError, verify
 
     engine = make_engine(_settings_of(_fresh_app()).database_url)
     with Session(engine) as session:
-        broken = first_broken(session)
-        count = session.query(AuditEvent).count()
-    if broken is not None:
-        raise click.ClickException(f"the audit log is broken at entry {broken}")
-    click.echo(f"the audit log is intact ({count} entries)")
+        try:
+            head = verify(session)
+        except AuditError as exc:
+            raise click.ClickException(str(exc)) from None
+    # Kept elsewhere (a notebook, a ticket), the head shows a later rewrite of the log.
+    click.echo(f"the audit log is intact ({head.count} entries); its head is {head.hash}")
 
 
 @click.command("demo-code", hidden=True)

@@ -138,6 +138,16 @@ class AuditEvent(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class AuditHead(Base):
+    """The audit chain's end (one row): entry count and last hash, so a cut tail shows."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    count: Mapped[int] = mapped_column()
+    hash: Mapped[str] = mapped_column(String(64))
+
+
 class CaseLink(Base):
     """Two testimonies a reviewer confirmed are about the same person (ids only)."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,9 +10,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from . import instance_config
 from .accounts import create_user, totp_uri
 from .crypto import Keyring, PrivateKey, create_desk, grant_epoch
-from .crypto._files import make_private_dirs
 from .db import make_engine, upgrade
 from .settings import Settings
 
@@ -37,22 +36,8 @@ class Initialised:
 
 def write_config(instance_path: Path, overrides: dict[str, Any]) -> Path:
     """Write the instance's config.py with fresh secrets, readable by its owner only."""
-    make_private_dirs(instance_path)
-    path = instance_path / "config.py"
-    lines = [
-        "# intake instance configuration, written by `intake init`.",
-        "# Keep it private and out of version control: SECRET_KEY signs sessions",
-        "# and CSRF tokens; PEPPER is mixed into every family's follow-up code.",
-        f"SECRET_KEY = {secrets.token_hex(32)!r}",
-        f"PEPPER = {secrets.token_hex(32)!r}",
-        *(f"{key} = {value!r}" for key, value in overrides.items()),
-    ]
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write("\n".join(lines) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    return path
+    return instance_config.write(instance_path, {"SECRET_KEY": secrets.token_hex(32),
+                                                 "PEPPER": secrets.token_hex(32), **overrides})
 
 
 def initialise(settings: Settings, users: list[tuple[str, str, str]],

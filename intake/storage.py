@@ -4,6 +4,12 @@ Only ciphertext is ever written here. A blob is written under a temporary
 name, fsynced and renamed before the database row that refers to it is
 committed; a crash in between leaves an unreferenced blob, which `sweep`
 removes on the next start, never a record without its blob.
+
+A seized disk should not date a testimony to the second: each blob's times
+and the folder's are set back to the start of the day (UTC) after every
+change, and blobs are read without updating their access time. The change
+time (ctime) and, on file systems that keep one, the birth time still show
+the exact moment; SECURITY.md says what an operator can do about them.
 """
 
 from __future__ import annotations
@@ -33,15 +39,17 @@ class PendingBlob:
         fd = os.open(self._temp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         self.file: BinaryIO = os.fdopen(fd, "w+b")
         self.done = False
+        to_the_day(root)
 
     def commit(self) -> None:
         """Make the blob durable under its final name, its times rounded down to the day."""
         self.file.flush()
-        day = int(time.time()) // 86400 * 86400
-        os.utime(self.file.fileno(), (day, day))
+        to_the_day(self.file.fileno())
         os.fsync(self.file.fileno())
         self.file.close()
         os.replace(self._temp, self._final)
+        # The rename set the folder's times to now; the sync below makes the reset durable too.
+        to_the_day(self._final.parent)
         fsync_dir(self._final.parent)
         self.done = True
 
@@ -51,6 +59,7 @@ class PendingBlob:
             self.file.close()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self._temp)
+            to_the_day(self._temp.parent)
         self.done = True
 
 
@@ -66,13 +75,21 @@ class Store:
         return PendingBlob(self.root)
 
     def open(self, name: str) -> BinaryIO:
-        """Open a committed blob for reading."""
-        return contained(self.root, _checked(name)).open("rb")
+        """Open a committed blob for reading, leaving its access time alone."""
+        path = contained(self.root, _checked(name))
+        # O_NOATIME keeps a reviewer's reading from dating the blob; Linux allows it
+        # only to the file's owner, so another reader falls back to a plain open.
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOATIME", 0))
+        except PermissionError:
+            fd = os.open(path, os.O_RDONLY)
+        return os.fdopen(fd, "rb")
 
     def delete(self, name: str) -> None:
         """Delete a committed blob, if present."""
         with contextlib.suppress(FileNotFoundError):
             contained(self.root, _checked(name)).unlink()
+            to_the_day(self.root)
             fsync_dir(self.root)
 
     def free_bytes(self) -> int:
@@ -88,8 +105,15 @@ class Store:
                 path.unlink()
                 removed += 1
         if removed:
+            to_the_day(self.root)
             fsync_dir(self.root)
         return removed
+
+
+def to_the_day(target: Path | int) -> None:
+    """Set a file's or folder's access and modification times to today's start (UTC)."""
+    day = int(time.time()) // 86400 * 86400
+    os.utime(target, (day, day))
 
 
 def _checked(name: str) -> str:

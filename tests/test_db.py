@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+import pytest
 from flask import Flask
 from sqlalchemy import inspect, text
 
@@ -20,7 +24,7 @@ def test_migrating_twice_changes_nothing(app: Flask) -> None:
     upgrade(engine)
     with engine.connect() as connection:
         version = connection.execute(text("select version_num from alembic_version")).scalar()
-    assert version == "0007_accounts"
+    assert version == "0008_audit_head"
 
 
 def test_sqlite_runs_in_wal_mode_with_secure_delete(app: Flask) -> None:
@@ -42,3 +46,37 @@ def test_initialised_users_are_stored(app: Flask) -> None:
     with app.app_context():
         names = {u.name: u.role for u in get_session().query(User)}
     assert names == {"admin": "admin", "reviewer": "reviewer"}
+
+
+def test_our_code_sets_the_sqlite_pragmas_whatever_the_build_defaults(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build whose defaults are rollback journal, no secure delete, no sync and no foreign
+    keys must still get WAL, secure_delete, synchronous=FULL and foreign keys from make_engine."""
+    import sqlite3
+
+    from intake.db import make_engine
+
+    real_connect = sqlite3.connect
+
+    def hostile_connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        connection = real_connect(*args, **kwargs)
+        for pragma in ("journal_mode=DELETE", "secure_delete=OFF", "synchronous=OFF",
+                       "foreign_keys=OFF", "busy_timeout=0"):
+            connection.execute(f"PRAGMA {pragma}")
+        return connection
+
+    # SQLAlchemy's pysqlite dialect connects through sqlite3.dbapi2.
+    monkeypatch.setattr(sqlite3, "connect", hostile_connect)
+    monkeypatch.setattr(sqlite3.dbapi2, "connect", hostile_connect)
+    probe = sqlite3.connect(tmp_path / "probe.sqlite3")
+    # The hostile defaults really are in force on a connection our code did not touch.
+    assert [probe.execute(f"pragma {name}").fetchone()[0] for name in (
+        "journal_mode", "secure_delete", "synchronous", "foreign_keys", "busy_timeout",
+    )] == ["delete", 0, 0, 0, 0]
+    probe.close()
+    engine = make_engine(f"sqlite:///{tmp_path / 'intake.sqlite3'}")
+    with engine.connect() as connection:
+        values = [connection.execute(text(f"pragma {name}")).scalar() for name in (
+            "journal_mode", "secure_delete", "synchronous", "foreign_keys", "busy_timeout")]
+    engine.dispose()
+    assert values == ["wal", 1, 2, 1, 10000]

@@ -20,12 +20,13 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ._encoding import FINGERPRINT_SIZE, check_id
 from ._encoding import ID_PATTERN as _ID
-from ._encoding import check_id
 from ._files import atomic_write, contained, fsync_dir
 from .keys import PublicKey
 
@@ -228,3 +229,16 @@ def _text(raw: bytes) -> str:
 
 def _b64(text: str) -> bytes:
     return base64.b64decode(text, validate=True)
+
+
+# Every file the layout above names, as a path relative to the keyring's root.
+# A backup carries these and nothing else; a restore writes nothing else.
+_ENTRY = re.compile(
+    rf"desks/{_ID.pattern}/(?:desk\.json|recovery\.json"
+    rf"|epochs/[0-9]{{1,9}}/(?:epoch\.json|grants/[0-9a-f]{{{2 * FINGERPRINT_SIZE}}}\.grant))"
+    rf"|users/{_ID.pattern}\.json")
+
+
+def is_keyring_file(relative: str) -> bool:
+    """Say whether `relative` (slash-separated, from the keyring's root) is a keyring file."""
+    return _ENTRY.fullmatch(relative) is not None
