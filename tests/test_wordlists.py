@@ -132,9 +132,10 @@ DENY_PREFIX = {
     "en": (
         "death", "kill", "murder", "execut", "prison", "jail", "tortur", "corpse", "coffin",
         "funeral", "burial", "mourn", "grief", "griev", "cancer", "tumor", "disease", "illness",
-        "sick", "surg", "hospital", "wound", "bleed", "bullet", "rifle", "bomb", "weapon", "soldier",
-        "police", "arrest", "hostage", "noose", "gallows", "protest", "regime", "revolt", "revolut",
-        "martyr", "prophet", "pray", "church", "mosque", "holy", "sermon", "tribunal", "deport",
+        "sick", "surg", "hospital", "wound", "bleed", "bullet", "rifle", "bomb", "weapon",
+        "soldier", "police", "arrest", "hostage", "noose", "gallows", "protest", "regime",
+        "revolt", "revolut", "martyr", "prophet", "pray", "church", "mosque", "holy", "sermon",
+        "tribunal", "deport",
     ),
 }
 
