@@ -8,10 +8,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_babel import force_locale
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from werkzeug.datastructures import MultiDict
 
 from intake.dates import read_date
 from intake.review.present import shown
-from intake.submit.forms import DATE_EXAMPLES
+from intake.submit.forms import DATE_EXAMPLES, DateAnswerForm
 from tests.submit.conftest import filled_form, post_form, read_everything
 
 
@@ -97,3 +100,19 @@ def test_a_reviewer_sees_a_date_that_was_not_understood_marked_as_such(app: Flas
     with app.test_request_context(), force_locale("en"):
         assert shown(answer) == "روزی که آمدند (Solar Hijri (e.g. 1 Mordad 1367); " \
                                 "date not understood, kept as written)"
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=80), calendar=st.sampled_from(["solar_hijri", "gregorian",
+                                                            "lunar_hijri"]),
+       precision=st.sampled_from(["exact", "month", "year", "range", "approximate", "unknown"]))
+def test_no_date_text_ever_makes_the_date_answer_invalid(app: Flask, text: str, calendar: str,
+                                                         precision: str) -> None:
+    """Whatever is typed in a date box, the date sub-form validates and keeps the text."""
+    formdata = MultiDict({"text": text, "calendar": calendar, "precision": precision})
+    with app.test_request_context():
+        form = DateAnswerForm(formdata=formdata)
+        assert form.validate(), form.errors
+        answer = getattr(form, "answer", None)
+        assert answer is None or answer.text == text.strip()
