@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar as gregorian_calendar
 import datetime
+import re
 from dataclasses import replace
 
 from persiantools.jdatetime import JalaliDate
@@ -44,6 +45,7 @@ __all__ = ["CALENDARS", "PRECISIONS", "PROBLEMS", "DateAnswer", "DateError", "fo
 # either side of the tabular calendar: every lunar Hijri range is widened by this much.
 _LUNAR_SLACK = datetime.timedelta(days=2)
 _PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+_GLOSS = re.compile(r"\([^()]*\)")
 
 
 def format_day(day: datetime.date | str, locale: str) -> str:
@@ -60,10 +62,15 @@ def format_day(day: datetime.date | str, locale: str) -> str:
 def _prepare(text: str) -> tuple[str, bool, set[str]]:
     """Fold text, note vagueness and calendar words, and write number words as digits."""
     key = lexicon.key(text)
+    # "1367 (1988)": a gloss in brackets repeats the date; read what stands outside it.
+    outside = _GLOSS.sub(" ", key)
+    key = outside if re.search(r"\w", outside) else key
+    key = " ".join(key.replace("(", " ").replace(")", " ").split())
     stripped = lexicon.strip_vagueness(key)
-    key, named = lexicon.take_calendar_markers(stripped)
-    key = replace_number_words(lexicon.remove_weekdays(key))
-    return " ".join(key.split()), stripped != lexicon.key(text), named
+    vague = stripped != key
+    stripped, named = lexicon.take_calendar_markers(stripped)
+    stripped = replace_number_words(lexicon.remove_weekdays(stripped))
+    return " ".join(stripped.split()), vague, named
 
 
 def _hints(pieces: list[Piece], named: set[str]) -> tuple[set[str], str | None]:

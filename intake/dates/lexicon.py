@@ -10,6 +10,7 @@ from .words import (
     FILLER,
     GREGORIAN_MONTHS,
     LUNAR_MONTHS,
+    NAMED_DAYS,
     NOT_LETTER_AFTER,
     NOT_LETTER_BEFORE,
     PARTS,
@@ -29,6 +30,7 @@ class Name:
     calendar: str | None
     month: int
     english: bool = False
+    day: int | None = None  # a named day: نوروز is 1 Farvardin
 
 
 def _names() -> dict[str, Name]:
@@ -41,6 +43,8 @@ def _names() -> dict[str, Name]:
     for number, persian, english in SEASONS:
         names.update({squash(s): Name(None, number) for s in persian})
         names.update({squash(s): Name(None, number, english=True) for s in english})
+    for (calendar, month, day), spellings in NAMED_DAYS.items():
+        names.update({squash(s): Name(calendar, month, day=day) for s in spellings})
     return names
 
 
@@ -48,6 +52,7 @@ _NAMES = _names()
 _SPELLINGS = [s for _, table in (("", SOLAR_MONTHS), ("", GREGORIAN_MONTHS), ("", LUNAR_MONTHS))
               for spellings in table for s in spellings]
 _SPELLINGS += [s for _, persian, english in SEASONS for s in (*persian, *english)]
+_SPELLINGS += [s for spellings in NAMED_DAYS.values() for s in spellings]
 
 
 def _word_pattern(alternatives: str, suffix: str = "") -> re.Pattern[str]:
@@ -61,7 +66,7 @@ _NAME_RE = re.compile(
     rf"{NOT_LETTER_AFTER}"
 )
 # Ezafe after a part word: نیمه‌ی مرداد, ابتدای, اواسطِ (the kasra is folded away).
-_PART_RE = {part: _word_pattern(alternation(list(words)), r"(?:[\s\u200c]?ی)?(?:[\s\-])?")
+_PART_RE = {part: _word_pattern(alternation(list(words)), r"(?!\d)(?:[\s\u200c]?ی)?(?:[\s\-])?")
             for part, words in PARTS.items()}
 _MARKER_RE = {calendar: re.compile(
     rf"{NOT_LETTER_BEFORE}(?:{alternation(list(words))})\.?(?=$|[\s\d])")
@@ -71,6 +76,17 @@ _DECADE_RE = re.compile(r"(?:دهه(?:[\s\u200c]*ی)?|سال[\s\u200c]*های)\s
                         r"|(?<!\d)(\d{2,4})\s?s"
                         + NOT_LETTER_AFTER)
 _WEEKDAYS_RE = _word_pattern(alternation([w for w in FILLER if "شنبه" in w or "جمعه" in w]))
+
+
+# "Mordad-Shahrivar", "summer/autumn": two names joined without spaces are a range.
+_JOINED_NAMES = re.compile(
+    rf"{NOT_LETTER_BEFORE}(?P<first>{alternation(_SPELLINGS)})\s*[/\-]\s*"
+    rf"(?=(?:{alternation(_SPELLINGS)}){NOT_LETTER_AFTER})")
+
+
+def join_names(text: str) -> str:
+    """Write "Mordad-Shahrivar" as "Mordad to Shahrivar"."""
+    return _JOINED_NAMES.sub(r"\g<first> to ", text)
 
 
 def remove_weekdays(text: str) -> str:
@@ -124,7 +140,7 @@ def key(text: str) -> str:
 
 
 _VAGUE_PREFIX = re.compile(rf"^(?:(?:{alternation(list(VAGUE))})(?![^\W\d_])\.?|~|±)\s*")
-_VAGUE_SUFFIX = re.compile(r"\s*[?؟]+$")
+_VAGUE_SUFFIX = re.compile(rf"(?:\s*[?؟]+|\s+(?:{alternation(list(VAGUE))})\.?|\s+or so)$")
 
 
 def strip_vagueness(text: str) -> str:

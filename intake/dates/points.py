@@ -76,6 +76,20 @@ def _twice(year_month: tuple[int, int]) -> tuple[int, int, int]:
     return year_month[0], year_month[1], year_month[1]
 
 
+def _half(point: Point, second: bool) -> Point:
+    """The first or second half of a season, a year or a decade (months or years)."""
+    if point.first is not None:
+        first, last = point.first, point.last or point.first
+        middle = first + (last - first + 1) // 2
+        if second:
+            return replace(point, first=middle, last=last)
+        return replace(point, first=first, last=middle - 1)
+    if point.years == 1:
+        return replace(point, first=7 if second else 1, last=12 if second else 6)
+    half = point.years // 2
+    return replace(point, year=point.year + half if second else point.year, years=half)
+
+
 def _thirds(first: int, last: int, part: str) -> tuple[int, int]:
     """The early, middle or late third of a run of units, first to last."""
     count = last - first + 1
@@ -92,8 +106,11 @@ def apply_part(point: Point, part: str | None) -> Point:
         raise DateError("unreadable", "This could not be read as a date.")
     if point.first is not None and point.first == point.last:
         length = days_in_month(point.calendar, point.year, point.first)
-        first_day, last_day = {"early": (1, 10), "mid": (11, 20), "late": (21, length)}[part]
+        first_day, last_day = {"early": (1, 10), "mid": (11, 20), "late": (21, length),
+                               "first_half": (1, 15), "second_half": (16, length)}[part]
         return replace(point, day=first_day, last_day=last_day)
+    if part in ("first_half", "second_half"):
+        return _half(point, part == "second_half")
     if point.first is not None:
         first, last = _thirds(point.first, point.last or point.first, part)
         return replace(point, first=first, last=last)

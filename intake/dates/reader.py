@@ -24,6 +24,7 @@ _OPENER = re.compile(rf"^(?:{alternation(list(RANGE_OPENERS))})\s+")
 _SEPARATOR = re.compile(
     rf"\s+(?:{alternation(list(RANGE_SEPARATORS))})\s+|\s*[–—]\s*|\s+-\s+")
 _YEAR_DASH_YEAR = re.compile(r"(\d{4})\s*-\s*(\d{4})|(\d{2})-(\d{2})")
+_YEAR_DASH_SHORT = re.compile(r"(\d{2})(\d{2})\s*-\s*(\d{2})")  # 1981-82, ۱۳۶۷-۶۸
 _NUMERIC_REST = re.compile(r"[\d/\-.\s\u200c]*")
 _YEAR_WORD = re.compile(r"(?<![^\W\d_])(?:سال|year)(?![^\W\d_])")
 
@@ -85,6 +86,10 @@ def _named_piece(numbers: list[str], name: Name | None, part: str | None,
     elif numbers:
         as_year = len(numbers[0]) == 4 or (_is_year(numbers[0]) and not day_first)
         year, day = (numbers[0], None) if as_year else (None, int(numbers[0]))
+    if name is not None and name.day is not None:
+        if day is not None:
+            raise unreadable()  # "5 Nowruz" says nothing
+        day = name.day
     if day is not None and (name is None or name.calendar is None or part):
         raise unreadable()  # a day needs a month, and "early 5 Mordad" says nothing
     return Piece(name=name, part=part, decade=decade, year=year, day=day)
@@ -93,8 +98,8 @@ def _named_piece(numbers: list[str], name: Name | None, part: str | None,
 def read_piece(text: str) -> Piece:
     """Read one end of a date: names and numbers, in no calendar yet."""
     year_word = bool(_YEAR_WORD.search(text))
-    text, names, before = lexicon.take_name(text)
     text, parts = lexicon.take_part(text)
+    text, names, before = lexicon.take_name(text)
     text, decade, english_decade = lexicon.take_decade(text)
     rest = lexicon.remove_filler(_ORDINAL.sub(r"\1", text))
     if len(names) > 1 or len(parts) > 1 or not _NUMERIC_REST.fullmatch(rest):
@@ -114,7 +119,10 @@ def read_piece(text: str) -> Piece:
 
 def split_range(text: str) -> list[str]:
     """Split "A to B" (تا, و, یا, between … and …, – —) into its ends."""
-    text = _OPENER.sub("", text)
+    text = _OPENER.sub("", lexicon.join_names(text))
+    short = _YEAR_DASH_SHORT.fullmatch(text.strip())
+    if short and int(short[3]) > int(short[2]):
+        text = f"{short[1]}{short[2]} to {short[1]}{short[3]}"
     parts = _SEPARATOR.split(text)
     years = _YEAR_DASH_YEAR.fullmatch(text.strip())
     if len(parts) == 1 and years and all(_is_year(y) for y in years.groups() if y):

@@ -10,7 +10,7 @@ _LETTERS = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه"})
 # Arabic punctuation, apostrophes of transliterations ("Sha'ban"), direction marks.
 _FOLD = str.maketrans(
     {"أ": "ا", "إ": "ا", "ٱ": "ا", "آ": "ا", "ئ": "ی", "ؤ": "و", "ء": "", "٫": ".", "،": " ",
-     ",": " ", "؛": " ", ";": " ", "(": " ", ")": " "}
+     ",": " ", "؛": " ", ";": " "}
     | dict.fromkeys("'’‘ʿʾ`ـ\u0654\u0655")
     | dict.fromkeys("\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
     | dict.fromkeys([chr(c) for c in range(0x064B, 0x0653)] + ["\u0670"])
@@ -96,13 +96,28 @@ SEASONS = (
     (3, ("پاییز", "پائیز", "خزان"), ("autumn", "fall")),
     (4, ("زمستان",), ("winter",)),
 )
+# Number words are already digits when parts are found: "نیمه دوم" is "نیمه 2" by then,
+# and "the second half of" is "the 2 half of".
 PARTS = {
+    "first_half": ("نیمه 1", "نیمه ی 1", "نیمه اول", "1 half of", "the 1 half of"),
+    "second_half": ("نیمه 2", "نیمه ی 2", "2 half of", "the 2 half of"),
     "early": ("اوایل", "اوائل", "ابتدای", "ابتدا", "اول های", "اوان", "آغاز", "شروع",
               "early", "beginning of", "the beginning of", "start of", "the start of"),
     "mid": ("اواسط", "وسط های", "وسط", "نیمه", "میانه", "mid", "middle of", "the middle of",
             "midst of"),
     "late": ("اواخر", "آخرهای", "آخر های", "آخر", "پایان", "انتهای", "late", "end of",
              "the end of"),
+}
+# Days families name rather than number: (calendar, month, day).
+NAMED_DAYS = {
+    ("solar_hijri", 1, 1): ("نوروز", "عید نوروز", "nowruz", "norooz", "nowrooz"),
+    ("solar_hijri", 9, 30): ("شب یلدا", "یلدا", "yalda"),
+    ("lunar_hijri", 1, 9): ("تاسوعا", "tasua", "tasu'a"),
+    ("lunar_hijri", 1, 10): ("عاشورا", "ashura", "ashoura"),
+    ("lunar_hijri", 10, 1): ("عید فطر", "eid al fitr", "eid ul fitr", "eid-e fetr"),
+    ("lunar_hijri", 12, 10): ("عید قربان", "عید اضحی", "eid al adha", "eid ul adha",
+                              "eid-e ghorban"),
+    ("gregorian", 12, 25): ("christmas", "کریسمس"),
 }
 CALENDAR_MARKERS = {
     "solar_hijri": ("هجری شمسی", "شمسی", "خورشیدی", "ه ش", "ه.ش", "هش", "ش", "sh", "shamsi",
