@@ -54,12 +54,12 @@ DATE_NOTES = {
     "unreadable": _l("We kept this date as you wrote it, but could not read it as a date; "
                      "reviewers will see it as written. If you wish, write it like this: "
                      "%(example)s."),
-    "no_such_day": _l("We kept this date as you wrote it, but that day does not exist in the "
-                      "calendar you chose; reviewers will see it as written. Correct it if "
-                      "you wish (%(example)s)."),
-    "out_of_range": _l("We kept this date as you wrote it, but the year looks unlikely in the "
-                       "calendar you chose; reviewers will see it as written. Correct it if "
-                       "you wish (%(example)s)."),
+    "no_such_day": _l("We kept this date as you wrote it, but that month has no such day; "
+                      "reviewers will see it as written. Correct it if you wish "
+                      "(%(example)s)."),
+    "out_of_range": _l("We kept this date as you wrote it, but the year looks unlikely for "
+                       "that calendar; reviewers will see it as written. Correct it if you "
+                       "wish (%(example)s)."),
     "range_backwards": _l("We kept this date as you wrote it, but the second date comes "
                           "before the first; reviewers will see it as written."),
     "no_year": _l("We kept this date as you wrote it, but it has no year; add the year if "

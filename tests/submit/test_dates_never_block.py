@@ -52,8 +52,8 @@ def test_dates_as_families_write_them_are_stored_with_their_range(
 
 
 @pytest.mark.parametrize(("lang", "note"), [
-    ("fa", "این تاریخ را همان‌طور که نوشتید نگه داشتیم، اما چنین روزی در تقویمی که"),
-    ("en", "We kept this date as you wrote it, but that day does not exist in the calendar"),
+    ("fa", "این تاریخ را همان‌طور که نوشتید نگه داشتیم، اما آن ماه چنین روزی ندارد"),
+    ("en", "We kept this date as you wrote it, but that month has no such day"),
 ])
 def test_a_form_sent_back_for_another_answer_notes_the_date_without_an_error(
         client: FlaskClient, lang: str, note: str) -> None:
