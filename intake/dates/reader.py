@@ -9,7 +9,7 @@ from . import lexicon
 from .answer import DateError
 from .calendars import longest_month, plausible_years, two_digit_year
 from .lexicon import Name
-from .points import Point, apply_part, span
+from .points import Point, apply_part
 from .words import RANGE_OPENERS, RANGE_SEPARATORS, alternation
 
 MAX_LENGTH = 200  # longer text is kept as typed, not read
@@ -198,6 +198,3 @@ def _season(season: int, calendar: str, year: int) -> Point:
         return Point("solar_hijri", year - (622 if season == 4 else 621), first, first + 2)
     raise unreadable()
 
-
-__all__ = ["LIKELY_YEAR", "MAX_LENGTH", "Piece", "borrow", "read_piece", "span",
-           "split_range", "to_point", "unreadable"]
