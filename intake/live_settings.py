@@ -8,7 +8,9 @@ from sqlalchemy.orm import Session
 
 from .models import InstanceSetting
 
-KEYS = ("organisation_name", "upload_limit_mib", "accepted_types")
+# "organisation_name" is the English name (and the name for any other language);
+# "organisation_name_fa" the Persian one.
+KEYS = ("organisation_name", "organisation_name_fa", "upload_limit_mib", "accepted_types")
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,13 @@ class LiveSettings:
     organisation_name: str
     upload_limit_mib: int
     accepted_types: tuple[str, ...]  # file name extensions; empty means any
+    organisation_name_fa: str = ""
+
+    def organisation_for(self, locale: str) -> str:
+        """Return the organisation's name in `locale`, else its name in the other language."""
+        names = (self.organisation_name_fa, self.organisation_name)
+        preferred, other = names if locale == "fa" else names[::-1]
+        return preferred or other
 
     def accepts(self, client_filename: str) -> bool:
         """Say whether a file of this name may be uploaded."""
@@ -35,8 +44,14 @@ def parse_types(text: str) -> tuple[str, ...]:
 def load(db: Session, organisation_name: str, upload_limit_bytes: int) -> LiveSettings:
     """Return the live settings, falling back to config values."""
     stored = {row.key: row.value for row in db.query(InstanceSetting)}
+    english = stored.get("organisation_name", "")
+    persian = stored.get("organisation_name_fa", "")
+    # An admin may leave one language empty; with both empty, the configured name stands.
+    if not (english or persian):
+        english = organisation_name
     return LiveSettings(
-        organisation_name=stored.get("organisation_name") or organisation_name,
+        organisation_name=english,
+        organisation_name_fa=persian,
         upload_limit_mib=int(stored.get("upload_limit_mib") or upload_limit_bytes // 2**20),
         accepted_types=parse_types(stored.get("accepted_types", "")))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from flask import Flask, current_app, g, request
+from flask_babel import get_locale
 
 from .crypto import Keyring
 from .db import get_session
@@ -34,9 +35,9 @@ def apply_live_settings() -> None:
 
 
 def live_context() -> dict[str, object]:
-    """Give templates the organisation's current name."""
+    """Give templates the organisation's current name in the page's language."""
     live = g.get("live_settings")
-    return {"organisation": live.organisation_name} if live else {}
+    return {"organisation": live.organisation_for(str(get_locale()))} if live else {}
 
 
 def refuse_new_work_on_a_full_disk() -> None:

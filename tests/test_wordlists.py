@@ -102,3 +102,47 @@ def test_lists_match_code_module() -> None:
         codes.wordlist.cache_clear()
         assert list(codes.wordlist(lang)) == load(lang)
         assert codes.normalise_code(" ".join(load(lang)[:3])) == " ".join(load(lang)[:3])
+
+
+# Words a searcher would read as death, illness, violence, prison, religion or politics.
+# A code is often kept on paper at home: found in a search, it must look like nothing.
+# Exact words: short stems that also begin harmless words (مرد / مرداب, war / warm).
+DENY_EXACT = {
+    "fa": {
+        "مرد", "مرده", "تلخ", "سردرد", "درد", "داغ", "مرگ", "قبر", "گور", "خون", "زخم", "دار",
+        "طناب", "جنگ", "شهید", "سیاه", "مشکی", "سکوت", "صبر", "سحر", "عزا", "ساک", "بیل", "سرب",
+        "کابل", "رفیق", "سپاه", "خدا", "امام", "نماز", "دعا", "مرداد", "شهریور", "شصت", "روسری",
+        "قرص", "دکتر", "پزشک", "درمان", "ویروس", "دارو", "اشک", "غم", "سوگ", "تیمی", "کارگر",
+    },
+    "en": {
+        "dead", "die", "died", "grave", "war", "gun", "shot", "blood", "cell", "god", "hang",
+        "hanged", "late", "expire", "extinct", "wreath", "ditch", "dig", "slab", "cough", "fever",
+        "virus", "cure", "dose", "surgery", "clinic", "patient", "penalty", "capture", "release",
+        "crescent", "robe", "scarf", "pamphlet", "majority", "struggle", "banner", "cable", "crane",
+    },
+}
+# Stems that begin no word of either list, whatever follows them.
+DENY_PREFIX = {
+    "fa": (
+        "اعدام", "زندان", "شکنجه", "بیمار", "سرطان", "جنازه", "کشتار", "قتل", "مرگ", "قبر",
+        "تابوت", "کفن", "ماتم", "تسلیت", "بازجو", "اعتراف", "اسلحه", "تفنگ", "گلوله", "بمب",
+        "شلاق", "اوین", "خاوران", "مسجد", "قرآن", "روحانی", "انقلاب", "مجاهد", "فدایی", "بسیج",
+        "پاسدار", "جراح", "پزشک", "دکتر", "دارو", "تشخیص", "بهداشت", "درمان", "سردرد", "اغتشاش",
+    ),
+    "en": (
+        "death", "kill", "murder", "execut", "prison", "jail", "tortur", "corpse", "coffin",
+        "funeral", "burial", "mourn", "grief", "griev", "cancer", "tumor", "disease", "illness",
+        "sick", "surg", "hospital", "wound", "bleed", "bullet", "rifle", "bomb", "weapon",
+        "soldier", "police", "arrest", "hostage", "noose", "gallows", "protest", "regime",
+        "revolt", "revolut", "martyr", "prophet", "pray", "church", "mosque", "holy", "sermon",
+        "tribunal", "deport",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", ["fa", "en"])
+def test_no_word_reads_as_death_illness_violence_prison_religion_or_politics(lang: str) -> None:
+    """Regression for issue 9: fa.txt held مرد (man; also "died"), تلخ (bitter) and سردرد."""
+    words = load(lang)
+    assert not set(words) & DENY_EXACT[lang]
+    assert not [w for w in words if w.startswith(DENY_PREFIX[lang])]

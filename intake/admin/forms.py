@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, NumberRange
+from wtforms import Field, IntegerField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, ValidationError
 
 from ..submit.forms import choices
 
@@ -39,12 +39,19 @@ class ResetForm(FlaskForm):
 class SettingsForm(FlaskForm):
     """The settings admins change at run time."""
 
-    organisation_name = StringField(_l("Organisation"), validators=[DataRequired(),
-                                                                    Length(max=200)])
+    organisation_name = StringField(_l("Organisation name in English"),
+                                    validators=[Length(max=200)])
+    organisation_name_fa = StringField(_l("Organisation name in Persian"),
+                                       validators=[Length(max=200)])
     upload_limit_mib = IntegerField(_l("Upload limit (MiB per submission)"),
                                     validators=[DataRequired(), NumberRange(1, 8192)])
     accepted_types = StringField(_l("Accepted file types (extensions, comma-separated; "
                                     "empty for any)"), validators=[Length(max=1000)])
+
+    def validate_organisation_name(self, field: Field) -> None:
+        """Ask for the name in at least one language; the other falls back to it."""
+        if not ((field.data or "").strip() or (self.organisation_name_fa.data or "").strip()):
+            raise ValidationError(_l("Write the organisation's name in at least one language."))
 
 
 class ConfirmPassphraseForm(FlaskForm):

@@ -53,7 +53,8 @@ def _rotation_lock() -> Any:
                               _desk().desk_id)
 
 
-def overview(message: str | None = None, link: str | None = None) -> ResponseReturnValue:
+def overview(message: str | None = None, link: str | None = None,
+             settings_form: SettingsForm | None = None) -> ResponseReturnValue:
     """Render the admin page: users and their grants, epochs, settings."""
     db, desk = get_session(), _desk()
     keyring, epoch = desk.keyring, desk.keyring.current_epoch(desk.desk_id)
@@ -61,9 +62,10 @@ def overview(message: str | None = None, link: str | None = None) -> ResponseRet
     users = db.query(User).order_by(User.name).all()
     states = rotation.status(db, keyring, desk.desk_id)
     live = g.live_settings
-    settings_form = SettingsForm(organisation_name=live.organisation_name,
-                                 upload_limit_mib=live.upload_limit_mib,
-                                 accepted_types=", ".join(live.accepted_types))
+    # A refused settings form is shown as posted, with its errors.
+    settings_form = settings_form or SettingsForm(organisation_name=live.organisation_name,
+        organisation_name_fa=live.organisation_name_fa, upload_limit_mib=live.upload_limit_mib,
+        accepted_types=", ".join(live.accepted_types))
     return render_template("admin/index.html", users=users, granted=granted, epoch=epoch,
                            states=states, unfinished=rotation.unfinished(states),
                            invite=InviteForm(), message=message, link=link,
@@ -76,8 +78,9 @@ def change_settings() -> ResponseReturnValue:
     """Change the organisation name, upload limit or accepted file types."""
     db, form = get_session(), SettingsForm()
     if not form.validate():
-        return overview(message="invalid")
-    save_settings(db, {"organisation_name": form.organisation_name.data.strip(),
+        return overview(message="invalid", settings_form=form)
+    save_settings(db, {"organisation_name": (form.organisation_name.data or "").strip(),
+                       "organisation_name_fa": (form.organisation_name_fa.data or "").strip(),
                        "upload_limit_mib": str(form.upload_limit_mib.data),
                        "accepted_types": ", ".join(parse_types(form.accepted_types.data or ""))})
     audit.record(db, current().user.id, "settings")

@@ -23,6 +23,7 @@ SECTIONS: list[tuple[Any, list[str]]] = [
     (_l("Testimony"), ["testimony"]),
     (_l("About the person who wrote"), ["contact", "inside_country"]),
 ]
+NOT_UNDERSTOOD = _l("date not understood, kept as written")
 # The UN Working Group on Enforced or Involuntary Disappearances' minimum elements.
 CHECKLIST = [
     (_l("Name of the person"), ("name",)),
@@ -51,8 +52,11 @@ def shown(value: Any, name: str = "") -> str | None:
         answer = DateAnswer.from_dict(value)
         if not answer.text:
             return None
-        gregorian = format_gregorian_range(answer)
         calendar = choice_label(CALENDAR_CHOICES, answer.calendar)
+        if answer.problem:
+            # Kept as the family typed it; the reader could not turn it into a range.
+            return f"{answer.text} ({calendar}; {NOT_UNDERSTOOD})"
+        gregorian = format_gregorian_range(answer)
         precision = choice_label(PRECISION_CHOICES, answer.precision)
         return f"{answer.text} ({calendar}, {precision}) → {gregorian}"
     if value in (None, "", False):

@@ -22,7 +22,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from ..dates import CALENDARS, PRECISIONS, DateError, parse_date
+from ..dates import CALENDARS, PRECISIONS, DateAnswer, read_date
 
 SHORT, MEDIUM, LONG = 300, 5_000, 100_000
 
@@ -35,18 +35,35 @@ def choices(*pairs: tuple[str, Any]) -> list[SelectChoice]:
 CALENDAR_CHOICES = choices(
     ("solar_hijri", _l("Solar Hijri (e.g. 1 Mordad 1367)")),
     ("gregorian", _l("Gregorian (e.g. 23 July 1988)")),
-    ("lunar_hijri", _l("Lunar Hijri")))
+    ("lunar_hijri", _l("Lunar Hijri (e.g. 1 Muharram 1409)")))
 PRECISION_CHOICES = choices(
     ("exact", _l("Exact day")), ("month", _l("Month only")), ("year", _l("Year only")),
     ("range", _l("Between two dates")), ("approximate", _l("Approximately")),
     ("unknown", _l("I don't know")))
 YES_NO = choices(("", _l("Choose")), ("yes", _l("Yes")), ("no", _l("No")),
                  ("unknown", _l("I don't know")))
-DATE_ERRORS = {
-    "unreadable": _l("This date could not be read. Try a form like 1367/5/1 or 1 Mordad 1367."),
-    "no_such_day": _l("This day does not exist in the chosen calendar."),
-    "range_backwards": _l("The second date of a range must come after the first."),
-    "out_of_range": _l("This year looks wrong for the chosen calendar."),
+# Examples in the chosen calendar, shown in the date box and in the notes below.
+DATE_EXAMPLES = {
+    "solar_hijri": _l("e.g. 1 Mordad 1367, 1367/5/1 or early Shahrivar 1367"),
+    "gregorian": _l("e.g. 23 July 1988, 1988-07-23 or summer 1988"),
+    "lunar_hijri": _l("e.g. 1 Muharram 1409 or 1409/1/1"),
+}
+# A date that cannot be read never blocks sending: it is kept as typed, marked for
+# reviewers, and these notes say so if the form comes back for another reason.
+DATE_NOTES = {
+    "unreadable": _l("We kept this date as you wrote it, but could not read it as a date; "
+                     "reviewers will see it as written. If you wish, write it like this: "
+                     "%(example)s."),
+    "no_such_day": _l("We kept this date as you wrote it, but that month has no such day; "
+                      "reviewers will see it as written. Correct it if you wish "
+                      "(%(example)s)."),
+    "out_of_range": _l("We kept this date as you wrote it, but the year looks unlikely for "
+                       "that calendar; reviewers will see it as written. Correct it if you "
+                       "wish (%(example)s)."),
+    "range_backwards": _l("We kept this date as you wrote it, but the second date comes "
+                          "before the first; reviewers will see it as written."),
+    "no_year": _l("We kept this date as you wrote it, but it has no year; add the year if "
+                  "you know it (%(example)s)."),
 }
 
 
@@ -70,22 +87,26 @@ class DateAnswerForm(Form):
             """Return the translations of WTForms' own messages for this request."""
             return translations
 
-    text = StringField(_l("Date"), validators=[Optional(), Length(max=100)])
+    # No length limit: a date must never block sending (the request size bounds it).
+    text = StringField(_l("Date"), validators=[Optional()])
     calendar = SelectField(_l("Calendar"), choices=CALENDAR_CHOICES, default="solar_hijri")
     precision = SelectField(_l("How precise"), choices=PRECISION_CHOICES, default="exact")
 
     def validate_text(self, field: Field) -> None:
-        """Check that the date can be read, and keep what it means."""
-        self.answer = None
+        """Read the date and keep what it means; what cannot be read gets a note, never an error."""
+        self.answer: DateAnswer | None = None
+        self.note: str | None = None
         # An unknown calendar or precision is reported by its own field; parse nothing.
         if not (self.calendar.data in CALENDARS and self.precision.data in PRECISIONS):
             return
-        try:
-            self.answer = parse_date(field.data or "", self.calendar.data or "",
-                                     self.precision.data or "")
-        except DateError as exc:
-            raise ValidationError(str(DATE_ERRORS.get(exc.code, DATE_ERRORS["unreadable"])))\
-                from exc
+        self.answer = read_date(field.data or "", self.calendar.data, self.precision.data)
+        if self.answer.problem:
+            self.note = str(DATE_NOTES[self.answer.problem] % {"example": self.example()})
+
+    def example(self) -> str:
+        """Examples of dates in the calendar chosen (Solar Hijri until one is chosen)."""
+        calendar = self.calendar.data if self.calendar.data in CALENDARS else "solar_hijri"
+        return str(DATE_EXAMPLES[calendar])
 
 
 def date(label: Any) -> FormField:

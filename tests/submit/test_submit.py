@@ -127,7 +127,6 @@ def test_a_submission_without_a_code_stores_no_family_key(app: Flask,
     ({"testimony": ""}, "testimony", "لطفاً شهادت خود را بنویسید"),
     ({"name": "", "name_unknown": None}, "name", "نام او را بنویسید"),
     ({"consent_internal": None, "consent_un": None}, "consent", "دست‌کم یک"),
-    ({"arrest_date-text": "۳۱ اسفند ۱۳۶۷"}, "arrest_date", "این روز"),
     ({"relationship": ""}, "relationship", "یکی را انتخاب کنید"),
 ])
 def test_invalid_answers_are_marked_in_persian_and_typed_text_is_kept(
