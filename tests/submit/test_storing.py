@@ -77,7 +77,7 @@ def test_a_photo_too_large_to_clean_is_refused_by_name_and_nothing_is_stored(
                                                   ("خانه.jpg", gps_jpeg())], lang="en")
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert f"The photo “خانه.jpg” {TOO_LARGE}" in page
+    assert f"The photo “<bdi>خانه.jpg</bdi>” {TOO_LARGE}" in page
     assert "خاوران" in page
     assert stored_rows(app) == (0, 0)
     assert store_files(app) == []
@@ -153,7 +153,7 @@ def test_a_photo_that_cannot_be_cleaned_is_refused_by_name_and_nothing_is_stored
     response = post_form(client, filled_form(), [(name, content)], lang="en")
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert f"We could not open the photo “{name}” {UNREADABLE}" in page
+    assert f"We could not open the photo “<bdi>{name}</bdi>” {UNREADABLE}" in page
     assert stored_rows(app) == (0, 0)
     assert store_files(app) == []
 
