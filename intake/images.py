@@ -11,7 +11,7 @@ import struct
 from dataclasses import dataclass
 from typing import IO
 
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image
 
 # Formats rebuilt from pixels; anything else is stored as received.
 SCRUBBED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp",
@@ -33,6 +33,11 @@ _PNG_MODES = {"1", "L", "LA", "I;16", "P", "RGB", "RGBA"}
 # second; an animated PNG would play it as fast as it can.
 _GIF_SHORTEST_MS = 20
 _GIF_PLAYED_MS = 100
+# EXIF orientation to the transposition that makes the picture upright.
+_ORIENTATIONS = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+                 4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
+                 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+                 8: Image.Transpose.ROTATE_90}
 
 
 def looks_like_image(head: bytes) -> bool:
@@ -72,6 +77,7 @@ def scrub(source: IO[bytes]) -> tuple[bytes, str]:
     except (OSError, ValueError, KeyError) as exc:
         # A mode or layout no writer here accepts: refused by name, never a 500.
         raise NotAnImage(type(exc).__name__) from exc
+    decoded.frames.clear()  # the pixels go before the encoded copy is made
     return out.getvalue(), content_type
 
 
@@ -79,8 +85,7 @@ def _encode(decoded: Decoded, out: IO[bytes]) -> str:
     """Write every frame in the format that holds them all; return its type."""
     first, rest = decoded.frames[0], decoded.frames[1:]
     if decoded.source_format in {"JPEG", "MPO"}:
-        pictures = [frame if frame.mode == "RGB" else frame.convert("RGB")
-                    for frame in decoded.frames]
+        pictures = _in_mode(decoded.frames, "RGB")
         if rest:
             pictures[0].save(out, "MPO", save_all=True, append_images=pictures[1:], quality=92)
         else:
@@ -101,9 +106,17 @@ def _save_animation(decoded: Decoded, out: IO[bytes]) -> None:
     """Write every frame, with its timing, as an animated PNG (lossless, shown by browsers)."""
     modes = {frame.mode for frame in decoded.frames}
     mode = modes.pop() if len(modes) == 1 and modes <= {"L", "LA", "RGB", "RGBA"} else "RGBA"
-    frames = [frame if frame.mode == mode else frame.convert(mode) for frame in decoded.frames]
+    frames = _in_mode(decoded.frames, mode)
     frames[0].save(out, "PNG", save_all=True, append_images=frames[1:],
                    duration=decoded.durations, loop=decoded.loop, optimize=False)
+
+
+def _in_mode(frames: list[Image.Image], mode: str) -> list[Image.Image]:
+    """Convert frames to one mode in place, one at a time, so that memory stays flat."""
+    for index, frame in enumerate(frames):
+        if frame.mode != mode:
+            frames[index] = frame.convert(mode)
+    return frames
 
 
 def _decoded(source: IO[bytes]) -> Decoded:
@@ -112,14 +125,16 @@ def _decoded(source: IO[bytes]) -> Decoded:
         with Image.open(source) as image:
             if image.format not in SCRUBBED_FORMATS:
                 raise NotAnImage(image.format or "unknown")
-            source_format = image.format or ""
+            source_format, count = image.format or "", getattr(image, "n_frames", 1)
             decoded = Decoded(source_format, [], [], _plays(image))
-            pixels = 0
-            for index in range(getattr(image, "n_frames", 1)):
+            # Pillow's animated PNG writer holds its own copy of every frame.
+            animated = count > 1 and source_format not in {"TIFF", "MPO"}
+            cap, pixels = MAX_PIXELS // 2 if animated else MAX_PIXELS, 0
+            for index in range(count):
                 image.seek(index)
                 # Checked from the header, before this frame's pixels are decoded.
                 pixels += image.width * image.height
-                if pixels > MAX_PIXELS:
+                if pixels > cap:
                     raise TooLargeToScrub
                 decoded.frames.append(_bare(image))
                 decoded.durations.append(_duration(image, source_format))
@@ -133,19 +148,26 @@ def _decoded(source: IO[bytes]) -> Decoded:
 
 
 def _bare(frame: Image.Image) -> Image.Image:
-    """Copy the current frame upright into a new image: pixels, palette, transparency."""
-    try:
-        upright = ImageOps.exif_transpose(frame)
-    except (SyntaxError, ValueError, KeyError, IndexError, TypeError, struct.error):
-        # A damaged EXIF block: keep the picture as stored, unrotated, without it.
-        upright = frame.copy()
-    clean = Image.new(upright.mode, upright.size)
-    clean.paste(upright)
-    if upright.mode in {"P", "PA"}:
-        clean.putpalette(upright.getpalette() or [])
-    if "transparency" in upright.info:
-        clean.info["transparency"] = upright.info["transparency"]
+    """Copy the current frame upright into a new image: pixels, palette, transparency.
+
+    A copy or transposition is a new image whose only metadata is the `info`
+    it inherits; replacing that leaves pixels, palette and transparency alone.
+    """
+    # Loaded first: Pillow turns a TIFF page upright as it loads it, and drops its tag.
+    frame.load()
+    method = _ORIENTATIONS.get(_orientation(frame))
+    clean = frame.transpose(method) if method is not None else frame.copy()
+    clean.info = {key: frame.info[key] for key in ("transparency",) if key in frame.info}
     return clean
+
+
+def _orientation(frame: Image.Image) -> int:
+    """Return the EXIF orientation of the current frame; 1 (upright) if it cannot be read."""
+    try:
+        return int(frame.getexif().get(ExifTags.Base.Orientation) or 1)
+    except (SyntaxError, ValueError, KeyError, IndexError, TypeError, struct.error):
+        # A damaged EXIF block: keep the picture as stored, without it.
+        return 1
 
 
 def _duration(frame: Image.Image, source_format: str) -> float:

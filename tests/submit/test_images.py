@@ -154,6 +154,25 @@ def test_an_animation_keeps_its_timing_and_loop(app: Flask, client: FlaskClient)
     assert rebuilt.info["loop"] == 0
 
 
+@pytest.mark.parametrize("image_format", ["TIFF", "PNG", "WEBP"])
+def test_each_page_is_turned_upright_once(app: Flask, client: FlaskClient,
+                                          image_format: str) -> None:
+    """Pillow itself turns TIFF pages upright as it loads them; a second turn would undo it."""
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored on its side: upright, it is 12 wide and 24 high
+    pictures = frames(RGB[:2])
+    pictures[0].putpixel((0, 0), (255, 255, 255))  # top left as stored; top right upright
+    post_form(client, filled_form(), [("turned", encoded(pictures, image_format,
+                                                         exif=exif.tobytes(), lossless=True))])
+    [stored] = read_everything(app)
+    rebuilt = Image.open(io.BytesIO(stored["files"][0]["content"]))
+    assert getattr(rebuilt, "n_frames", 1) == 2
+    for frame in ImageSequence.Iterator(rebuilt):
+        assert frame.size == (12, 24)
+    rebuilt.seek(0)
+    assert rebuilt.convert("RGB").getpixel((11, 0)) == (255, 255, 255)
+
+
 def test_frames_count_towards_the_pixel_cap_and_too_many_are_refused_by_name(
         app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each frame is within the cap; all three together are not: refused, never cut to one."""
