@@ -175,8 +175,11 @@ def test_each_page_is_turned_upright_once(app: Flask, client: FlaskClient,
 
 def test_frames_count_towards_the_pixel_cap_and_too_many_are_refused_by_name(
         app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each frame is within the cap; all three together are not: refused, never cut to one."""
-    monkeypatch.setattr(images, "MAX_PIXELS", 24 * 12 * 2)
+    """Each frame is within the cap, all three together are not: refused, never cut to one.
+
+    An animation's frames share half the cap (the animated PNG writer copies each).
+    """
+    monkeypatch.setattr(images, "MAX_PIXELS", 24 * 12 * 4)
     response = post_form(client, filled_form(), [("moving.gif", gif(3))], lang="en")
     page = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -184,6 +187,14 @@ def test_frames_count_towards_the_pixel_cap_and_too_many_are_refused_by_name(
     assert "خاوران" in page
     assert stored_rows(app) == (0, 0)
     assert store_files(app) == []
+
+
+def test_the_pages_of_a_tiff_share_the_whole_pixel_cap(
+        app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(images, "MAX_PIXELS", 24 * 12 * 3)
+    assert post_form(client, filled_form(), [("pages.tif", tiff(RGB))]).status_code == 200
+    monkeypatch.setattr(images, "MAX_PIXELS", 24 * 12 * 3 - 1)
+    assert post_form(client, filled_form(), [("pages.tif", tiff(RGB))]).status_code == 422
 
 
 @pytest.mark.parametrize("image_format", ["PNG", "WEBP"])
