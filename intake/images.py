@@ -17,7 +17,8 @@ from PIL import ExifTags, Image
 SCRUBBED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp",
                     "GIF": "image/gif", "TIFF": "image/tiff", "MPO": "image/jpeg"}
 # 40 megapixels covers phone photos at their usual settings; decoded, an RGB image
-# of that size takes 120 MB, and a scrub holds two. Pages and frames count together.
+# of that size takes 160 MB, and a scrub holds two. A TIFF's pages count together;
+# an animation's frames share half (bench/images.py measures each at its cap).
 MAX_PIXELS = 40_000_000
 _MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*",
           b"II+\x00", b"MM\x00+",  # BigTIFF
