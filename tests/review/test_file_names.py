@@ -21,7 +21,10 @@ from cryptography.hazmat.primitives.hashes import SHA1
 from cryptography.hazmat.primitives.twofactor.totp import TOTP
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from intake import filenames
 from tests.live import REVIEWER_PASSPHRASE, LiveServer, initialise, start
 from tests.review.test_cases import case_ids
 from tests.submit.conftest import csrf_and_nonce, filled_form
@@ -206,3 +209,19 @@ def test_through_gunicorn_a_persian_name_downloads_and_photos_keep_every_frame(
         assert_every_frame_kept_and_no_location(pages, CMYK, "image/tiff")
     finally:
         server.stop()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(codec="utf-8"), max_size=400))
+def test_any_name_gives_a_latin_1_header_without_controls_and_a_plain_zip_member(
+        name: str) -> None:
+    """Whatever a client sends, the header encodes and names one file in one folder."""
+    cleaned = filenames.download_name({"filename": name})
+    header = filenames.content_disposition("attachment", cleaned)
+    assert header.isascii()
+    assert not any(ord(char) < 0x20 or ord(char) == 0x7F for char in header)
+    assert header.count('"') == 2
+    assert len(cleaned.encode()) <= 150
+    member = filenames.archive_name(cleaned)
+    assert not set(member) & set('/\\<>:"|?*\r\n\x00\u202e\u2066\u2067\u2068\u2069')
+    assert member.strip(" .") == member != ""
