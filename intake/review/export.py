@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import zipfile
 from collections.abc import Iterator
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 from flask import current_app, render_template, stream_with_context
 from flask.typing import ResponseReturnValue
 
-from .. import audit, cases
+from .. import audit, cases, filenames
 from ..db import get_session
 from ..models import Attachment, Submission
 from . import bp, present
@@ -48,10 +47,6 @@ class _Pipe:
         return data
 
 
-def _safe(name: str) -> str:
-    return re.sub(r"[^\w.\- ]", "_", name)[:100] or "file"
-
-
 File = tuple[str, Submission, bytes, Attachment]
 
 
@@ -74,7 +69,8 @@ def contents(submission: Submission, key: bytes) -> tuple[dict[str, Any], list[F
         for number, row in enumerate(cases.attachment_rows(db, owner)):
             meta = cases.attachment_meta(owner, owner_key, row)
             cases.check_file(store, owner, owner_key, row)
-            name = f"files/{owner.id[:8]}-{number + 1}-{_safe(meta.get('filename') or '')}"
+            cleaned = filenames.archive_name(filenames.download_name(meta))
+            name = f"files/{owner.id[:8]}-{number + 1}-{cleaned}"
             files.append((name, owner, owner_key, row))
     return record, files
 
@@ -121,6 +117,6 @@ def export(case_id: str) -> ResponseReturnValue:
     db.commit()
     response = current_app.response_class(stream_with_context(bundle(submission, record, files)),
                                           mimetype="application/zip")
-    response.headers.set("Content-Disposition", "attachment",
-                         filename=f"case-{submission.id[:8]}.zip")
+    response.headers["Content-Disposition"] = filenames.content_disposition(
+        "attachment", f"case-{submission.id[:8]}.zip")
     return response

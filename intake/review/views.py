@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import or_
 from werkzeug.exceptions import NotFound, TooManyRequests
 
-from .. import audit, cases, sessions
+from .. import audit, cases, filenames, sessions
 from ..accounts import authenticate
 from ..crypto import PrivateKey, unlock_epochs
 from ..db import get_session
@@ -30,6 +30,8 @@ from .auth import (
 )
 from .forms import ASSESSMENT_FIELDS, LoginForm, NoteForm, ReplyForm, TriageForm
 from .inbox import inbox_page
+
+INLINE_TYPES = frozenset({"image/jpeg", "image/png"})
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -223,8 +225,10 @@ def download(case_id: str, file_id: str) -> ResponseReturnValue:
     audit.record(db, unlocked.user.id, "download", submission.id, attachment.id)
     db.commit()
     store = current_app.extensions["intake.desk"].store
-    # Only images intake rebuilt itself are shown inline; anything else downloads.
-    inline = request.args.get("inline") == "1" and meta.get("scrubbed")
+    # Only images intake rebuilt itself, in a format every browser shows, are shown
+    # inline; anything else (a rebuilt TIFF included) downloads.
+    inline = (request.args.get("inline") == "1" and meta.get("scrubbed")
+              and meta.get("stored_content_type") in INLINE_TYPES)
     chunks = cases.file_chunks(store, submission, key, attachment)
     # The whole file is authenticated before its first bytes: a damaged one
     # raises here, before any header is sent, and is refused with a page.
@@ -232,6 +236,12 @@ def download(case_id: str, file_id: str) -> ResponseReturnValue:
     response = current_app.response_class(
         itertools.chain([first], chunks),
         mimetype=meta["stored_content_type"] if inline else "application/octet-stream")
-    response.headers.set("Content-Disposition", "inline" if inline else "attachment",
-                         filename=meta.get("filename") or "file")
+    response.headers["Content-Disposition"] = filenames.content_disposition(
+        "inline" if inline else "attachment", filenames.download_name(meta))
     return response
+
+
+@bp.app_template_filter("file_name")
+def file_name(client_filename: str | None) -> str:
+    """Show a family's file name without controls, overrides or separators (pages add <bdi>)."""
+    return filenames.clean_name(client_filename or "")

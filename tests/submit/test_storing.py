@@ -77,7 +77,7 @@ def test_a_photo_too_large_to_clean_is_refused_by_name_and_nothing_is_stored(
                                                   ("خانه.jpg", gps_jpeg())], lang="en")
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert f"The photo “خانه.jpg” {TOO_LARGE}" in page
+    assert f"The photo “<bdi>خانه.jpg</bdi>” {TOO_LARGE}" in page
     assert "خاوران" in page
     assert stored_rows(app) == (0, 0)
     assert store_files(app) == []
@@ -146,14 +146,21 @@ BROKEN_JPEG = b"\xff\xd8\xff\xe1\x00\x10Exif\x00\x00GPS 35.7N 51.4E" + b"\x00" *
 UNREADABLE = "to remove location and device details from it, so nothing was stored"
 
 
+JPEG_XL = b"\x00\x00\x00\x0cJXL \r\n\x87\n" + b"\x00" * 200
+BROKEN_BIGTIFF = b"II+\x00\x08\x00\x00\x00GPS 35.7N 51.4E" + b"\x00" * 200
+
+
 @pytest.mark.parametrize(("name", "content"), [("IMG_1367.HEIC", HEIC),
-                                               ("عکس.jpg", BROKEN_JPEG)])
+                                               ("عکس.jpg", BROKEN_JPEG),
+                                               ("photo.jxl", JPEG_XL),
+                                               ("scan.tif", BROKEN_BIGTIFF)])
+@pytest.mark.filterwarnings("ignore:Corrupt EXIF data")
 def test_a_photo_that_cannot_be_cleaned_is_refused_by_name_and_nothing_is_stored(
         app: Flask, client: FlaskClient, name: str, content: bytes) -> None:
     response = post_form(client, filled_form(), [(name, content)], lang="en")
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert f"We could not open the photo “{name}” {UNREADABLE}" in page
+    assert f"We could not open the photo “<bdi>{name}</bdi>” {UNREADABLE}" in page
     assert stored_rows(app) == (0, 0)
     assert store_files(app) == []
 
