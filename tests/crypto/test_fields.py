@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from intake.crypto import (
     DecryptionError,
