@@ -7,7 +7,7 @@ import re
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import event
 
 from intake import audit
 from intake.db import get_session
@@ -24,10 +24,18 @@ def submit(family: FlaskClient, **changes: str) -> str:
     return code.group(1)
 
 
+# The database keeps no arrival order (ids are random, tables have no rowid), so
+# the tests note the order in which this process stored submissions.
+ARRIVED: list[str] = []
+event.listen(Submission, "after_insert", lambda _mapper, _connection, row: ARRIVED.append(row.id))
+
+
 def case_ids(app: Flask) -> list[str]:
+    """Every case's id; those stored by this process in the order they were submitted."""
     with app.app_context():
-        # In the order they were submitted.
-        return [s.id for s in get_session().query(Submission).order_by(text("rowid"))]
+        ids = {sid for (sid,) in get_session().query(Submission.id)}
+    order = {sid: number for number, sid in enumerate(ARRIVED)}
+    return sorted(ids, key=lambda sid: order.get(sid, len(order)))
 
 
 def test_the_inbox_shows_decrypted_names(app: Flask, family: FlaskClient,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -66,3 +68,24 @@ def test_the_family_outline_holds_exactly_the_fields_security_md_names_and_no_an
     assert "holds exactly two fields: `received_on`" in security
     assert "and `attachments`" in security
 
+
+
+def test_a_seized_database_does_not_tell_in_which_order_families_came(
+        app: Flask, client: FlaskClient) -> None:
+    """SQLite numbered rows with a text key 1, 2, 3 in a hidden rowid, in arrival order."""
+    arrived: list[str] = []
+    for number in range(8):
+        post_form(client, short_form(f"testimony {number}"), [("a.txt", b"x")])
+        with app.app_context():
+            ids = {sid for (sid,) in get_session().query(Submission.id)}
+        [new] = ids - set(arrived)
+        arrived.append(new)
+    # Increasing by chance once in 8! = 40,320 runs; an autoincrement counter always is.
+    assert arrived != sorted(arrived)
+    db_file = app.extensions["intake.settings"].instance_path / "intake.sqlite3"
+    with sqlite3.connect(db_file) as raw:
+        for table in ("submissions", "attachments"):
+            with pytest.raises(sqlite3.OperationalError, match="no such column: rowid"):
+                raw.execute(f"select rowid from {table}")  # noqa: S608 (fixed names)
+        # With no ORDER BY, rows come back as they are stored: by their random id.
+        assert [sid for (sid,) in raw.execute("select id from submissions")] == sorted(arrived)
