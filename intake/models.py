@@ -37,7 +37,8 @@ class Submission(Base):
 
     __tablename__ = "submissions"
     __table_args__ = (Index("ix_submissions_desk_epoch", "desk_id", "epoch_id"),
-                      Index("ix_submissions_received", "received_on"), NO_ROWID)
+                      Index("ix_submissions_received", "received_on"),
+                      Index("ix_submissions_parent", "parent_id", "received_on"), NO_ROWID)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     desk_id: Mapped[str] = mapped_column(String(64))

@@ -83,7 +83,8 @@ def test_upgrading_a_database_with_cases_drops_the_rowid_and_keeps_every_row(
     engine = app.extensions["intake.db"]
     dump = "select * from {} order by 1, 2"
     with engine.connect() as connection:
-        before = {t: connection.execute(text(dump.format(t))).all() for t in FAMILY_TABLES}
+        before = {t: [dict(r) for r in connection.execute(text(dump.format(t))).mappings()]
+                  for t in FAMILY_TABLES}
         indexes = {t: inspect(connection).get_indexes(t) for t in FAMILY_TABLES}
     migrate(engine, "0006")
     with engine.connect() as connection:
@@ -93,7 +94,7 @@ def test_upgrading_a_database_with_cases_drops_the_rowid_and_keeps_every_row(
     upgrade(engine)
     with engine.connect() as connection:
         assert not any(has_rowid(connection, t) for t in FAMILY_TABLES)
-        assert {t: connection.execute(text(dump.format(t))).all()
+        assert {t: [dict(r) for r in connection.execute(text(dump.format(t))).mappings()]
                 for t in FAMILY_TABLES} == before
         assert {t: inspect(connection).get_indexes(t) for t in FAMILY_TABLES} == indexes
         assert connection.execute(text("pragma foreign_keys")).scalar() == 1
