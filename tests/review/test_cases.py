@@ -11,7 +11,7 @@ from sqlalchemy import event
 
 from intake import audit
 from intake.db import get_session
-from intake.models import AuditEvent, Note, Submission
+from intake.models import AuditEvent, Note, Reply, Submission
 from tests.review.conftest import page_token
 from tests.submit.conftest import filled_form, gps_jpeg, marker_file, post_form
 
@@ -266,3 +266,22 @@ def test_assignee_filter_lists_only_assigned_cases(app: Flask, family: FlaskClie
         as_text=True)
     assert "علی رضایی" not in reviewer.get("/review/", query_string={"assignee": "x" * 32}
                                             ).get_data(as_text=True)
+
+
+def test_notes_and_replies_of_different_lengths_are_stored_at_one_length(
+        app: Flask, family: FlaskClient, reviewer: FlaskClient) -> None:
+    """Notes and replies were stored unpadded: their ciphertext length followed the text."""
+    submit(family)
+    [case_id] = case_ids(app)
+    for text in ("کوتاه", "بلند " * 100):  # 10 and 900 bytes of UTF-8
+        for kind in ("note", "reply"):
+            token = page_token(reviewer, f"/review/{case_id}")
+            reviewer.post(f"/review/{case_id}/{kind}", data={"csrf_token": token, "text": text})
+    with app.app_context():
+        db = get_session()
+        notes = {len(row.body) for row in db.query(Note)}
+        desk = {len(row.for_desk) for row in db.query(Reply)}
+        for_family = {len(row.for_family) for row in db.query(Reply)}
+        assert db.query(Note).count() == db.query(Reply).count() == 2
+    assert notes == desk == {1024 + 45}
+    assert len(for_family) == 1
