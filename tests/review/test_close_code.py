@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import http.client
 import io
 import re
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from intake import create_app
 from intake.db import get_session
 from intake.models import AuditEvent, Reply, Submission
-from tests.review.conftest import page_token
+from tests import live
+from tests.review.conftest import log_in, page_token
 from tests.review.test_cases import case_ids, submit
 from tests.submit.test_followup import open_case
+from tests.test_untimed import finer_than_a_day
 
 REPLY = "پاسخ پیش از بستن REPLY-before"
 
@@ -153,3 +158,50 @@ def test_a_status_other_than_the_hold_lets_replies_through(
     set_status(reviewer, case_id, status)
     reply(reviewer, case_id, "a reply")
     assert "a reply" in open_case(family, code).get_data(as_text=True)
+
+
+def live_followup(server: live.LiveServer, code: str) -> tuple[int, list[str], str]:
+    """Open the follow-up page and send a code over HTTP, as a family's browser would."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    connection.request("GET", "/followup")
+    response = connection.getresponse()
+    page = response.read().decode()
+    cookie = response.getheader("Set-Cookie", "").split(";")[0]
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert token
+    # What gunicorn hands the browser dates the visit to the day at most.
+    assert cookie.startswith("intake_session=")
+    assert finer_than_a_day(response.getheader("Set-Cookie", "")) == []
+    assert finer_than_a_day(token.group(1)) == []
+    connection.request("POST", "/followup/", body=urlencode(
+        {"csrf_token": token.group(1), "code": code}), headers={
+        "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+    response = connection.getresponse()
+    body = re.sub(r'value="[^"]*"|<textarea[^>]*>[^<]*', "", response.read().decode())
+    headers = sorted(f"{name}: {value}" for name, value in response.getheaders()
+                     if name not in ("Date", "Content-Length", "Set-Cookie"))
+    connection.close()
+    return response.status, headers, body
+
+
+def test_through_the_real_server_a_closed_code_answers_as_a_wrong_code_does(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Status, every header gunicorn and the app send, and the page, tokens aside."""
+    env = live.initialise(tmp_path, reviewers=("reviewer",))
+    for name, value in env.items():
+        if name.startswith("INTAKE_"):
+            monkeypatch.setenv(name, value)
+    app = create_app()
+    family, reviewer = app.test_client(), app.test_client()
+    code = submit(family)
+    assert log_in(app, reviewer, passphrase=live.REVIEWER_PASSPHRASE).status_code == 302
+    [case_id] = case_ids(app)
+    close(reviewer, case_id)
+    server = live.start(tmp_path, env)
+    try:
+        closed = live_followup(server, code)
+        wrong = live_followup(server, " ".join(reversed(code.split())))
+    finally:
+        server.stop()
+    assert closed[0] == 200
+    assert closed == wrong
