@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
+from . import closing
 from .crypto import (
     DecryptionError,
     PrivateKey,
@@ -191,7 +192,9 @@ def note_text(submission: Submission, key: bytes, row: Note) -> str:
 
 def notes(db: Session, submission: Submission, key: bytes) -> list[tuple[Note, str | None]]:
     """Decrypt a case's notes, oldest first; None marks one that does not open."""
-    rows = db.query(Note).filter_by(submission_id=submission.id).order_by(Note.written_on).all()
+    # The day is all that is stored; the random id gives a stable order within it.
+    rows = db.query(Note).filter_by(submission_id=submission.id).order_by(Note.written_on,
+                                                                          Note.id).all()
     return [(row, readable(note_text, submission, key, row)) for row in rows]
 
 
@@ -204,9 +207,11 @@ def add_reply(db: Session, submission: Submission, key: bytes, author_id: str,
     reply = Reply(
         id=reply_id, submission_id=submission.id, author_id=author_id,
         written_on=dt.date.today(),
+        # Kept from the code while the case is on safety hold (see closing).
         for_family=seal_for_family(text.encode(), PublicKey(submission.family_key),
                                    desk_id=submission.desk_id, record_id=submission.id,
-                                   field=f"reply:{reply_id}"),
+                                   field=f"reply:{reply_id}")
+        if closing.reaches_family(submission) else closing.NOT_FOR_FAMILY,
         for_desk=encrypt_field(key, text.encode(), record_id=submission.id,
                                field=f"reply:{reply_id}"))
     db.add(reply)
@@ -222,7 +227,7 @@ def reply_text(submission: Submission, key: bytes, row: Reply) -> str:
 def replies(db: Session, submission: Submission, key: bytes) -> list[tuple[Reply, str | None]]:
     """Decrypt a case's replies as the desk sees them; None marks one that does not open."""
     rows = db.query(Reply).filter_by(submission_id=submission.id).order_by(
-        Reply.written_on).all()
+        Reply.written_on, Reply.id).all()
     return [(row, readable(reply_text, submission, key, row)) for row in rows]
 
 
@@ -250,8 +255,12 @@ def additions(db: Session, submission: Submission, epoch_keys: EpochKeys) -> lis
 
 def replies_for_family(db: Session, case: Submission,
                        family_key: PrivateKey) -> list[tuple[dt.date, str]]:
-    """Open the replies to a family with the key from its code."""
-    rows = db.query(Reply).filter_by(submission_id=case.id).order_by(Reply.written_on).all()
+    """Open the replies to a family with the key from its code; none while the case is held."""
+    if not closing.reaches_family(case):
+        return []
+    rows = db.query(Reply).filter_by(submission_id=case.id).order_by(Reply.written_on,
+                                                                      Reply.id).all()
     return [(row.written_on, open_for_family(row.for_family, family_key, desk_id=case.desk_id,
                                              record_id=case.id,
-                                             field=f"reply:{row.id}").decode()) for row in rows]
+                                             field=f"reply:{row.id}").decode())
+            for row in rows if row.for_family != closing.NOT_FOR_FAMILY]

@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .db import Base
 
 ROLES = ("admin", "reviewer")
+# SQLite numbers rows in arrival order in a hidden rowid; tables that show when
+# families came are stored without it, in the order of their random ids.
+NO_ROWID = {"sqlite_with_rowid": False}
 USER_STATES = ("invited", "active", "revoked")
 
 
@@ -34,7 +37,8 @@ class Submission(Base):
 
     __tablename__ = "submissions"
     __table_args__ = (Index("ix_submissions_desk_epoch", "desk_id", "epoch_id"),
-                      Index("ix_submissions_received", "received_on"))
+                      Index("ix_submissions_received", "received_on"),
+                      Index("ix_submissions_parent", "parent_id", "received_on"), NO_ROWID)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     desk_id: Mapped[str] = mapped_column(String(64))
@@ -66,6 +70,7 @@ class Attachment(Base):
     """A file sent with a submission: a blob in the store and its encrypted description."""
 
     __tablename__ = "attachments"
+    __table_args__ = NO_ROWID
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
@@ -93,6 +98,7 @@ class Note(Base):
     """A reviewer-only note on a case, encrypted under the case's data key."""
 
     __tablename__ = "notes"
+    __table_args__ = NO_ROWID
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
@@ -105,6 +111,7 @@ class Reply(Base):
     """A reply to the family: sealed to the family's key, and to the desk under the case key."""
 
     __tablename__ = "replies"
+    __table_args__ = NO_ROWID
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
@@ -118,6 +125,7 @@ class CaseRead(Base):
     """That a reviewer has opened a case (for the unread filter)."""
 
     __tablename__ = "case_reads"
+    __table_args__ = NO_ROWID
 
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
@@ -152,6 +160,7 @@ class CaseLink(Base):
     """Two testimonies a reviewer confirmed are about the same person (ids only)."""
 
     __tablename__ = "case_links"
+    __table_args__ = NO_ROWID
 
     first_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
     second_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), primary_key=True)

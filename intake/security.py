@@ -6,6 +6,8 @@ from flask import Flask, Response, request
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import BadRequest
 
+from . import untimed
+
 csrf = CSRFProtect()
 
 CONTENT_SECURITY_POLICY: dict[str, list[str]] = {
@@ -49,5 +51,6 @@ def refuse_nameless_parts() -> None:
 def init_app(app: Flask) -> None:
     """Wire headers and CSRF protection into the app."""
     app.before_request(refuse_nameless_parts)
+    untimed.init_app(app)
     csrf.init_app(app)
     app.after_request(set_headers)

@@ -6,11 +6,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
+from alembic.config import Config
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import OperationalError
 
-from intake.db import upgrade
+from intake.db import MIGRATIONS, upgrade
 from intake.models import User
+from tests.submit.conftest import filled_form, post_form, read_everything
 
 
 def test_migrations_create_the_schema(app: Flask) -> None:
@@ -24,7 +29,7 @@ def test_migrating_twice_changes_nothing(app: Flask) -> None:
     upgrade(engine)
     with engine.connect() as connection:
         version = connection.execute(text("select version_num from alembic_version")).scalar()
-    assert version == "0008_audit_head"
+    assert version == "0009_randomids"
 
 
 def test_sqlite_runs_in_wal_mode_with_secure_delete(app: Flask) -> None:
@@ -80,3 +85,56 @@ def test_our_code_sets_the_sqlite_pragmas_whatever_the_build_defaults(
             "journal_mode", "secure_delete", "synchronous", "foreign_keys", "busy_timeout")]
     engine.dispose()
     assert values == ["wal", 1, 2, 1, 10000]
+
+
+FAMILY_TABLES = ("submissions", "attachments", "notes", "replies", "case_reads", "case_links")
+
+
+def has_rowid(connection, table: str) -> bool:  # type: ignore[no-untyped-def]
+    """Say whether SQLite still numbers the table's rows in a hidden rowid."""
+    try:
+        connection.execute(text(f"select rowid from {table}"))  # noqa: S608 (fixed names)
+    except OperationalError:
+        return False
+    return True
+
+
+def migrate(engine, revision: str) -> None:  # type: ignore[no-untyped-def]
+    """Move the schema to a revision, foreign keys off as intake.db.upgrade runs them."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()
+        with connection.begin():
+            config.attributes["connection"] = connection
+            command.downgrade(config, revision)
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
+
+
+def test_upgrading_a_database_with_cases_drops_the_rowid_and_keeps_every_row(
+        app: Flask, client: FlaskClient) -> None:
+    """A seized database of 0006 numbered submissions 1, 2, 3 in arrival order."""
+    for size in (3, 1, 2):
+        post_form(client, filled_form(), [("a.txt", b"x" * size)])
+    engine = app.extensions["intake.db"]
+    dump = "select * from {} order by 1, 2"
+    with engine.connect() as connection:
+        before = {t: [dict(r) for r in connection.execute(text(dump.format(t))).mappings()]
+                  for t in FAMILY_TABLES}
+        indexes = {t: inspect(connection).get_indexes(t) for t in FAMILY_TABLES}
+    migrate(engine, "0006")
+    with engine.connect() as connection:
+        assert all(has_rowid(connection, t) for t in FAMILY_TABLES)
+        assert [r for (r,) in connection.execute(text("select rowid from submissions"))] == [
+            1, 2, 3]
+    upgrade(engine)
+    with engine.connect() as connection:
+        assert not any(has_rowid(connection, t) for t in FAMILY_TABLES)
+        assert {t: [dict(r) for r in connection.execute(text(dump.format(t))).mappings()]
+                for t in FAMILY_TABLES} == before
+        assert {t: inspect(connection).get_indexes(t) for t in FAMILY_TABLES} == indexes
+        assert connection.execute(text("pragma foreign_keys")).scalar() == 1
+        assert not connection.execute(text("pragma foreign_key_check")).all()
+    assert len(read_everything(app)) == 3

@@ -6,6 +6,13 @@ its record id and field name, so a value moved to another record or field
 fails to decrypt.
 
 Format: version (1) | data key id (16) | nonce (12) | AES-GCM ciphertext and tag.
+
+Version 2 (written now) encrypts the true length (4 bytes, big-endian), the
+plaintext and zeros up to a Padmé-padded size of at least 1 KiB, as files are
+padded, so a stored field's length reveals only the magnitude of what was
+typed. Version 1 (the plaintext alone) is no longer written but still
+decrypts. The version byte is part of the associated data, so a ciphertext
+relabelled with the other version fails.
 """
 
 from __future__ import annotations
@@ -15,10 +22,15 @@ import os
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from ._encoding import FINGERPRINT_SIZE, VERSION, bind, derive
+from ._encoding import FINGERPRINT_SIZE, bind, derive
 from ._errors import DecryptionError
+from ._padding import padme
 
+UNPADDED = 1
+PADDED = 2
 NONCE_SIZE = 12
+MIN_PADDED_SIZE = 1024
+_LENGTH_SIZE = 4
 _HEADER = 1 + FINGERPRINT_SIZE
 OVERHEAD = _HEADER + NONCE_SIZE + 16
 
@@ -28,27 +40,53 @@ def data_key_id(data_key: bytes) -> bytes:
     return derive(data_key, "data-key-id", length=FINGERPRINT_SIZE)
 
 
+def padded_length(size: int) -> int:
+    """Return the encrypted plaintext length of a `size`-byte field: length, text, zeros."""
+    return padme(_LENGTH_SIZE + size, MIN_PADDED_SIZE)
+
+
 def encrypt_field(data_key: bytes, plaintext: bytes, *, record_id: str, field: str) -> bytes:
-    """Encrypt one field of a record under the record's data key."""
+    """Encrypt one field of a record under the record's data key, padded."""
     return _encrypt_field(data_key, plaintext, record_id, field, os.urandom(NONCE_SIZE))
 
 
 def decrypt_field(data_key: bytes, ciphertext: bytes, *, record_id: str, field: str) -> bytes:
     """Decrypt one field, raising DecryptionError for any mismatch or tampering."""
-    header = bytes([VERSION]) + data_key_id(data_key)
-    if len(ciphertext) < OVERHEAD or ciphertext[:_HEADER] != header:
+    version = ciphertext[0] if ciphertext else 0
+    header = bytes([version]) + data_key_id(data_key)
+    if version not in (UNPADDED, PADDED) or len(ciphertext) < OVERHEAD or (
+            ciphertext[:_HEADER] != header):
         raise DecryptionError
     nonce = ciphertext[_HEADER:_HEADER + NONCE_SIZE]
     aead = AESGCM(derive(data_key, "field-key"))
     try:
-        return aead.decrypt(nonce, ciphertext[_HEADER + NONCE_SIZE:],
-                            header + bind("field", record_id, field))
+        plain = aead.decrypt(nonce, ciphertext[_HEADER + NONCE_SIZE:],
+                             header + bind("field", record_id, field))
     except InvalidTag as exc:
         raise DecryptionError from exc
+    return plain if version == UNPADDED else _unpadded(plain)
 
 
 def _encrypt_field(data_key: bytes, plaintext: bytes, record_id: str, field: str,
-                   nonce: bytes) -> bytes:
-    header = bytes([VERSION]) + data_key_id(data_key)
+                   nonce: bytes, version: int = PADDED) -> bytes:
+    # Version 1 is written only to reproduce the recorded vectors of the old format.
+    header = bytes([version]) + data_key_id(data_key)
+    body = _padded(plaintext) if version == PADDED else plaintext
     aead = AESGCM(derive(data_key, "field-key"))
-    return header + nonce + aead.encrypt(nonce, plaintext, header + bind("field", record_id, field))
+    return header + nonce + aead.encrypt(nonce, body, header + bind("field", record_id, field))
+
+
+def _padded(plaintext: bytes) -> bytes:
+    """Prefix the true length and fill with zeros up to the padded size."""
+    size = len(plaintext)
+    return (size.to_bytes(_LENGTH_SIZE, "big") + plaintext
+            + bytes(padded_length(size) - _LENGTH_SIZE - size))
+
+
+def _unpadded(padded: bytes) -> bytes:
+    """Strip the padding of an authenticated plaintext; refuse any other layout."""
+    size = int.from_bytes(padded[:_LENGTH_SIZE], "big")
+    end = _LENGTH_SIZE + size
+    if len(padded) != padded_length(size) or any(padded[end:]):
+        raise DecryptionError
+    return padded[_LENGTH_SIZE:end]

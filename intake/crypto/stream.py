@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ._encoding import FINGERPRINT_SIZE, VERSION, derive
 from ._errors import DecryptionError
+from ._padding import padme
 from .fields import data_key_id
 
 SEGMENT_SIZE = 64 * 1024
@@ -48,10 +49,7 @@ _ZEROS = bytes(SEGMENT_SIZE)
 
 def padded_size(size: int) -> int:
     """Round a plaintext size up with Padmé (at most about 12 % larger)."""
-    size = max(size, MIN_PADDED_SIZE)
-    exponent = size.bit_length() - 1
-    mask = (1 << (exponent - exponent.bit_length())) - 1
-    return (size + mask) & ~mask
+    return padme(size, MIN_PADDED_SIZE)
 
 
 def ciphertext_size(size: int) -> int:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..submit.forms import choices
@@ -69,3 +76,10 @@ class ReplyForm(FlaskForm):
 
     text = TextAreaField(_l("Reply to the family"), validators=[DataRequired(),
                                                                 Length(max=20_000)])
+
+
+class CloseCodeForm(FlaskForm):
+    """Shut the family's follow-up code for good, confirmed."""
+
+    confirm = BooleanField(_l("I understand: this code stops working for good, and the family "
+                              "will need a new one"), validators=[DataRequired()])

@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import or_
 from werkzeug.exceptions import NotFound, TooManyRequests
 
-from .. import audit, cases, filenames, sessions
+from .. import audit, cases, closing, filenames, sessions
 from ..accounts import authenticate
 from ..crypto import PrivateKey, unlock_epochs
 from ..db import get_session
@@ -28,7 +28,14 @@ from .auth import (
     set_cookie,
     vetted,
 )
-from .forms import ASSESSMENT_FIELDS, LoginForm, NoteForm, ReplyForm, TriageForm
+from .forms import (
+    ASSESSMENT_FIELDS,
+    CloseCodeForm,
+    LoginForm,
+    NoteForm,
+    ReplyForm,
+    TriageForm,
+)
 from .inbox import inbox_page
 
 INLINE_TYPES = frozenset({"image/jpeg", "image/png"})
@@ -139,6 +146,8 @@ def case_context(submission: Submission, key: bytes) -> dict[str, object]:
         "triage": triage, "note_form": NoteForm(), "reply_form": ReplyForm(),
         "labels": cases.labels(submission, key),
         "links": linked_ids(submission.id),
+        "code_closed_on": closing.code_closed_on(session, submission),
+        "close_form": CloseCodeForm(), "held": submission.status == closing.HOLD,
     }
 
 
@@ -166,9 +175,7 @@ def triage(case_id: str) -> ResponseReturnValue:
     form = TriageForm()
     form.assignee.choices = [("", "—")] + [(u.id, u.name) for u in db.query(User)]
     if form.validate():
-        if form.status.data != submission.status:
-            audit.record(db, unlocked.user.id, "status", submission.id, form.status.data)
-        submission.status = form.status.data
+        set_status(submission, key, form.status.data)
         if form.family_status.data != submission.family_status:
             audit.record(db, unlocked.user.id, "family_status", submission.id,
                          form.family_status.data)
@@ -180,6 +187,32 @@ def triage(case_id: str) -> ResponseReturnValue:
                                                for name in ASSESSMENT_FIELDS})
         audit.record(db, unlocked.user.id, "triage", submission.id)
         db.commit()
+    return redirect(url_for("review.case", case_id=case_id))
+
+
+def set_status(submission: Submission, key: bytes, status: str) -> None:
+    """Change a case's status, audited; lifting a safety hold lets held replies reach the code."""
+    db, unlocked = get_session(), current()
+    if status == submission.status:
+        return
+    audit.record(db, unlocked.user.id, "status", submission.id, status)
+    lifted = submission.status == closing.HOLD
+    submission.status = status
+    if lifted:
+        released = closing.release_held_replies(
+            db, submission, lambda row: cases.reply_text(submission, key, row))
+        audit.record(db, unlocked.user.id, "release_replies", submission.id,
+                     f"replies:{released}")
+
+
+@bp.post("/<case_id>/close-code")
+@case_required
+def close_code(case_id: str) -> ResponseReturnValue:
+    """Shut the case's follow-up code: it then opens nothing, exactly like a wrong code."""
+    db, unlocked, submission = get_session(), current(), find(case_id)
+    cases.data_key(submission, unlocked.epoch_keys)  # only a reader of the case may close it
+    if CloseCodeForm().validate() and submission.family_key is not None:
+        closing.close_code(db, submission, unlocked.user.id)
     return redirect(url_for("review.case", case_id=case_id))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,7 +14,8 @@ from intake.crypto import (
     encrypt_field,
     new_data_key,
 )
-from intake.crypto.fields import OVERHEAD
+from intake.crypto._encoding import bind, derive
+from intake.crypto.fields import _encrypt_field
 
 from .tampering import accepted_cuts, accepted_flips
 
@@ -34,8 +36,53 @@ def decrypt(ciphertext: bytes, record_id: str = "r1", field: str = "story") -> b
        field=st.text(max_size=40))
 def test_any_field_round_trips(plaintext: bytes, record_id: str, field: str) -> None:
     ciphertext = encrypt(plaintext, record_id, field)
-    assert len(ciphertext) == len(plaintext) + OVERHEAD
     assert decrypt(ciphertext, record_id, field) == plaintext
+
+
+@pytest.mark.parametrize(("sizes", "stored"), [
+    # version, key id, nonce, tag (45 bytes) around a padded plaintext of 1 KiB at least.
+    ((0, 1, 900, 959, 1020), 1024 + 45),
+    ((1085, 1100, 1148), 1152 + 45),
+    ((8000, 8188), 8192 + 45),
+])
+def test_fields_of_different_lengths_are_stored_at_one_padded_length(
+        sizes: tuple[int, ...], stored: int) -> None:
+    """Answers of 898 to 959 bytes once gave ciphertexts of 898 + 45 to 959 + 45 bytes."""
+    for size in sizes:
+        ciphertext = encrypt(b"a" * size)
+        assert len(ciphertext) == stored, size
+        assert decrypt(ciphertext) == b"a" * size
+
+
+@settings(max_examples=200, deadline=None)
+@given(size=st.integers(min_value=0, max_value=200_000))
+def test_padding_adds_at_most_an_eighth_beyond_the_first_kib(size: int) -> None:
+    stored = len(encrypt(bytes(size))) - 45
+    assert stored >= max(size + 4, 1024)
+    assert stored <= max(1024, (size + 4) * 9 // 8)
+
+
+def test_a_field_of_the_unpadded_first_format_still_decrypts() -> None:
+    old = _encrypt_field(KEY, STORY, "r1", "story", bytes(12), 1)
+    assert len(old) == len(STORY) + 45
+    assert decrypt(old) == STORY
+
+
+def test_a_padded_field_relabelled_as_the_unpadded_format_does_not_open() -> None:
+    with pytest.raises(DecryptionError):
+        decrypt(b"\x01" + encrypt()[1:])
+
+
+def test_a_padded_field_whose_sealed_length_disagrees_with_its_padding_does_not_open() -> None:
+    """Authenticated but not canonical: a length beyond the text, or bytes in the padding."""
+    aead = AESGCM(derive(KEY, "field-key"))
+    header = b"\x02" + data_key_id(KEY)
+    for body in ((2000).to_bytes(4, "big") + bytes(1020), (3).to_bytes(4, "big") + b"abc"
+                 + b"\x01" + bytes(1016), (3).to_bytes(4, "big") + b"abc" + bytes(2041)):
+        forged = header + bytes(12) + aead.encrypt(bytes(12), body,
+                                                   header + bind("field", "r1", "story"))
+        with pytest.raises(DecryptionError):
+            decrypt(forged)
 
 
 @settings(max_examples=100, deadline=None)
@@ -97,7 +144,7 @@ def test_two_encryptions_of_one_field_use_different_nonces() -> None:
 
 def test_field_starts_with_version_and_data_key_id_and_hides_the_key() -> None:
     ciphertext = encrypt()
-    assert ciphertext[0] == 1
+    assert ciphertext[0] == 2
     assert ciphertext[1:17] == data_key_id(KEY)
     assert KEY not in ciphertext
     assert STORY not in ciphertext

@@ -137,8 +137,9 @@ def test_recorded_grant_opens(vector: dict[str, Any]) -> None:
 def test_field_format_is_reproduced_exactly(vector: dict[str, Any]) -> None:
     data_key, plaintext = b(vector, "data_key"), b(vector, "plaintext")
     ciphertext = _encrypt_field(data_key, plaintext, vector["record_id"], vector["field"],
-                                b(vector, "nonce"))
+                                b(vector, "nonce"), vector["version"])
     assert ciphertext == b(vector, "ciphertext")
+    assert ciphertext[0] == vector["version"]
     assert decrypt_field(data_key, b(vector, "ciphertext"), record_id=vector["record_id"],
                          field=vector["field"]) == plaintext
 

@@ -70,6 +70,8 @@ REQUESTS: dict[str, Request] = {
     "export": lambda c, case, _o, _t, _f: c.get(f"/review/{case}/export"),
     "link": lambda c, case, other, t, _f: c.post(f"/review/{case}/link/{other}",
                                                  data={"csrf_token": t}),
+    "close_code": lambda c, case, _o, t, _f: c.post(f"/review/{case}/close-code",
+                                                    data={"csrf_token": t, "confirm": "y"}),
 }
 
 

@@ -7,11 +7,11 @@ import re
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import event
 
 from intake import audit
 from intake.db import get_session
-from intake.models import AuditEvent, Note, Submission
+from intake.models import AuditEvent, Note, Reply, Submission
 from tests.review.conftest import page_token
 from tests.submit.conftest import filled_form, gps_jpeg, marker_file, post_form
 
@@ -24,10 +24,18 @@ def submit(family: FlaskClient, **changes: str) -> str:
     return code.group(1)
 
 
+# The database keeps no arrival order (ids are random, tables have no rowid), so
+# the tests note the order in which this process stored submissions.
+ARRIVED: list[str] = []
+event.listen(Submission, "after_insert", lambda _mapper, _connection, row: ARRIVED.append(row.id))
+
+
 def case_ids(app: Flask) -> list[str]:
+    """Every case's id; those stored by this process in the order they were submitted."""
     with app.app_context():
-        # In the order they were submitted.
-        return [s.id for s in get_session().query(Submission).order_by(text("rowid"))]
+        ids = {sid for (sid,) in get_session().query(Submission.id)}
+    order = {sid: number for number, sid in enumerate(ARRIVED)}
+    return sorted(ids, key=lambda sid: order.get(sid, len(order)))
 
 
 def test_the_inbox_shows_decrypted_names(app: Flask, family: FlaskClient,
@@ -258,3 +266,22 @@ def test_assignee_filter_lists_only_assigned_cases(app: Flask, family: FlaskClie
         as_text=True)
     assert "علی رضایی" not in reviewer.get("/review/", query_string={"assignee": "x" * 32}
                                             ).get_data(as_text=True)
+
+
+def test_notes_and_replies_of_different_lengths_are_stored_at_one_length(
+        app: Flask, family: FlaskClient, reviewer: FlaskClient) -> None:
+    """Notes and replies were stored unpadded: their ciphertext length followed the text."""
+    submit(family)
+    [case_id] = case_ids(app)
+    for text in ("کوتاه", "بلند " * 100):  # 10 and 900 bytes of UTF-8
+        for kind in ("note", "reply"):
+            token = page_token(reviewer, f"/review/{case_id}")
+            reviewer.post(f"/review/{case_id}/{kind}", data={"csrf_token": token, "text": text})
+    with app.app_context():
+        db = get_session()
+        notes = {len(row.body) for row in db.query(Note)}
+        desk = {len(row.for_desk) for row in db.query(Reply)}
+        for_family = {len(row.for_family) for row in db.query(Reply)}
+        assert db.query(Note).count() == db.query(Reply).count() == 2
+    assert notes == desk == {1024 + 45}
+    assert len(for_family) == 1

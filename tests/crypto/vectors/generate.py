@@ -95,13 +95,17 @@ def grants() -> dict[str, Any]:
 def fields() -> dict[str, Any]:
     cases = [("empty", b"", "r1", "story", bytes(range(12))),
              ("persian-name", "فاطمه".encode(), "r1", "name", bytes(12)),
-             ("all-bytes", bytes(range(256)), "2f4c9a", "attachment-note", b"\xff" * 12)]
+             ("all-bytes", bytes(range(256)), "2f4c9a", "attachment-note", b"\xff" * 12),
+             ("over-one-kib", bytes(range(256)) * 5, "r1", "answers", bytes(range(12, 24)))]
     return {"note": note("AES-256-GCM field ciphertexts made with fields._encrypt_field and "
-                         "the fixed nonce given."),
-            "vectors": [{"name": name, "data_key": DATA_KEY.hex(), "record_id": record_id,
-                         "field": field, "nonce": nonce.hex(), "plaintext": plaintext.hex(),
+                         "the fixed nonce given, in format version 1 (unpadded, still read) "
+                         "and 2 (length-prefixed, Padmé-padded to at least 1 KiB)."),
+            "vectors": [{"name": name, "version": version, "data_key": DATA_KEY.hex(),
+                         "record_id": record_id, "field": field, "nonce": nonce.hex(),
+                         "plaintext": plaintext.hex(),
                          "ciphertext": _encrypt_field(DATA_KEY, plaintext, record_id, field,
-                                                      nonce).hex()}
+                                                      nonce, version).hex()}
+                        for version in (1, 2)
                         for name, plaintext, record_id, field, nonce in cases]}
 
 

@@ -1,0 +1,91 @@
+"""What the stored rows of real submissions reveal: lengths, order, and what a code opens."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from intake.crypto import derive_family_key, open_for_family
+from intake.db import get_session
+from intake.models import Attachment, Submission
+from tests.submit.conftest import MARKER, filled_form, post_form, read_everything
+
+SECURITY_MD = Path(__file__).resolve().parents[2] / "SECURITY.md"
+
+
+def short_form(testimony: str) -> dict[str, str]:
+    """The few required answers, with a testimony of a chosen length."""
+    return {"consent_internal": "y", "name": "x", "relationship": "sister",
+            "testimony": testimony, "want_code": "y"}
+
+
+def test_two_testimonies_59_bytes_apart_are_stored_at_one_length(app: Flask,
+                                                                  client: FlaskClient) -> None:
+    """Answers and file descriptions once showed their length: 898 to 959 bytes tracked the text."""
+    post_form(client, short_form("a" * 100), [("a.txt", b"one")])
+    post_form(client, short_form("a" * 159), [("a-much-longer-file-name-than-the-first.txt",
+                                               b"two")])
+    first, second = sorted(read_everything(app), key=lambda s: len(s["answers"]["testimony"]))
+    plain = [len(json.dumps(s["answers"])) for s in (first, second)]
+    assert plain[1] - plain[0] == 59
+    assert plain[1] <= 1020, "the form grew past one padding step: shorten the testimonies"
+    with app.app_context():
+        rows = [get_session().get(Submission, s["row"].id) for s in (first, second)]
+        assert rows[0] is not None
+        assert rows[1] is not None
+        assert len(rows[0].answers) == len(rows[1].answers) == 1024 + 45
+        assert len(rows[0].family_outline or b"") == len(rows[1].family_outline or b"")
+        metas = [get_session().query(Attachment).filter_by(submission_id=row.id).one().meta
+                 for row in rows]
+        assert len(metas[0]) == len(metas[1]) == 1024 + 45
+
+
+def test_the_family_outline_holds_exactly_the_fields_security_md_names_and_no_answer(
+        app: Flask, client: FlaskClient) -> None:
+    """A coerced relative's code opens the outline: it must hold the day and file count only."""
+    page = post_form(client, filled_form(), [("a.txt", b"one"), ("b.txt", b"two")])
+    code = re.search(r'<p class="code" lang="fa">([^<]+)</p>', page.get_data(as_text=True))
+    assert code
+    settings = app.extensions["intake.settings"]
+    [stored] = read_everything(app)
+    row = stored["row"]
+    _, family_key = derive_family_key(code.group(1), settings.pepper, settings.code_profile)
+    opened = open_for_family(row.family_outline, family_key, desk_id=row.desk_id,
+                             record_id=row.id, field="outline").decode()
+    outline = json.loads(opened)
+    assert set(outline) == {"received_on", "attachments"}
+    assert outline["attachments"] == 2
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", outline["received_on"])
+    for answer in ("علی رضایی", MARKER, "خاوران", "sister", "۱۳۶۷", "a.txt"):
+        assert answer not in opened
+    security = SECURITY_MD.read_text(encoding="utf-8")
+    assert "holds exactly two fields: `received_on`" in security
+    assert "and `attachments`" in security
+
+
+
+def test_a_seized_database_does_not_tell_in_which_order_families_came(
+        app: Flask, client: FlaskClient) -> None:
+    """SQLite numbered rows with a text key 1, 2, 3 in a hidden rowid, in arrival order."""
+    arrived: list[str] = []
+    for number in range(8):
+        post_form(client, short_form(f"testimony {number}"), [("a.txt", b"x")])
+        with app.app_context():
+            ids = {sid for (sid,) in get_session().query(Submission.id)}
+        [new] = ids - set(arrived)
+        arrived.append(new)
+    # Increasing by chance once in 8! = 40,320 runs; an autoincrement counter always is.
+    assert arrived != sorted(arrived)
+    db_file = app.extensions["intake.settings"].instance_path / "intake.sqlite3"
+    with sqlite3.connect(db_file) as raw:
+        for table in ("submissions", "attachments"):
+            with pytest.raises(sqlite3.OperationalError, match="no such column: rowid"):
+                raw.execute(f"select rowid from {table}")  # noqa: S608 (fixed names)
+        # With no ORDER BY, rows come back as they are stored: by their random id.
+        assert [sid for (sid,) in raw.execute("select id from submissions")] == sorted(arrived)
