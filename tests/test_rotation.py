@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from intake import create_app, rotation
+from intake import cases, create_app, rotation
 from intake.accounts import create_user
 from intake.accounts import revoke as revoke_account
 from intake.crypto import (
@@ -26,7 +26,7 @@ from intake.crypto import (
     unlock,
     unlock_epochs,
 )
-from intake.models import Submission, User
+from intake.models import KeyGeneration, Submission, User
 from intake.request import UploadBatch
 from intake.setup import add_granted_user
 from intake.submissions import NewSubmission, store_submission
@@ -88,12 +88,15 @@ def database(root: Path):  # type: ignore[no-untyped-def]
 
 def assert_reads_everything(root: Path, name: str,
                             epochs: dict[tuple[str, int], PrivateKey]) -> None:
+    """Open every record's data key and every later generation of it, as `name` would."""
     with Session(database(root)) as db:
         for row in db.query(Submission):
             key = epochs.get((row.desk_id, row.epoch_id))
             assert key is not None, f"{name} cannot open epoch {row.epoch_id}"
             open_data_key(row.sealed_key, key, desk_id=row.desk_id, epoch_id=row.epoch_id,
                           record_id=row.id)
+            keys = cases.data_key(row, epochs, db)  # checks generations 1..n are all there
+            assert keys.newest_generation == row.key_generation
 
 
 def assert_everyone_reads_everything(root: Path) -> None:
@@ -326,3 +329,44 @@ def test_revoking_during_a_rotation_says_to_rotate_again_after_it(
     assert result.returncode == 0, result.stderr
     assert "When it has finished, rotate once more" in result.stdout
     assert len(grant_files(root, 1)) == 2  # the recovery key and amina
+
+
+def generations_per_record(root: Path) -> dict[str, int]:
+    """How many later key generations each record has, counted from their rows."""
+    with Session(database(root)) as db:
+        counts = {row.id: 0 for row in db.query(Submission)}
+        for generation in db.query(KeyGeneration):
+            counts[generation.submission_id] += 1
+        return counts
+
+
+def test_a_crash_inside_a_batch_leaves_every_record_readable_and_resuming_adds_one_generation(
+        desk: tuple[Path, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rotate in batches of 7 and die while sealing the 3rd record's new generation of the 2nd
+    batch: the 7 records of the first batch have generation 1, none of the 2nd batch does,
+    everyone reads everything; run again, and every record has exactly one generation."""
+    root, _ = desk
+    keyring, sealed = Keyring(root / "keys"), []
+    real_seal = rotation.seal_case_key
+
+    def dies_on_the_tenth(*args, **kwargs):  # type: ignore[no-untyped-def]
+        sealed.append(1)
+        if len(sealed) == 10:
+            raise Interrupted
+        return real_seal(*args, **kwargs)
+
+    monkeypatch.setattr(rotation, "seal_case_key", dies_on_the_tenth)
+    with Session(database(root)) as db:
+        admin, key = unlocked_admin(db, keyring)
+        with pytest.raises(Interrupted):
+            rotation.run(db, keyring, root / "instance", "main", admin, key,
+                         rotation.Progress(), batch=7, settle_seconds=0)
+    monkeypatch.undo()
+    assert sorted(generations_per_record(root).values()) == [0] * 33 + [1] * 7
+    assert records_on_older_epochs(root) == 33
+    assert_everyone_reads_everything(root)
+    result = rotate(root)
+    assert result.returncode == 0, result.stderr
+    assert "Resuming" in result.stdout
+    assert set(generations_per_record(root).values()) == {1}
+    assert_everyone_reads_everything(root)

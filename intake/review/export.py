@@ -18,6 +18,7 @@ from flask import current_app, render_template, stream_with_context
 from flask.typing import ResponseReturnValue
 
 from .. import audit, cases
+from ..crypto import CaseKeys
 from ..db import get_session
 from ..models import Attachment, Submission
 from . import bp, present
@@ -52,14 +53,14 @@ def _safe(name: str) -> str:
     return re.sub(r"[^\w.\- ]", "_", name)[:100] or "file"
 
 
-File = tuple[str, Submission, bytes, Attachment]
+File = tuple[str, Submission, CaseKeys, Attachment]
 
 
-def contents(submission: Submission, key: bytes) -> tuple[dict[str, Any], list[File]]:
+def contents(submission: Submission, key: CaseKeys) -> tuple[dict[str, Any], list[File]]:
     """Decrypt the record and check every file up front, so a damaged part refuses the export."""
     db, keys = get_session(), current().epoch_keys
     store = current_app.extensions["intake.desk"].store
-    additions = [(a, cases.data_key(a, keys)) for a in
+    additions = [(a, cases.data_key(a, keys, db)) for a in
                  db.query(Submission).filter_by(parent_id=submission.id)]
     record = {"id": submission.id, "received_on": submission.received_on.isoformat(),
               "status": submission.status, "family_status": submission.family_status,

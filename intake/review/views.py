@@ -13,7 +13,7 @@ from werkzeug.exceptions import NotFound, TooManyRequests
 
 from .. import audit, cases, sessions
 from ..accounts import authenticate
-from ..crypto import PrivateKey, unlock_epochs
+from ..crypto import CaseKeys, PrivateKey, unlock_epochs
 from ..db import get_session
 from ..models import Attachment, CaseLink, CaseRead, Note, Reply, Submission, User
 from ..throttle import allow
@@ -99,7 +99,7 @@ def case(case_id: str) -> ResponseReturnValue:
     return render_template("review/case.html", **context)
 
 
-def case_context(submission: Submission, key: bytes) -> dict[str, object]:
+def case_context(submission: Submission, key: CaseKeys) -> dict[str, object]:
     """Decrypt what the case page shows."""
     session = get_session()
     reviewers = session.query(User).filter(User.state == "active").order_by(User.name).all()
