@@ -20,6 +20,10 @@ again resumes where it stopped:
    switch have had time to finish), the new epoch's grants are checked
    against the accounts once more, then the old grants are destroyed and
    the old epoch is marked retired.
+5. Nothing old is left to recover: the grant files were overwritten before
+   they were unlinked, temporary keyring files a crash left are removed,
+   SQLite overwrote the freed space (`secure_delete`), and the write-ahead
+   log, which still holds every old page, is checkpointed and truncated.
 """
 
 from __future__ import annotations
@@ -295,4 +299,33 @@ def run(db: Session, keyring: Keyring, instance_path: Path, desk_id: str, admin:
         ended = sum(sessions.end_all(db, user.id) for user in db.query(User))
         audit.record(db, admin.id, "retire", desk_id, f"epochs:{retired}")
         db.commit()
+        keyring.remove_stale_temporaries(desk_id)
+        empty_write_ahead_log(db)
     return retired, ended
+
+
+# How long to keep asking for the log while requests hold it (each try waits busy_timeout).
+LOG_DEADLINE_SECONDS = 60
+
+
+def empty_write_ahead_log(db: Session, deadline: float = LOG_DEADLINE_SECONDS) -> None:
+    """Copy SQLite's write-ahead log into the database and truncate it to nothing.
+
+    The log keeps every page a transaction wrote, so it still holds the sealed
+    keys the rotation replaced until it is checkpointed and truncated.
+    """
+    engine = db.get_bind().engine
+    if engine.dialect.name != "sqlite":
+        return
+    give_up = time.monotonic() + deadline
+    while True:
+        with engine.connect() as connection:
+            busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()[0]
+        if not busy:
+            return
+        if time.monotonic() > give_up:
+            raise RotationError(
+                "the rotation is complete, but requests kept the database's write-ahead log "
+                "open, so it still holds the replaced keys; run `intake keys rotate` again "
+                "when the server is quieter (it rotates once more and empties the log)")
+        time.sleep(1)

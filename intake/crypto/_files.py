@@ -35,6 +35,21 @@ def atomic_write(path: Path, data: bytes) -> None:
     fsync_dir(path.parent)
 
 
+def overwrite(path: Path) -> None:
+    """Overwrite a file's bytes with zeros and sync them, before it is unlinked.
+
+    On a file system that writes in place this destroys the old bytes; a
+    copy-on-write or journalled-data file system, or an SSD's remapping, may
+    still keep them (see SECURITY.md).
+    """
+    with path.open("r+b") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        handle.seek(0)
+        handle.write(bytes(size))
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
 def make_private_dirs(directory: Path) -> None:
     """Create `directory` and any missing parents, readable by their owner only."""
     missing = []

@@ -20,13 +20,14 @@ import contextlib
 import datetime as dt
 import json
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ._encoding import ID_PATTERN as _ID
 from ._encoding import check_id
-from ._files import atomic_write, contained, fsync_dir
+from ._files import atomic_write, contained, fsync_dir, overwrite
 from .keys import PublicKey
 
 
@@ -165,14 +166,30 @@ class Keyring:
         return sorted(bytes.fromhex(p.stem) for p in folder.glob("*.grant"))
 
     def delete_grant(self, desk_id: str, epoch_id: int, recipient: bytes) -> bool:
-        """Destroy one grant; return whether there was one."""
+        """Destroy one grant, overwriting it before unlinking it; return whether there was one."""
         path = self._grant_path(desk_id, epoch_id, recipient)
         try:
+            overwrite(path)
             path.unlink()
         except FileNotFoundError:
             return False
         fsync_dir(path.parent)
         return True
+
+    def remove_stale_temporaries(self, desk_id: str, older_than: int = 60) -> list[Path]:
+        """Remove temporary files a crashed write left in a desk's folder; return them.
+
+        A write takes milliseconds, so a temporary file this old belongs to no live write.
+        """
+        folder = self._path("desks", check_id(desk_id, "desk id"))
+        removed = []
+        for path in folder.rglob(".*.tmp"):
+            if path.is_file() and time.time() - path.stat().st_mtime > older_than:
+                overwrite(path)
+                path.unlink()
+                fsync_dir(path.parent)
+                removed.append(path)
+        return removed
 
     def put_user_key(self, user_id: str, public_key: PublicKey, wrapped: bytes) -> None:
         """Store a user's public key and passphrase-wrapped private key."""
