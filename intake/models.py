@@ -27,6 +27,9 @@ class User(Base):
     totp_secret: Mapped[bytes] = mapped_column(LargeBinary)
     totp_last_step: Mapped[int] = mapped_column(default=0)
     created_on: Mapped[dt.date]
+    # Set by an admin after a phishing or a lost device: no grant is made to this key pair,
+    # and the owner is asked to replace it (see rekey.py).
+    must_replace_keys: Mapped[bool] = mapped_column(default=False)
 
 
 class Submission(Base):

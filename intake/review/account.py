@@ -1,12 +1,15 @@
-"""A reviewer's own account: changing the passphrase re-wraps the same key."""
+"""A reviewer's own account: changing the passphrase re-wraps the same key; replacing the
+keys makes a new key pair that an admin must grant access again."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from flask import current_app, render_template, request
 from flask.typing import ResponseReturnValue
 
-from .. import audit
-from ..accounts import passphrase_problem
+from .. import audit, rekey, rotation
+from ..accounts import AccountError, passphrase_problem
 from ..crypto import DecryptionError, unlock, wrap_private_key
 from ..db import get_session
 from ..models import ReviewSession
@@ -49,3 +52,41 @@ def change_passphrase() -> ResponseReturnValue:
                 raise
             done = True
     return render_template("review/passphrase.html", form=form, problem=problem, done=done)
+
+
+@bp.app_template_filter("fingerprint")
+def fingerprint(hex_digits: str) -> str:
+    """Show a key fingerprint in groups of four, to be read aloud and compared."""
+    return " ".join(hex_digits[i:i + 4] for i in range(0, len(hex_digits), 4))
+
+
+@bp.route("/keys", methods=["GET", "POST"])
+@reviewer_required
+def replace_keys() -> ResponseReturnValue:
+    """Replace this account's key pair with a new one under a new passphrase."""
+    from ..admin.forms import PassphraseForm
+
+    form, problem, unlocked = PassphraseForm(), None, current()
+    if form.validate_on_submit():
+        settings, desk = current_app.extensions["intake.settings"], _desk()
+        try:
+            rekey.replace_keys(get_session(), desk.keyring, settings.instance_path,
+                               desk.desk_id, unlocked.user, form.current.data, form.new.data,
+                               settings.kdf_profile)
+        except DecryptionError:
+            problem = "wrong"
+        except AccountError as exc:
+            problem = str(exc)
+        except rotation.RotationError:
+            problem = "busy"
+        else:
+            response = current_app.make_response(render_template(
+                "review/replace_keys.html", done=True, user=unlocked.user))
+            response.delete_cookie(COOKIE, path="/")
+            return response
+    return render_template("review/replace_keys.html", form=form, problem=problem,
+                           user=unlocked.user), 200 if problem is None else 422
+
+
+def _desk() -> Any:
+    return current_app.extensions["intake.desk"]

@@ -1,4 +1,5 @@
-"""Add data key generations: what is written after a rotation uses a key made at it.
+"""Add data key generations (what is written after a rotation uses a key made at it), and
+the flag with which an admin requires an account to replace its key pair.
 
 Existing records keep generation 0 (their sealed data key); the next rotation
 gives each of them generation 1. The sessions' kept case keys change format,
@@ -32,6 +33,9 @@ def upgrade() -> None:
         table.add_column(sa.Column("key_generation", sa.Integer, nullable=False,
                                    server_default="0"))
     op.execute("UPDATE review_sessions SET sealed_case_keys = NULL")
+    with op.batch_alter_table("users") as table:
+        table.add_column(sa.Column("must_replace_keys", sa.Boolean, nullable=False,
+                                   server_default=sa.false()))
 
 
 def downgrade() -> None:
@@ -40,6 +44,8 @@ def downgrade() -> None:
     if count:
         raise RuntimeError("records hold data key generations; downgrading would lose them")
     op.execute("UPDATE review_sessions SET sealed_case_keys = NULL")
+    with op.batch_alter_table("users") as table:
+        table.drop_column("must_replace_keys")
     with op.batch_alter_table("submissions") as table:
         table.drop_column("key_generation")
     op.drop_table("key_generations")
