@@ -6,6 +6,7 @@ import contextlib
 import os
 import secrets
 from pathlib import Path
+from typing import BinaryIO
 
 
 def contained(root: Path, *parts: str) -> Path:
@@ -43,11 +44,16 @@ def overwrite(path: Path) -> None:
     still keep them (see SECURITY.md).
     """
     with path.open("r+b") as handle:
-        size = handle.seek(0, os.SEEK_END)
-        handle.seek(0)
-        handle.write(bytes(size))
-        handle.flush()
-        os.fsync(handle.fileno())
+        overwrite_open(handle)
+
+
+def overwrite_open(handle: BinaryIO) -> None:
+    """Overwrite the whole of an open file with zeros and sync it."""
+    size = handle.seek(0, os.SEEK_END)
+    handle.seek(0)
+    handle.write(bytes(size))
+    handle.flush()
+    os.fsync(handle.fileno())
 
 
 def make_private_dirs(directory: Path) -> None:

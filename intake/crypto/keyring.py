@@ -27,7 +27,7 @@ from typing import Any
 
 from ._encoding import ID_PATTERN as _ID
 from ._encoding import check_id
-from ._files import atomic_write, contained, fsync_dir, overwrite
+from ._files import atomic_write, contained, fsync_dir, overwrite, overwrite_open
 from .keys import PublicKey
 
 
@@ -192,11 +192,23 @@ class Keyring:
         return removed
 
     def put_user_key(self, user_id: str, public_key: PublicKey, wrapped: bytes) -> None:
-        """Store a user's public key and passphrase-wrapped private key."""
+        """Store a user's public key and passphrase-wrapped private key.
+
+        The entry it replaces (a key wrapped under an old passphrase, or a key
+        pair being replaced) is overwritten once the new one is in place.
+        """
         path = self._path("users", check_id(user_id, "user id") + ".json")
-        self._write_json(path, {"id": user_id, "public_key": _text(public_key.raw),
-                                "fingerprint": public_key.fingerprint.hex(),
-                                "wrapped_key": _text(wrapped)})
+        try:
+            # Held open across the rename, so the old file's bytes can still be reached.
+            old = path.open("r+b")
+        except FileNotFoundError:
+            old = None
+        with old or contextlib.nullcontext():
+            self._write_json(path, {"id": user_id, "public_key": _text(public_key.raw),
+                                    "fingerprint": public_key.fingerprint.hex(),
+                                    "wrapped_key": _text(wrapped)})
+            if old is not None:
+                overwrite_open(old)
 
     def user_key(self, user_id: str) -> tuple[PublicKey, bytes]:
         """Return a user's public key and wrapped private key."""

@@ -33,3 +33,17 @@ def test_only_temporary_files_older_than_any_live_write_are_removed(
     assert keyring.remove_stale_temporaries("main") == [stale]
     assert not stale.exists()
     assert live.exists()
+
+
+def test_a_replaced_user_key_entry_is_overwritten_once_the_new_one_is_in_place(
+        keyring: Keyring, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A passphrase change or a key replacement leaves no readable copy of the old wrapped key:
+    a hard link made before still reaches the old file, and it holds zeros."""
+    old, new = PrivateKey.generate(), PrivateKey.generate()
+    keyring.put_user_key("u1", old.public_key, b"old wrapped key")
+    path, witness = keyring.root / "users" / "u1.json", tmp_path / "witness"
+    os.link(path, witness)
+    size = witness.stat().st_size
+    keyring.put_user_key("u1", new.public_key, b"new wrapped key")
+    assert witness.read_bytes() == bytes(size)
+    assert keyring.user_key("u1") == (new.public_key, b"new wrapped key")
