@@ -145,3 +145,13 @@ def test_an_admin_requires_new_keys_and_cannot_grant_the_old_key_until_they_are_
     with app.app_context():
         [event] = get_session().query(AuditEvent).filter_by(action="require_new_keys").all()
     assert event.subject_id == user.id
+
+
+def test_guessing_the_passphrase_through_replace_my_keys_is_throttled(
+        app: Flask, reviewer: FlaskClient) -> None:
+    """Someone at an unlocked session tries passphrases on the replace form: the sixth try
+    in a minute is refused before any passphrase is checked."""
+    for _ in range(5):
+        assert replace(reviewer, current="a guessed passphrase").status_code == 422
+    assert replace(reviewer).status_code == 429
+    assert reviewer_row(app).key_fingerprint == phished_key(app).fingerprint.hex()
