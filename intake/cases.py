@@ -56,8 +56,12 @@ class Summary:
     attachments: int = 0
 
 
-def data_key(submission: Submission, epoch_keys: EpochKeys,
-             db: Session | None = None) -> CaseKeys:
+# Later generations of many cases, loaded in one query: case id -> rows, in any order.
+Generations = dict[str, list[Any]]
+
+
+def data_key(submission: Submission, epoch_keys: EpochKeys, db: Session | None = None,
+             loaded: Generations | None = None) -> CaseKeys:
     """Open every generation of a case's data key; Locked without a grant, DecryptionError if
     one is tampered with or missing."""
     key = epoch_keys.get((submission.desk_id, submission.epoch_id))
@@ -67,15 +71,19 @@ def data_key(submission: Submission, epoch_keys: EpochKeys,
                           epoch_id=submission.epoch_id, record_id=submission.id)
     if not submission.key_generation:
         return CaseKeys((first,))
+    rows = sorted(loaded.get(submission.id, []) if loaded is not None
+                  else _generation_rows(submission, db), key=lambda row: row.generation)
+    if [row.generation for row in rows] != list(range(1, submission.key_generation + 1)):
+        raise DecryptionError
+    return CaseKeys((first, *(_generation(submission, row, epoch_keys) for row in rows)))
+
+
+def _generation_rows(submission: Submission, db: Session | None) -> list[KeyGeneration]:
     if db is None:
         db = object_session(submission)
     if db is None:
         raise ValueError("a case with later key generations is read through a session")
-    rows = db.query(KeyGeneration).filter_by(submission_id=submission.id).order_by(
-        KeyGeneration.generation).all()
-    if [row.generation for row in rows] != list(range(1, submission.key_generation + 1)):
-        raise DecryptionError
-    return CaseKeys((first, *(_generation(submission, row, epoch_keys) for row in rows)))
+    return db.query(KeyGeneration).filter_by(submission_id=submission.id).all()
 
 
 def _generation(submission: Submission, row: KeyGeneration, epoch_keys: EpochKeys) -> bytes:
@@ -87,16 +95,40 @@ def _generation(submission: Submission, row: KeyGeneration, epoch_keys: EpochKey
                          record_id=submission.id, generation=row.generation)
 
 
-def session_data_key(submission: Submission, unlocked: Unlocked,
-                     db: Session | None = None) -> CaseKeys:
-    """Open a case's keys once per session; later calls reuse what the session kept, unless a
-    rotation has since given the case a newer generation."""
+def kept(submission: Submission, unlocked: Unlocked) -> CaseKeys | None:
+    """Return the case keys the session kept, unless a rotation has since added a generation."""
     keys = unlocked.case_keys.get(submission.id)
     if keys is None or keys.newest_generation != submission.key_generation:
-        keys = data_key(submission, unlocked.epoch_keys, db)
+        return None
+    return keys
+
+
+def session_data_key(submission: Submission, unlocked: Unlocked, db: Session | None = None,
+                     loaded: Generations | None = None) -> CaseKeys:
+    """Open a case's keys once per session; later calls reuse what the session kept, unless a
+    rotation has since given the case a newer generation."""
+    keys = kept(submission, unlocked)
+    if keys is None:
+        keys = data_key(submission, unlocked.epoch_keys, db, loaded)
         unlocked.case_keys[submission.id] = keys
         unlocked.opened += 1
     return keys
+
+
+def load_generations(db: Session, submissions: list[Any], unlocked: Unlocked) -> Generations:
+    """Load, in one query, the later generations of the cases the session must open afresh."""
+    needed = {s.id for s in submissions if s.key_generation and kept(s, unlocked) is None}
+    if not needed:
+        return {}
+    query = db.query(KeyGeneration.submission_id, KeyGeneration.generation,
+                     KeyGeneration.epoch_id, KeyGeneration.sealed_key)
+    if len(needed) <= 500:  # beyond that, reading every row beats a long IN list
+        query = query.filter(KeyGeneration.submission_id.in_(needed))
+    found: Generations = {}
+    for row in query:
+        if row.submission_id in needed:
+            found.setdefault(row.submission_id, []).append(row)
+    return found
 
 
 def readable(decrypt: Callable[..., T], *args: Any) -> T | None:

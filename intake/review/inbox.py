@@ -56,8 +56,10 @@ def inbox_page(db: Session, unlocked: Unlocked, args: Mapping[str, str]) -> Page
         return Page([cases.summarise(r, unlocked, counts.get(r.id, 0)) for r in rows],
                     number, total, read)
     # Only the columns a match needs: building 10,000 ORM objects costs more than searching.
-    rows = query.with_entities(*SEARCHED_COLUMNS)
-    matches = [s for s in (matching(db, r, unlocked, words, label, counts) for r in rows) if s]
+    rows = query.with_entities(*SEARCHED_COLUMNS).all()
+    loaded = cases.load_generations(db, rows, unlocked)
+    matches = [s for s in (matching(loaded, r, unlocked, words, label, counts) for r in rows)
+               if s]
     return Page(matches[(number - 1) * PAGE_SIZE:number * PAGE_SIZE], number, len(matches), read)
 
 
@@ -91,11 +93,11 @@ def _texts(value: object) -> list[str]:
     return []
 
 
-def matching(db: Session, submission: Submission, unlocked: Unlocked, words: list[str],
-             label: str, counts: dict[str, int]) -> cases.Summary | None:
+def matching(loaded: cases.Generations, submission: Submission, unlocked: Unlocked,
+             words: list[str], label: str, counts: dict[str, int]) -> cases.Summary | None:
     """Decrypt one case once and keep it if it has every word and the label."""
     try:
-        key = cases.session_data_key(submission, unlocked, db)
+        key = cases.session_data_key(submission, unlocked, loaded=loaded)
         found, case_labels = cases.answers(submission, key), cases.labels(submission, key)
     except (cases.Locked, DecryptionError, ValueError):
         return None
