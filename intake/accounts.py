@@ -182,12 +182,14 @@ def is_vetted(keyring: Keyring, desk_id: str, user: User) -> bool:
 def grant(session: Session, keyring: Keyring, epoch: Epoch, epoch_key: PrivateKey,
           user: User) -> bool:
     """Grant an epoch to an account, and take it back if the account is no longer active."""
+    if user.must_replace_keys:
+        return False  # an admin found this key pair may be known to someone else
     public = keyring.user_key(user.id)[0]
     grant_epoch(keyring, epoch, epoch_key, public)
     # `revoke` commits the state before it deletes grants. Reading the state after the grant
     # is written means a revocation racing this one is either seen here or deletes the grant.
     session.refresh(user)
-    if user.state == "active":
+    if user.state == "active" and not user.must_replace_keys:
         return True
     keyring.delete_grant(epoch.desk_id, epoch.id, public.fingerprint)
     return False

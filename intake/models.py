@@ -30,6 +30,9 @@ class User(Base):
     totp_secret: Mapped[bytes] = mapped_column(LargeBinary)
     totp_last_step: Mapped[int] = mapped_column(default=0)
     created_on: Mapped[dt.date]
+    # Set by an admin after a phishing or a lost device: no grant is made to this key pair,
+    # and the owner is asked to replace it (see rekey.py).
+    must_replace_keys: Mapped[bool] = mapped_column(default=False)
 
 
 class Submission(Base):
@@ -64,6 +67,24 @@ class Submission(Base):
     labels: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     # The reviewers' assessment (violation, source reliability and connection), encrypted.
     assessment: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # The newest data key generation (see KeyGeneration); 0 until a rotation adds one.
+    key_generation: Mapped[int] = mapped_column(default=0)
+
+
+class KeyGeneration(Base):
+    """A later generation of a record's data key, made at a rotation, sealed to one epoch.
+
+    Generation 0 is the submission's own sealed key; every generation of a
+    record is sealed to the same epoch as it, and re-sealed with it.
+    """
+
+    __tablename__ = "key_generations"
+    __table_args__ = NO_ROWID
+
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    generation: Mapped[int] = mapped_column(primary_key=True)
+    epoch_id: Mapped[int]
+    sealed_key: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Attachment(Base):

@@ -11,10 +11,19 @@ again resumes where it stopped:
    to it at once. An enrolled account nobody has vetted gets nothing.
 3. Data keys sealed to older epochs are re-sealed in batches, each batch one
    transaction; an interrupted batch rolls back to keys the old grants open.
+   In the same transaction each such record gets a new data key generation
+   sealed to the new epoch only: what reviewers write on it from then on is
+   encrypted under a key no account revoked before this rotation ever held.
+   A record re-sealed (and so given its generation) is not picked again, so a
+   resumed rotation never gives a record two.
 4. Once an old epoch holds no record (and requests that began before the
    switch have had time to finish), the new epoch's grants are checked
    against the accounts once more, then the old grants are destroyed and
    the old epoch is marked retired.
+5. Nothing old is left to recover: the grant files were overwritten before
+   they were unlinked, temporary keyring files a crash left are removed,
+   SQLite overwrote the freed space (`secure_delete`), and the write-ahead
+   log, which still holds every old page, is checkpointed and truncated.
 """
 
 from __future__ import annotations
@@ -37,12 +46,16 @@ from .crypto import (
     Keyring,
     PrivateKey,
     grant_epoch,
+    new_data_key,
+    open_case_key,
     open_data_key,
     open_epoch_key,
+    seal_case_key,
     seal_data_key,
     unlock_epochs,
 )
-from .models import Submission, User
+from .models import KeyGeneration, Submission, User
+from .sessions import EpochKeys
 
 
 class RotationError(Exception):
@@ -150,26 +163,65 @@ def remaining(db: Session, desk_id: str, target: Epoch) -> int:
 
 def reseal(db: Session, keyring: Keyring, target: Epoch, admin_key: PrivateKey,
            batch: int) -> Iterator[int]:
-    """Re-seal older data keys to `target`, one committed batch at a time; yield batch sizes."""
+    """Re-seal older data keys to `target` and add a generation, one committed batch at a time;
+    yield batch sizes."""
     old_keys = unlock_epochs(keyring, admin_key)
     while True:
         rows = db.query(Submission).filter(Submission.desk_id == target.desk_id,
                                            Submission.epoch_id != target.id).limit(batch).all()
         if not rows:
             return
-        for row in rows:
-            key = old_keys.get((row.desk_id, row.epoch_id))
-            if key is None:
-                db.rollback()
-                raise RotationError(f"this admin holds no grant for epoch {row.epoch_id}; "
-                                    "rotate as an admin who does, or run `intake recover`")
-            data_key = open_data_key(row.sealed_key, key, desk_id=row.desk_id,
-                                     epoch_id=row.epoch_id, record_id=row.id)
-            row.sealed_key = seal_data_key(data_key, target.public_key, desk_id=row.desk_id,
-                                           epoch_id=target.id, record_id=row.id)
-            row.epoch_id = target.id
+        generations = _generations(db, rows)
+        try:
+            for row in rows:
+                _reseal_record(db, row, generations.get(row.id, []), old_keys, target)
+        except BaseException:
+            db.rollback()
+            raise
         db.commit()
         yield len(rows)
+
+
+def _generations(db: Session, rows: list[Submission]) -> dict[str, list[KeyGeneration]]:
+    """Load the later key generations of a batch of records in one query."""
+    found: dict[str, list[KeyGeneration]] = {}
+    for generation in db.query(KeyGeneration).filter(
+            KeyGeneration.submission_id.in_([row.id for row in rows])):
+        found.setdefault(generation.submission_id, []).append(generation)
+    return found
+
+
+def _old_key(keys: EpochKeys, desk_id: str, epoch_id: int) -> PrivateKey:
+    key = keys.get((desk_id, epoch_id))
+    if key is None:
+        raise RotationError(f"this admin holds no grant for epoch {epoch_id}; "
+                            "rotate as an admin who does, or run `intake recover`")
+    return key
+
+
+def _reseal_record(db: Session, row: Submission, generations: list[KeyGeneration],
+                   old_keys: EpochKeys, target: Epoch) -> None:
+    """Re-seal every generation of one record to `target`, then add one sealed to it alone."""
+    data_key = open_data_key(row.sealed_key, _old_key(old_keys, row.desk_id, row.epoch_id),
+                             desk_id=row.desk_id, epoch_id=row.epoch_id, record_id=row.id)
+    row.sealed_key = seal_data_key(data_key, target.public_key, desk_id=row.desk_id,
+                                   epoch_id=target.id, record_id=row.id)
+    for generation in generations:
+        key = open_case_key(generation.sealed_key,
+                            _old_key(old_keys, row.desk_id, generation.epoch_id),
+                            desk_id=row.desk_id, epoch_id=generation.epoch_id, record_id=row.id,
+                            generation=generation.generation)
+        generation.sealed_key = seal_case_key(key, target.public_key, desk_id=row.desk_id,
+                                              epoch_id=target.id, record_id=row.id,
+                                              generation=generation.generation)
+        generation.epoch_id = target.id
+    row.key_generation += 1
+    db.add(KeyGeneration(
+        submission_id=row.id, generation=row.key_generation, epoch_id=target.id,
+        sealed_key=seal_case_key(new_data_key(), target.public_key, desk_id=row.desk_id,
+                                 epoch_id=target.id, record_id=row.id,
+                                 generation=row.key_generation)))
+    row.epoch_id = target.id
 
 
 def retire_old(db: Session, keyring: Keyring, target: Epoch) -> list[int]:
@@ -247,4 +299,33 @@ def run(db: Session, keyring: Keyring, instance_path: Path, desk_id: str, admin:
         ended = sum(sessions.end_all(db, user.id) for user in db.query(User))
         audit.record(db, admin.id, "retire", desk_id, f"epochs:{retired}")
         db.commit()
+        keyring.remove_stale_temporaries(desk_id)
+        empty_write_ahead_log(db)
     return retired, ended
+
+
+# How long to keep asking for the log while requests hold it (each try waits busy_timeout).
+LOG_DEADLINE_SECONDS = 60
+
+
+def empty_write_ahead_log(db: Session, deadline: float = LOG_DEADLINE_SECONDS) -> None:
+    """Copy SQLite's write-ahead log into the database and truncate it to nothing.
+
+    The log keeps every page a transaction wrote, so it still holds the sealed
+    keys the rotation replaced until it is checkpointed and truncated.
+    """
+    engine = db.get_bind().engine
+    if engine.dialect.name != "sqlite":
+        return
+    give_up = time.monotonic() + deadline
+    while True:
+        with engine.connect() as connection:
+            busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()[0]
+        if not busy:
+            return
+        if time.monotonic() > give_up:
+            raise RotationError(
+                "the rotation is complete, but requests kept the database's write-ahead log "
+                "open, so it still holds the replaced keys; run `intake keys rotate` again "
+                "when the server is quieter (it rotates once more and empties the log)")
+        time.sleep(1)

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
-from .crypto import PrivateKey
+from .crypto import CaseKeys, PrivateKey
 from .models import ReviewSession, User
 
 IDLE_SECONDS = 30 * 60
@@ -29,9 +29,10 @@ ABSOLUTE_SECONDS = 12 * 3600
 EpochKeys = dict[tuple[str, int], PrivateKey]
 
 
-# Case data keys a session keeps once opened: 48 bytes each, so at most about 4.8 MB.
+# Case data keys a session keeps once opened: each case's id, how many generations, and
+# 32 bytes per generation (50 bytes for a case never rotated), for at most 100,000 cases.
 MAX_CASE_KEYS = 100_000
-_CASE_KEY_ENTRY = 16 + 32
+_CASE_ID, _COUNT, _KEY = 16, 2, 32
 
 
 @dataclass
@@ -40,12 +41,14 @@ class Unlocked:
 
     The case keys add nothing to what the epoch keys already open; keeping them
     spares a search over every case one HPKE open per case after the first.
+    Each entry holds every data key generation of its case that the session has
+    opened; a case with a newer generation than the entry is opened again.
     """
 
     record: ReviewSession
     user: User
     epoch_keys: EpochKeys
-    case_keys: dict[str, bytes] = field(default_factory=dict)
+    case_keys: dict[str, CaseKeys] = field(default_factory=dict)
     cookie_key: bytes = b""
     opened: int = 0
 
@@ -115,10 +118,11 @@ def load(db: Session, cookie: str | None, now: int) -> Unlocked | None:
 
 
 def _case_keys_aad(record: ReviewSession) -> bytes:
-    return f"{record.id_hash}/case-keys".encode()
+    # "/2": entries with generations; a record kept in the older format opens as empty.
+    return f"{record.id_hash}/case-keys/2".encode()
 
 
-def _open_case_keys(record: ReviewSession, key: bytes) -> dict[str, bytes]:
+def _open_case_keys(record: ReviewSession, key: bytes) -> dict[str, CaseKeys]:
     """Decrypt the case keys this session opened before (none if they do not open)."""
     sealed = record.sealed_case_keys
     if not sealed:
@@ -127,16 +131,29 @@ def _open_case_keys(record: ReviewSession, key: bytes) -> dict[str, bytes]:
         raw = AESGCM(key).decrypt(sealed[:12], sealed[12:], _case_keys_aad(record))
     except (InvalidTag, ValueError):
         return {}
-    return {raw[i:i + 16].hex(): raw[i + 16:i + _CASE_KEY_ENTRY]
-            for i in range(0, len(raw), _CASE_KEY_ENTRY)}
+    found, position = {}, 0
+    while position < len(raw):
+        case_id = raw[position:position + _CASE_ID].hex()
+        position += _CASE_ID + _COUNT
+        count = int.from_bytes(raw[position - _COUNT:position], "big")
+        found[case_id] = CaseKeys(tuple(raw[position + n * _KEY:position + (n + 1) * _KEY]
+                                        for n in range(count)))
+        position += count * _KEY
+    return found
+
+
+def _case_keys_bytes(case_keys: dict[str, CaseKeys]) -> bytes:
+    """Encode the newest MAX_CASE_KEYS entries: id, generation count, then each key."""
+    entries = list(case_keys.items())[-MAX_CASE_KEYS:]
+    return b"".join(bytes.fromhex(case_id) + len(keys.generations).to_bytes(_COUNT, "big")
+                    + b"".join(keys.generations) for case_id, keys in entries)
 
 
 def keep_case_keys(db: Session, unlocked: Unlocked) -> None:
     """Store the case keys opened during this request with the session, if there are new ones."""
     if not unlocked.opened or not unlocked.cookie_key:
         return
-    entries = list(unlocked.case_keys.items())[-MAX_CASE_KEYS:]
-    raw = b"".join(bytes.fromhex(case_id) + key for case_id, key in entries)
+    raw = _case_keys_bytes(unlocked.case_keys)
     nonce = os.urandom(12)
     unlocked.record.sealed_case_keys = nonce + AESGCM(unlocked.cookie_key).encrypt(
         nonce, raw, _case_keys_aad(unlocked.record))

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from intake import create_app, rotation
+from intake import cases, create_app, rotation
 from intake.accounts import create_user
 from intake.accounts import revoke as revoke_account
 from intake.crypto import (
@@ -26,7 +26,7 @@ from intake.crypto import (
     unlock,
     unlock_epochs,
 )
-from intake.models import Submission, User
+from intake.models import KeyGeneration, Submission, User
 from intake.request import UploadBatch
 from intake.setup import add_granted_user
 from intake.submissions import NewSubmission, store_submission
@@ -88,12 +88,15 @@ def database(root: Path):  # type: ignore[no-untyped-def]
 
 def assert_reads_everything(root: Path, name: str,
                             epochs: dict[tuple[str, int], PrivateKey]) -> None:
+    """Open every record's data key and every later generation of it, as `name` would."""
     with Session(database(root)) as db:
         for row in db.query(Submission):
             key = epochs.get((row.desk_id, row.epoch_id))
             assert key is not None, f"{name} cannot open epoch {row.epoch_id}"
             open_data_key(row.sealed_key, key, desk_id=row.desk_id, epoch_id=row.epoch_id,
                           record_id=row.id)
+            keys = cases.data_key(row, epochs, db)  # checks generations 1..n are all there
+            assert keys.newest_generation == row.key_generation
 
 
 def assert_everyone_reads_everything(root: Path) -> None:
@@ -152,13 +155,20 @@ def test_kill_9_at_twenty_points_never_loses_a_record_and_rerunning_completes(
                "--pause-ms", "40", "--settle-seconds", "0"]
     randomness = random.Random(1988)  # noqa: S311 (only when to kill)
     killed_at = set()
-    for _ in range(20):
-        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+    for attempt in range(20):
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                    stderr=subprocess.DEVNULL, env=env)
         process.stdin.write(PASSPHRASE.encode() + b"\n")  # type: ignore[union-attr]
         process.stdin.close()  # type: ignore[union-attr]
-        time.sleep(randomness.uniform(0.2, 1.4))
+        if attempt % 2:
+            # Half the kills count from the switch, so that a slow start on a busy machine
+            # (the interpreter alone takes about a second) still leaves kills inside re-sealing.
+            process.stdout.readline()  # type: ignore[union-attr]
+            time.sleep(randomness.uniform(0, 1.0))
+        else:
+            time.sleep(randomness.uniform(0.2, 1.4))
         os.kill(process.pid, signal.SIGKILL)
+        process.stdout.close()  # type: ignore[union-attr]
         if process.wait() == -signal.SIGKILL:
             killed_at.add(records_on_older_epochs(root))
         assert_everyone_reads_everything(root)
@@ -326,3 +336,91 @@ def test_revoking_during_a_rotation_says_to_rotate_again_after_it(
     assert result.returncode == 0, result.stderr
     assert "When it has finished, rotate once more" in result.stdout
     assert len(grant_files(root, 1)) == 2  # the recovery key and amina
+
+
+def generations_per_record(root: Path) -> dict[str, int]:
+    """How many later key generations each record has, counted from their rows."""
+    with Session(database(root)) as db:
+        counts = {row.id: 0 for row in db.query(Submission)}
+        for generation in db.query(KeyGeneration):
+            counts[generation.submission_id] += 1
+        return counts
+
+
+def test_a_crash_inside_a_batch_leaves_every_record_readable_and_resuming_adds_one_generation(
+        desk: tuple[Path, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rotate in batches of 7 and die while sealing the 3rd record's new generation of the 2nd
+    batch: the 7 records of the first batch have generation 1, none of the 2nd batch does,
+    everyone reads everything; run again, and every record has exactly one generation."""
+    root, _ = desk
+    keyring, sealed = Keyring(root / "keys"), []
+    real_seal = rotation.seal_case_key
+
+    def dies_on_the_tenth(*args, **kwargs):  # type: ignore[no-untyped-def]
+        sealed.append(1)
+        if len(sealed) == 10:
+            raise Interrupted
+        return real_seal(*args, **kwargs)
+
+    monkeypatch.setattr(rotation, "seal_case_key", dies_on_the_tenth)
+    with Session(database(root)) as db:
+        admin, key = unlocked_admin(db, keyring)
+        with pytest.raises(Interrupted):
+            rotation.run(db, keyring, root / "instance", "main", admin, key,
+                         rotation.Progress(), batch=7, settle_seconds=0)
+    monkeypatch.undo()
+    assert sorted(generations_per_record(root).values()) == [0] * 33 + [1] * 7
+    assert records_on_older_epochs(root) == 33
+    assert_everyone_reads_everything(root)
+    result = rotate(root)
+    assert result.returncode == 0, result.stderr
+    assert "Resuming" in result.stdout
+    assert set(generations_per_record(root).values()) == {1}
+    assert_everyone_reads_everything(root)
+
+
+def old_secrets(root: Path) -> dict[str, bytes]:
+    """Every sealed data key, sealed generation and grant file as they are now."""
+    found: dict[str, bytes] = {}
+    with Session(database(root)) as db:
+        for row in db.query(Submission):
+            found[f"sealed key of {row.id}"] = row.sealed_key
+        for generation in db.query(KeyGeneration):
+            found[f"generation {generation.generation} of {generation.submission_id}"] = (
+                generation.sealed_key)
+    for path in (root / "keys").rglob("*.grant"):
+        found[f"grant {path.relative_to(root)}"] = path.read_bytes()
+    return found
+
+
+def residues(root: Path, secrets: dict[str, bytes]) -> list[str]:
+    """Name every old secret any 32-byte piece of which is in the database files or keys/."""
+    files = [root / "instance" / f"intake.sqlite3{suffix}" for suffix in ("", "-wal", "-shm")]
+    files += [path for path in (root / "keys").rglob("*") if path.is_file()]
+    contents = {path: path.read_bytes() for path in files if path.exists()}
+    return sorted({f"{name} in {path.name}" for name, secret in secrets.items()
+                   for path, data in contents.items()
+                   for start in range(0, len(secret) - 31, 32)
+                   if secret[start:start + 32] in data})
+
+
+def test_after_a_rotation_no_old_sealed_key_or_grant_is_left_in_the_database_wal_or_keyring(
+        desk: tuple[Path, str]) -> None:
+    """Rotate once (so records have a generation), note every sealed key, sealed generation
+    and grant, rotate again: no 32-byte piece of any of them is left in the database file,
+    its -wal or -shm, or any file under keys/, and no temporary file is left."""
+    root, _ = desk
+    assert rotate(root).returncode == 0
+    before = old_secrets(root)
+    assert len(before) == 40 + 40 + 3
+    # A write killed between its temporary file and the rename leaves a grant behind.
+    [grant, *_] = grant_files(root, 2)
+    crashed = grant.parent / f".{grant.name}.0123456789abcdef.tmp"
+    crashed.write_bytes(grant.read_bytes())
+    os.utime(crashed, (time.time() - 600, time.time() - 600))
+    assert rotate(root).returncode == 0
+    assert residues(root, before) == []
+    assert [p.name for p in (root / "keys").rglob("*.tmp")] == []
+    assert [p.name for p in (root / "instance").iterdir()
+            if p.name.startswith(("etilqs", "intake.sqlite3-journal"))] == []
+    assert_everyone_reads_everything(root)

@@ -7,4 +7,4 @@ from flask import Blueprint
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 enrol_bp = Blueprint("enrol", __name__, url_prefix="/enrol")
 
-from . import enrol, keys, views  # noqa: E402,F401
+from . import enrol, keys, rekey, views  # noqa: E402,F401

@@ -171,4 +171,5 @@ def reset_totp(user_id: str) -> ResponseReturnValue:
     sessions.end_all(db, user.id)
     audit.record(db, current().user.id, "totp_reset", user.id)
     db.commit()
-    return overview(link=url_for("enrol.enrol", token=token, _external=True))
+    return overview(message="totp-reset",
+                    link=url_for("enrol.enrol", token=token, _external=True))

@@ -6,6 +6,7 @@ Key hierarchy (see DESIGN.md):
     user public key      <--grant-- desk epoch private key         (envelope)
     epoch public key     <--sealed-- submission data key           (envelope)
     data key --> fields (AES-256-GCM) and files (STREAM)           (fields, stream)
+    later data key generations, one per rotation                   (generations)
 """
 
 from ._errors import DecryptionError
@@ -13,14 +14,17 @@ from .desk import NewDesk, create_desk, grant_epoch, unlock_epochs
 from .envelope import (
     DATA_KEY_SIZE,
     new_data_key,
+    open_case_key,
     open_data_key,
     open_epoch_key,
+    seal_case_key,
     seal_data_key,
     seal_epoch_key,
     sealed_to,
 )
 from .family import derive_family_key, open_for_family, seal_for_family
 from .fields import data_key_id, decrypt_field, encrypt_field
+from .generations import CaseKeys
 from .keyring import Desk, Epoch, Keyring, KeyringError
 from .keys import PrivateKey, PublicKey
 from .passphrase import (
@@ -47,12 +51,14 @@ from .stream import (
 
 __all__ = [
     "DATA_KEY_SIZE", "FAMILY_CODE", "INSECURE_TEST_ONLY", "MAX_PASSPHRASE_LENGTH", "PROFILES",
-    "RFC_9106_LOW_MEMORY", "DecryptionError", "Desk", "Epoch", "Keyring", "KeyringError",
-    "NewDesk", "PrivateKey", "Profile", "PublicKey", "StreamEncryptor", "WrappedKey",
+    "RFC_9106_LOW_MEMORY", "CaseKeys", "DecryptionError", "Desk", "Epoch", "Keyring",
+    "KeyringError", "NewDesk", "PrivateKey", "Profile", "PublicKey", "StreamEncryptor",
+    "WrappedKey",
     "ciphertext_size", "create_desk", "data_key_id", "derive_family_key", "open_for_family",
     "seal_for_family", "decrypt_field", "decrypt_stream", "check_stream",
     "encrypt_field", "format_recovery_secret", "grant_epoch", "needs_rewrap", "new_data_key",
-    "open_data_key", "open_epoch_key", "padded_size", "parse_recovery_secret", "recovery_key",
-    "seal_data_key", "seal_epoch_key", "sealed_to", "unlock", "unlock_epochs",
+    "open_case_key", "open_data_key", "open_epoch_key", "padded_size", "parse_recovery_secret",
+    "recovery_key",
+    "seal_case_key", "seal_data_key", "seal_epoch_key", "sealed_to", "unlock", "unlock_epochs",
     "unwrap_private_key", "wrap_private_key",
 ]

@@ -6,6 +6,7 @@ import contextlib
 import os
 import secrets
 from pathlib import Path
+from typing import BinaryIO
 
 
 def contained(root: Path, *parts: str) -> Path:
@@ -33,6 +34,26 @@ def atomic_write(path: Path, data: bytes) -> None:
             os.unlink(temp)
         raise
     fsync_dir(path.parent)
+
+
+def overwrite(path: Path) -> None:
+    """Overwrite a file's bytes with zeros and sync them, before it is unlinked.
+
+    On a file system that writes in place this destroys the old bytes; a
+    copy-on-write or journalled-data file system, or an SSD's remapping, may
+    still keep them (see SECURITY.md).
+    """
+    with path.open("r+b") as handle:
+        overwrite_open(handle)
+
+
+def overwrite_open(handle: BinaryIO) -> None:
+    """Overwrite the whole of an open file with zeros and sync it."""
+    size = handle.seek(0, os.SEEK_END)
+    handle.seek(0)
+    handle.write(bytes(size))
+    handle.flush()
+    os.fsync(handle.fileno())
 
 
 def make_private_dirs(directory: Path) -> None:

@@ -1,7 +1,8 @@
 """HPKE sealing (RFC 9180, ML-KEM-768 + X25519, HKDF-SHA256, AES-256-GCM).
 
-Only small secrets are sealed here: a submission's 32-byte data key, and a
-desk epoch's 96-byte private key granted to a reviewer or the recovery key.
+Only small secrets are sealed here: a submission's 32-byte data key and the
+later generations of it that rotations make, and a desk epoch's 96-byte
+private key granted to a reviewer or the recovery key.
 Every sealed object starts with a version byte and the fingerprint of the
 key it is sealed to, and its HPKE `info` binds it to the record it belongs
 to, so a sealed object copied onto another record does not open.
@@ -50,6 +51,24 @@ def open_data_key(sealed: bytes, epoch_key: PrivateKey, *, desk_id: str, epoch_i
     if len(data_key) != DATA_KEY_SIZE:
         raise DecryptionError
     return data_key
+
+
+def seal_case_key(case_key: bytes, epoch_key: PublicKey, *, desk_id: str, epoch_id: int,
+                  record_id: str, generation: int) -> bytes:
+    """Seal a later generation of a record's data key to an epoch (generation 0 is a data key)."""
+    if len(case_key) != DATA_KEY_SIZE or generation < 1:
+        raise ValueError("a case key is 32 bytes, of generation 1 or later")
+    return _seal(case_key, epoch_key, bind("case-key", desk_id, epoch_id, record_id, generation))
+
+
+def open_case_key(sealed: bytes, epoch_key: PrivateKey, *, desk_id: str, epoch_id: int,
+                  record_id: str, generation: int) -> bytes:
+    """Open one generation of a record's data key with the epoch private key it is sealed to."""
+    case_key = _open(sealed, epoch_key,
+                     bind("case-key", desk_id, epoch_id, record_id, generation))
+    if len(case_key) != DATA_KEY_SIZE:
+        raise DecryptionError
+    return case_key
 
 
 def seal_epoch_key(epoch_key: PrivateKey, recipient: PublicKey, *, desk_id: str,

@@ -21,13 +21,14 @@ import datetime as dt
 import json
 import os
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ._encoding import FINGERPRINT_SIZE, check_id
 from ._encoding import ID_PATTERN as _ID
-from ._files import atomic_write, contained, fsync_dir
+from ._files import atomic_write, contained, fsync_dir, overwrite, overwrite_open
 from .keys import PublicKey
 
 
@@ -166,21 +167,49 @@ class Keyring:
         return sorted(bytes.fromhex(p.stem) for p in folder.glob("*.grant"))
 
     def delete_grant(self, desk_id: str, epoch_id: int, recipient: bytes) -> bool:
-        """Destroy one grant; return whether there was one."""
+        """Destroy one grant, overwriting it before unlinking it; return whether there was one."""
         path = self._grant_path(desk_id, epoch_id, recipient)
         try:
+            overwrite(path)
             path.unlink()
         except FileNotFoundError:
             return False
         fsync_dir(path.parent)
         return True
 
+    def remove_stale_temporaries(self, desk_id: str, older_than: int = 60) -> list[Path]:
+        """Remove temporary files a crashed write left in a desk's folder; return them.
+
+        A write takes milliseconds, so a temporary file this old belongs to no live write.
+        """
+        folder = self._path("desks", check_id(desk_id, "desk id"))
+        removed = []
+        for path in folder.rglob(".*.tmp"):
+            if path.is_file() and time.time() - path.stat().st_mtime > older_than:
+                overwrite(path)
+                path.unlink()
+                fsync_dir(path.parent)
+                removed.append(path)
+        return removed
+
     def put_user_key(self, user_id: str, public_key: PublicKey, wrapped: bytes) -> None:
-        """Store a user's public key and passphrase-wrapped private key."""
+        """Store a user's public key and passphrase-wrapped private key.
+
+        The entry it replaces (a key wrapped under an old passphrase, or a key
+        pair being replaced) is overwritten once the new one is in place.
+        """
         path = self._path("users", check_id(user_id, "user id") + ".json")
-        self._write_json(path, {"id": user_id, "public_key": _text(public_key.raw),
-                                "fingerprint": public_key.fingerprint.hex(),
-                                "wrapped_key": _text(wrapped)})
+        try:
+            # Held open across the rename, so the old file's bytes can still be reached.
+            old = path.open("r+b")
+        except FileNotFoundError:
+            old = None
+        with old or contextlib.nullcontext():
+            self._write_json(path, {"id": user_id, "public_key": _text(public_key.raw),
+                                    "fingerprint": public_key.fingerprint.hex(),
+                                    "wrapped_key": _text(wrapped)})
+            if old is not None:
+                overwrite_open(old)
 
     def user_key(self, user_id: str) -> tuple[PublicKey, bytes]:
         """Return a user's public key and wrapped private key."""

@@ -1,16 +1,21 @@
-"""A reviewer's own account: changing the passphrase re-wraps the same key."""
+"""A reviewer's own account: changing the passphrase re-wraps the same key; replacing the
+keys makes a new key pair that an admin must grant access again."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app, render_template, request
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import TooManyRequests
 
-from .. import audit
-from ..accounts import passphrase_problem
+from .. import audit, rekey, rotation
+from ..accounts import AccountError, passphrase_problem
 from ..crypto import DecryptionError, unlock, wrap_private_key
 from ..db import get_session
 from ..models import ReviewSession
 from ..sessions import id_hash_of_cookie
+from ..throttle import allow
 from . import bp
 from .auth import COOKIE, check_passphrase_allowed, current, reviewer_required
 
@@ -50,3 +55,47 @@ def change_passphrase() -> ResponseReturnValue:
                 raise
             done = True
     return render_template("review/passphrase.html", form=form, problem=problem, done=done)
+
+
+KEY_TRIES_PER_MINUTE = 5
+
+
+@bp.app_template_filter("fingerprint")
+def fingerprint(hex_digits: str) -> str:
+    """Show a key fingerprint in groups of four, to be read aloud and compared."""
+    return " ".join(hex_digits[i:i + 4] for i in range(0, len(hex_digits), 4))
+
+
+@bp.route("/keys", methods=["GET", "POST"])
+@reviewer_required
+def replace_keys() -> ResponseReturnValue:
+    """Replace this account's key pair with a new one under a new passphrase."""
+    from ..admin.forms import PassphraseForm
+
+    form, problem, unlocked = PassphraseForm(), None, current()
+    if form.validate_on_submit():
+        settings, desk = current_app.extensions["intake.settings"], _desk()
+        # Each try costs an Argon2id run and tests a passphrase: bounded as login is.
+        if not allow(get_session(), f"replace-keys:{unlocked.user.id}", KEY_TRIES_PER_MINUTE):
+            raise TooManyRequests
+        try:
+            rekey.replace_keys(get_session(), desk.keyring, settings.instance_path,
+                               desk.desk_id, unlocked.user, form.current.data, form.new.data,
+                               settings.kdf_profile)
+        except DecryptionError:
+            problem = "wrong"
+        except AccountError as exc:
+            problem = str(exc)
+        except rotation.RotationError:
+            problem = "busy"
+        else:
+            response = current_app.make_response(render_template(
+                "review/replace_keys.html", done=True, user=unlocked.user))
+            response.delete_cookie(COOKIE, path="/")
+            return response
+    return render_template("review/replace_keys.html", form=form, problem=problem,
+                           user=unlocked.user), 200 if problem is None else 422
+
+
+def _desk() -> Any:
+    return current_app.extensions["intake.desk"]

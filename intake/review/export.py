@@ -17,6 +17,7 @@ from flask import current_app, render_template, stream_with_context
 from flask.typing import ResponseReturnValue
 
 from .. import audit, cases, filenames
+from ..crypto import CaseKeys
 from ..db import get_session
 from ..models import Attachment, Submission
 from . import bp, present
@@ -47,14 +48,14 @@ class _Pipe:
         return data
 
 
-File = tuple[str, Submission, bytes, Attachment]
+File = tuple[str, Submission, CaseKeys, Attachment]
 
 
-def contents(submission: Submission, key: bytes) -> tuple[dict[str, Any], list[File]]:
+def contents(submission: Submission, key: CaseKeys) -> tuple[dict[str, Any], list[File]]:
     """Decrypt the record and check every file up front, so a damaged part refuses the export."""
     db, keys = get_session(), current().epoch_keys
     store = current_app.extensions["intake.desk"].store
-    additions = [(a, cases.data_key(a, keys)) for a in
+    additions = [(a, cases.data_key(a, keys, db)) for a in
                  db.query(Submission).filter_by(parent_id=submission.id)]
     record = {"id": submission.id, "received_on": submission.received_on.isoformat(),
               "status": submission.status, "family_status": submission.family_status,

@@ -18,8 +18,8 @@ from ..sessions import Unlocked
 
 PAGE_SIZE = 50
 SEARCHED_COLUMNS = (Submission.id, Submission.desk_id, Submission.epoch_id, Submission.sealed_key,
-                    Submission.answers, Submission.labels, Submission.received_on,
-                    Submission.status)
+                    Submission.key_generation, Submission.answers, Submission.labels,
+                    Submission.received_on, Submission.status)
 
 
 @dataclass
@@ -57,8 +57,10 @@ def inbox_page(db: Session, unlocked: Unlocked, args: Mapping[str, str]) -> Page
         return Page([cases.summarise(r, unlocked, counts.get(r.id, 0)) for r in rows],
                     number, total, read)
     # Only the columns a match needs: building 10,000 ORM objects costs more than searching.
-    rows = query.with_entities(*SEARCHED_COLUMNS)
-    matches = [s for s in (matching(r, unlocked, words, label, counts) for r in rows) if s]
+    rows = query.with_entities(*SEARCHED_COLUMNS).all()
+    loaded = cases.load_generations(db, rows, unlocked)
+    matches = [s for s in (matching(loaded, r, unlocked, words, label, counts) for r in rows)
+               if s]
     return Page(matches[(number - 1) * PAGE_SIZE:number * PAGE_SIZE], number, len(matches), read)
 
 
@@ -92,11 +94,11 @@ def _texts(value: object) -> list[str]:
     return []
 
 
-def matching(submission: Submission, unlocked: Unlocked, words: list[str], label: str,
-             counts: dict[str, int]) -> cases.Summary | None:
+def matching(loaded: cases.Generations, submission: Submission, unlocked: Unlocked,
+             words: list[str], label: str, counts: dict[str, int]) -> cases.Summary | None:
     """Decrypt one case once and keep it if it has every word and the label."""
     try:
-        key = cases.session_data_key(submission, unlocked)
+        key = cases.session_data_key(submission, unlocked, loaded=loaded)
         found, case_labels = cases.answers(submission, key), cases.labels(submission, key)
     except (cases.Locked, DecryptionError, ValueError):
         return None

@@ -13,7 +13,7 @@ from werkzeug.exceptions import NotFound, TooManyRequests
 
 from .. import audit, cases, closing, filenames, sessions
 from ..accounts import authenticate
-from ..crypto import PrivateKey, unlock_epochs
+from ..crypto import CaseKeys, PrivateKey, unlock_epochs
 from ..db import get_session
 from ..models import Attachment, CaseLink, CaseRead, Note, Reply, Submission, User
 from . import bp, present
@@ -125,7 +125,7 @@ def case(case_id: str) -> ResponseReturnValue:
     return render_template("review/case.html", **context)
 
 
-def case_context(submission: Submission, key: bytes) -> dict[str, object]:
+def case_context(submission: Submission, key: CaseKeys) -> dict[str, object]:
     """Decrypt what the case page shows."""
     session = get_session()
     reviewers = session.query(User).filter(User.state == "active").order_by(User.name).all()
@@ -190,7 +190,7 @@ def triage(case_id: str) -> ResponseReturnValue:
     return redirect(url_for("review.case", case_id=case_id))
 
 
-def set_status(submission: Submission, key: bytes, status: str) -> None:
+def set_status(submission: Submission, key: CaseKeys, status: str) -> None:
     """Change a case's status, audited; lifting a safety hold lets held replies reach the code."""
     db, unlocked = get_session(), current()
     if status == submission.status:

@@ -1,0 +1,28 @@
+"""The admin's side of replacing keys: require it of an account that may be phished."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask.typing import ResponseReturnValue
+
+from .. import rekey
+from ..accounts import AccountError
+from ..db import get_session
+from ..review.auth import current
+from . import bp
+from .views import _user, admin_required, overview
+
+
+@bp.post("/users/<user_id>/require-new-keys")
+@admin_required
+def require_new_keys(user_id: str) -> ResponseReturnValue:
+    """Destroy an account's grants and sessions until its owner replaces its key pair."""
+    user = _user(user_id)
+    if user.state != "active":
+        return overview(message="cannot-grant")
+    try:
+        rekey.require_new_keys(get_session(), current_app.extensions["intake.desk"].keyring,
+                               current().user, user)
+    except AccountError as exc:
+        return overview(message=str(exc))
+    return overview(message="new-keys-required")
