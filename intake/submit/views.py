@@ -1,34 +1,65 @@
-"""Views for families: landing page, testimony form, receipt."""
+"""Views for families: landing page, follow-up code, testimony form, receipt.
+
+The follow-up code is made before the testimony is written and travels in the
+family's own forms (hidden fields, POST bodies, never a URL), so no reload,
+back or language switch loses it; the server never stores it.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import secrets
+import time
 from collections.abc import Callable
 from typing import cast
 
 from flask import current_app, g, render_template, request
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest
 from wtforms import FormField
 
-from ..codes import new_code, normalise_code
+from .. import pending
+from ..codes import new_code, parse_code
 from ..db import get_session
+from ..errors import render_csrf_error
 from ..request import EncryptingRequest, UploadBatch
 from ..submissions import (
     AlreadyReceived,
+    CodeTaken,
     ImageRefused,
     NewSubmission,
     ReceivedFile,
     store_submission,
 )
 from . import bp
-from .forms import TestimonyForm
+from .forms import CodeForm, TestimonyForm
 
 # File parts a form may carry, and the role each file gets in its description.
 FILE_FIELDS = ("photo", "attachments")
+_FA_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+
+
+@bp.app_template_filter("number")
+def number(value: object) -> str:
+    """Write a count in the digits of the page's language."""
+    text = str(value)
+    return text.translate(_FA_DIGITS) if str(get_locale()) == "fa" else text
+
+
+@bp.app_template_global()
+def error_links(form: FlaskForm) -> list[tuple[str, str]]:
+    """List each error with the id of the input it belongs to (a date's part by name)."""
+    found = []
+    for field in form:
+        if isinstance(field, FormField):
+            found += [(part.id, f"{field.label.text}: {message}")
+                      for part in field for message in part.errors]
+        else:
+            found += [(field.id, str(message)) for message in field.errors]
+    return found
 
 
 @bp.get("/")
@@ -39,38 +70,135 @@ def index() -> str:
 
 @bp.get("/submit")
 def form() -> str:
-    """Show the testimony form with a fresh one-time nonce."""
-    testimony = TestimonyForm(form_nonce=secrets.token_urlsafe(24))
-    return render_template("submit/form.html", form=testimony)
+    """Offer a follow-up code before the testimony; it is shown only after a POST."""
+    # The code is made here but shown on the next page, a POST response: reloading that
+    # page, or a phone restoring it, sends this same code again instead of making a new one.
+    form = CodeForm(form_nonce=new_nonce(), code=new_code(str(get_locale())))
+    return render_template("submit/start.html", form=form)
+
+
+@bp.post("/submit/code")
+def code_page() -> str:
+    """Show the carried follow-up code, word by word, in the page's language."""
+    form = CodeForm()
+    code = carried_code(form.code.data)
+    return render_template("submit/code.html", form=form, words=code.split())
+
+
+@bp.post("/submit/form")
+def begin() -> tuple[str, int] | str:
+    """Open the testimony form, carrying the code once the family says it is written down."""
+    form = CodeForm()
+    if form.no_code.data or form.language.data:
+        code = ""
+    else:
+        code = carried_code(form.code.data)
+        if not form.written_down.data:
+            form.written_down.errors = [_("Please write the words down, then tick this box.")]
+            return render_template("submit/code.html", form=form, words=code.split()), 422
+    testimony = TestimonyForm(formdata=None, form_nonce=form.form_nonce.data or new_nonce(),
+                              code=code, files_key=pending.new_form_token())
+    return render_form(testimony)
+
+
+@bp.post("/submit/received")
+def receipt_again() -> str:
+    """Show the receipt again in another language, with the code the page carried."""
+    form = CodeForm()
+    code = parse_code(form.code.data or "")
+    return render_template("submit/receipt.html", form=form, code=code)
 
 
 @bp.post("/submit")
 def submit() -> tuple[str, int] | str:
-    """Encrypt and store a testimony, then show its follow-up code once."""
+    """Encrypt and store a testimony, or show the form again keeping everything sent."""
     testimony = TestimonyForm()
     refuse_unknown_fields(testimony)
-    form_page = functools.partial(render_template, "submit/form.html", form=testimony)
+    session, store = get_session(), current_app.extensions["intake.desk"].store
+    pending.sweep_expired(session, store, int(time.time()))
+    form_key = carried_form_key(testimony)
+    if testimony.action.data == "language" or testimony.remove_file.data:
+        if testimony.remove_file.data:
+            pending.remove(session, store, form_key, testimony.remove_file.data)
+        return keep_and_show(testimony, form_key, received_files(), 200)
     refused = refused_types(received_files())
     if not testimony.validate() or refused:
-        return form_page(refused_types=refused, files_dropped=bool(request.upload_batch)), 422
-    code = new_code(str(get_locale())) if testimony.want_code.data else None
+        accepted = [f for f in received_files() if f.client_filename not in refused]
+        return keep_and_show(testimony, form_key, accepted, 422, refused_types=refused)
+    return send(testimony, form_key)
+
+
+def send(testimony: TestimonyForm, form_key: pending.FormKey) -> tuple[str, int] | str:
+    """Store the accepted form with its pending and new files, then drop the pending copies."""
+    session, store = get_session(), current_app.extensions["intake.desk"].store
+    code = parse_code(testimony.code.data or "")
+    restored = pending.restore(session, store, form_key, upload_batch(), int(time.time()))
     new = NewSubmission(
-        answers=testimony.answers(), batch=upload_batch(), files=received_files(),
-        keep_originals=testimony.keep_originals.data,
-        family_code=normalise_code(code) if code else None,
+        answers=testimony.answers(), batch=upload_batch(), files=restored + received_files(),
+        keep_originals=testimony.keep_originals.data, family_code=code,
         form_nonce=testimony.form_nonce.data or None)
-    return file_or_refuse(new, form_page) or render_template("submit/receipt.html", code=code)
+    refused = file_or_refuse(new, lambda **notices: keep_and_show(
+        testimony, form_key, received_files(), 422, **notices), code=code)
+    if refused:
+        return refused
+    pending.discard_all(session, store, form_key)
+    return render_template("submit/receipt.html", code=code,
+                           form=CodeForm(formdata=None, code=code))
 
 
-def file_or_refuse(new: NewSubmission, form_page: Callable[..., str]) -> tuple[str, int] | None:
+def keep_and_show(testimony: TestimonyForm, form_key: pending.FormKey,
+                  files: list[ReceivedFile], status: int, **notices: object) -> tuple[str, int]:
+    """Keep the files this request carried as pending, and show the form again."""
+    if files:
+        room = current_app.extensions["intake.uploads"]["max_files"] - len(
+            pending.listing(get_session(), form_key, int(time.time())))
+        notices["not_kept"] = pending.stash(get_session(), form_key, upload_batch(), files,
+                                            int(time.time()), room)
+    return render_form(testimony, form_key, **notices), status
+
+
+def render_form(testimony: TestimonyForm, form_key: pending.FormKey | None = None,
+                **notices: object) -> str:
+    """Render the testimony form with its code, its pending files and the upload limits."""
+    kept = (pending.listing(get_session(), form_key, int(time.time())) if form_key else [])
+    code = parse_code(testimony.code.data or "")
+    return render_template("submit/form.html", form=testimony, pending_files=kept,
+                           code_words=code.split() if code else [],
+                           max_files=current_app.extensions["intake.uploads"]["max_files"],
+                           **notices)
+
+
+def carried_form_key(testimony: TestimonyForm) -> pending.FormKey:
+    """Return the key of the form's pending files, making one if the form carried none."""
+    form_key = pending.FormKey.from_token(testimony.files_key.data)
+    if form_key is None:
+        testimony.files_key.data = pending.new_form_token()
+        form_key = pending.FormKey.from_token(testimony.files_key.data)
+    return cast(pending.FormKey, form_key)
+
+
+def carried_code(carried: str | None) -> str:
+    """Return the code a code page carried; refuse one this server could not have made."""
+    code = parse_code(carried or "")
+    if code is None:
+        raise BadRequest("not a follow-up code")
+    return code
+
+
+def file_or_refuse(new: NewSubmission, form_page: Callable[..., object],
+                   code: str | None = None) -> tuple[str, int] | None:
     """Store a submission durably, or answer with why it was not stored."""
     try:
         store_submission(get_session(), current_app.extensions["intake.desk"], new,
                          dt.date.today())
     except AlreadyReceived:
-        return render_template("submit/already_received.html"), 409
+        return render_template("submit/already_received.html", code=code,
+                               form=CodeForm(formdata=None, code=code)), 409
+    except CodeTaken:
+        return render_template("submit/code_taken.html"), 409
     except ImageRefused as refused:
-        return form_page(**{refused.notice: refused.client_filename}, files_dropped=True), 422
+        page = form_page(**{refused.notice: refused.client_filename})
+        return page if isinstance(page, tuple) else (cast(str, page), 422)
     return None
 
 
@@ -98,6 +226,33 @@ def refuse_unknown_fields(form: FlaskForm) -> None:
         known |= {sub.name for sub in field} if isinstance(field, FormField) else {field.name}
     if set(request.form) - known or set(request.files) - (known & set(FILE_FIELDS)):
         raise BadRequest("unknown field")
+
+
+def new_nonce() -> str:
+    """Make a one-time nonce for a form."""
+    return secrets.token_urlsafe(24)
+
+
+@bp.errorhandler(CSRFError)
+def expired(error: CSRFError) -> tuple[str, int]:
+    """Show an expired form again with what was typed and a fresh token; lose nothing.
+
+    Only for a form sent from our own pages: another site could otherwise post a code
+    of its choosing and have it handed back with a valid token (the family would then
+    send a testimony under a code the other site knows).
+    """
+    if request.headers.get("Sec-Fetch-Site") != "same-origin":
+        return render_csrf_error(error)
+    if request.endpoint == "submit.submit":
+        testimony = TestimonyForm()
+        refuse_unknown_fields(testimony)
+        return keep_and_show(testimony, carried_form_key(testimony), received_files(), 400,
+                             expired=True)
+    if request.endpoint in ("submit.code_page", "submit.begin"):
+        form = CodeForm()
+        return render_template("submit/code.html", form=form,
+                               words=carried_code(form.code.data).split(), expired=True), 400
+    return render_csrf_error(error)
 
 
 @bp.get("/submit/done")

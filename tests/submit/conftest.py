@@ -47,14 +47,17 @@ def marker_file(size: int, marker: str = MARKER) -> bytes:
     return (unit * (size // len(unit) + 1))[:size]
 
 
+def hidden(page: str, name: str) -> str:
+    """Return the value of a hidden field of a page."""
+    found = re.search(rf'name="{name}" type="hidden" value="([^"]*)"', page)
+    assert found, page[:500]
+    return found.group(1)
+
+
 def csrf_and_nonce(client: FlaskClient, lang: str = "fa") -> dict[str, str]:
-    """Load the form and return its CSRF token and one-time nonce."""
+    """Load the start page and return its CSRF token, one-time nonce and follow-up code."""
     page = client.get(f"/submit?lang={lang}").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    nonce = re.search(r'name="form_nonce" type="hidden" value="([^"]+)"', page)
-    assert token, page[:500]
-    assert nonce, page[:500]
-    return {"csrf_token": token.group(1), "form_nonce": nonce.group(1)}
+    return {name: hidden(page, name) for name in ("csrf_token", "form_nonce", "code")}
 
 
 def filled_form(**changes: Any) -> dict[str, Any]:
@@ -71,7 +74,6 @@ def filled_form(**changes: Any) -> dict[str, Any]:
         "death_date-calendar": "solar_hijri", "death_date-precision": "month",
         "burial_place": "خاوران",
         "testimony": f"در تابستان ۱۳۶۷ دیگر اجازهٔ ملاقات ندادند. {MARKER}",
-        "want_code": "y",
     }
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}
