@@ -90,7 +90,7 @@ def post_form(client: FlaskClient, data: dict[str, Any], files: list[tuple[str, 
     return client.post(f"/submit?lang={lang}", data=payload, content_type="multipart/form-data")
 
 
-def read_everything(app: Flask) -> list[dict[str, Any]]:
+def read_everything(app: Flask, passphrase: str = ADMIN_PASSPHRASE) -> list[dict[str, Any]]:
     """Decrypt every stored submission as the admin would, through the key hierarchy."""
     settings = app.extensions["intake.settings"]
     store = app.extensions["intake.desk"].store
@@ -99,7 +99,7 @@ def read_everything(app: Flask) -> list[dict[str, Any]]:
         admin = session.query(User).filter_by(name="admin").one()
         keyring = Keyring(settings.keys_dir)
         epochs = unlock_epochs(keyring, unlock(keyring.user_key(admin.id)[1],
-                                               admin.passphrase_verifier, ADMIN_PASSPHRASE))
+                                               admin.passphrase_verifier, passphrase))
         result = []
         for row in session.query(Submission):
             key = open_data_key(row.sealed_key, epochs[row.desk_id, row.epoch_id],
