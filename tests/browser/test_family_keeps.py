@@ -13,6 +13,7 @@ from intake import create_app
 from intake.db import get_session
 from intake.models import Attachment, PendingFile
 from tests import live
+from tests.browser.family import send
 from tests.live import LiveServer
 from tests.submit.conftest import marker_file, read_everything
 
@@ -75,11 +76,6 @@ def require_answers(page: Page) -> None:
     page.check("input[name=consent_internal]")
     page.fill("[name=name]", "ناشناس")
     page.select_option("select[name=relationship]", "son")
-
-
-def send(page: Page) -> None:
-    """Press the form's visible send button."""
-    page.click("form#testimony button[name=action][value=send]:visible")
 
 
 @pytest.fixture
