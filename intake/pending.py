@@ -128,7 +128,7 @@ def restore(session: Session, store: Store, form: FormKey, batch: UploadBatch,
                                           file_id=row.id):
                 upload.write(segment)
         upload.seek(0)
-        restored.append(ReceivedFile(upload, str(meta["filename"]),  # type: ignore[arg-type]
+        restored.append(ReceivedFile(upload, str(meta["filename"]),
                                      str(meta["content_type"]), role=str(meta["role"])))
     return restored
 

@@ -72,7 +72,8 @@ def add() -> tuple[str, int] | str:
     new = NewSubmission(answers={"addition": form.addition.data or ""}, batch=upload_batch(),
                         files=received_files(), keep_originals=form.keep_originals.data,
                         parent_id=case.id, form_nonce=form.form_nonce.data or None)
-    return file_or_refuse(new, functools.partial(form_page, files_dropped=True)) or render_template("followup/added.html")
+    refused_page = functools.partial(form_page, files_dropped=True)
+    return file_or_refuse(new, refused_page) or render_template("followup/added.html")
 
 
 def status_page(case: Submission, family_key: PrivateKey, form: AddForm,

@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives.hashes import SHA1
 from cryptography.hazmat.primitives.twofactor.totp import TOTP
 from playwright.sync_api import Page
 
-from tests.browser.test_submit_flow import assert_marker_nowhere
 from tests.browser.family import send, take_a_code
+from tests.browser.test_submit_flow import assert_marker_nowhere
 from tests.live import REVIEWER_PASSPHRASE, LiveServer
 from tests.submit.conftest import MARKER, marker_file
 

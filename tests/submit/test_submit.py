@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 
-from intake.models import PendingFile, Attachment, Submission
+from intake.models import Attachment, PendingFile, Submission
 from tests.submit.conftest import (
     MARKER,
     csrf_and_nonce,
