@@ -28,6 +28,7 @@ from .request import UploadBatch
 from .storage import Store
 from .submissions import ReceivedFile
 
+# As long as the form's CSRF token (WTF_CSRF_TIME_LIMIT), counted from the last round.
 PENDING_HOURS = 6
 _KEY_BYTES = 32
 
@@ -91,6 +92,18 @@ def stash(session: Session, form: FormKey, batch: UploadBatch, files: list[Recei
                                field=f"pending-meta:{upload.file_id}")))
     session.commit()
     return [received.client_filename for received in left_out]
+
+
+def keep_alive(session: Session, form: FormKey, now: int) -> None:
+    """Push back the expiry of a form's files each time the form comes back to the family.
+
+    The form's token lives as long (WTF_CSRF_TIME_LIMIT), so a form sent in time finds
+    every file still there.
+    """
+    session.query(PendingFile).filter(PendingFile.form_ref == form.ref,
+                                      PendingFile.expires_at > now).update(
+        {PendingFile.expires_at: expiry(now)})
+    session.commit()
 
 
 def _rows(session: Session, form: FormKey, now: int) -> list[PendingFile]:

@@ -149,6 +149,7 @@ def send(testimony: TestimonyForm, form_key: pending.FormKey) -> tuple[str, int]
 def keep_and_show(testimony: TestimonyForm, form_key: pending.FormKey,
                   files: list[ReceivedFile], status: int, **notices: object) -> tuple[str, int]:
     """Keep the files this request carried as pending, and show the form again."""
+    pending.keep_alive(get_session(), form_key, int(time.time()))
     if files:
         room = current_app.extensions["intake.uploads"]["max_files"] - len(
             pending.listing(get_session(), form_key, int(time.time())))

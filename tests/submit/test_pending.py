@@ -131,3 +131,20 @@ def test_files_beyond_the_limit_are_named_and_not_kept(instance: Instance) -> No
     shown = again.get_data(as_text=True)
     assert "این‌ها نگه داشته نشدند: three.txt" in shown
     assert len(pending_blobs(app)) == 2
+
+
+def test_each_round_of_the_form_pushes_back_the_expiry_of_its_files(
+        app: Flask, client: FlaskClient, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A family correcting the form for hours keeps its files as long as its token lives."""
+    later = int(time.time()) + 5 * 3600  # the form's token (6 hours) is still valid
+    page = sent_back(client, [("a.txt", b"a")])
+    with app.app_context():
+        [row] = get_session().query(PendingFile)
+        first = row.expires_at
+    monkeypatch.setattr(time, "time", lambda: later)
+    again = client.post("/submit", data=filled_form(testimony="") | carried(page),
+                        content_type="multipart/form-data")
+    assert "a.txt" in again.get_data(as_text=True)
+    with app.app_context():
+        [row] = get_session().query(PendingFile)
+        assert row.expires_at >= later + 6 * 3600 > first
