@@ -24,3 +24,4 @@ def skip_the_code(page: Page, start_url: str) -> None:
 def send(page: Page) -> None:
     """Press the form's visible send button."""
     page.click("form#testimony button[name=action][value=send]:visible")
+    page.wait_for_load_state()

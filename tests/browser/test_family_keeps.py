@@ -23,6 +23,8 @@ PHONE = {"width": 390, "height": 844}
 
 def code_shown(page: Page) -> str:
     """Read the follow-up code as the page shows it, word by word as numbered."""
+    page.wait_for_load_state()
+    page.locator("ol.code-words li").first.wait_for(timeout=5000)
     return " ".join(page.locator("ol.code-words li").all_inner_texts())
 
 
@@ -35,6 +37,7 @@ def code_on_form(page: Page) -> str:
 def switch_language(page: Page, name: str) -> None:
     """Press a language button (they send the page's own form, by POST)."""
     page.click(f"nav.languages button:has-text('{name}')")
+    page.wait_for_load_state()
 
 
 def back_then_reload(page: Page) -> None:
