@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest
-from wtforms import FormField
+from wtforms import Field, FormField
 
 from .. import pending
 from ..codes import new_code, parse_code
@@ -51,15 +51,20 @@ def number(value: object) -> str:
 
 @bp.app_template_global()
 def error_links(form: FlaskForm) -> list[tuple[str, str]]:
-    """List each error with the id of the input it belongs to (a date's part by name)."""
+    """List each error, named by its question, with the id of the input it belongs to."""
     found = []
     for field in form:
-        if isinstance(field, FormField):
-            found += [(part.id, f"{field.label.text}: {message}")
-                      for part in field for message in part.errors]
-        else:
-            found += [(field.id, str(message)) for message in field.errors]
+        parts = list(field) if isinstance(field, FormField) else [field]
+        for part in parts:
+            found += [(part.id, _error_line(field, message)) for message in part.errors]
     return found
+
+
+def _error_line(field: Field, message: str) -> str:
+    """Name the question an error is about (a tick box's message says it already)."""
+    if field.type == "BooleanField":
+        return str(message)
+    return _("%(question)s: %(problem)s", question=field.label.text, problem=message)
 
 
 @bp.get("/")
