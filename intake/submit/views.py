@@ -64,7 +64,7 @@ def _error_line(field: Field, message: str) -> str:
     """Name the question an error is about (a tick box's message says it already)."""
     if field.type == "BooleanField":
         return str(message)
-    return _("%(question)s: %(problem)s", question=field.label.text, problem=message)
+    return str(_("%(question)s: %(problem)s", question=field.label.text, problem=message))
 
 
 @bp.get("/")
