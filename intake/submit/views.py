@@ -122,13 +122,14 @@ def submit() -> tuple[str, int] | str:
     session, store = get_session(), current_app.extensions["intake.desk"].store
     pending.sweep_expired(session, store, int(time.time()))
     form_key = carried_form_key(testimony)
+    # A file of a type the admin does not accept is never kept, whatever the button.
+    refused = refused_types(received_files())
+    accepted = [f for f in received_files() if f.client_filename not in refused]
     if testimony.action.data == "language" or testimony.remove_file.data:
         if testimony.remove_file.data:
             pending.remove(session, store, form_key, testimony.remove_file.data)
-        return keep_and_show(testimony, form_key, received_files(), 200)
-    refused = refused_types(received_files())
+        return keep_and_show(testimony, form_key, accepted, 200, refused_types=refused)
     if not testimony.validate() or refused:
-        accepted = [f for f in received_files() if f.client_filename not in refused]
         return keep_and_show(testimony, form_key, accepted, 422, refused_types=refused)
     return send(testimony, form_key)
 

@@ -211,3 +211,29 @@ def test_the_form_says_the_upload_limit_in_the_pages_digits(instance: Instance) 
     fields = csrf_and_nonce(client)
     page = client.post("/submit/form", data=fields | {"no_code": "1"}).get_data(as_text=True)
     assert "تا ۱۲ فایل، روی هم تا ۳ مگابایت" in page
+
+
+def test_an_expired_code_page_from_our_own_page_keeps_the_code_with_a_fresh_token(
+        client: FlaskClient) -> None:
+    fields, _ = code_page(client)
+    expired = fields | {"csrf_token": "expired"}
+    ours = client.post("/submit/form", data=expired, headers={"Sec-Fetch-Site": "same-origin"})
+    page = ours.get_data(as_text=True)
+    assert ours.status_code == 400
+    assert " ".join(words(page)) == fields["code"]
+    renewed = fields | {"csrf_token": hidden(page, "csrf_token"), "written_down": "y"}
+    assert client.post("/submit/form", data=renewed).status_code == 200
+    foreign = client.post("/submit/code", data=expired, headers={"Sec-Fetch-Site": "cross-site"})
+    assert foreign.status_code == 400
+    assert words(foreign.get_data(as_text=True)) == []
+
+
+def test_the_receipt_switches_language_keeping_the_code(client: FlaskClient) -> None:
+    fields = csrf_and_nonce(client)
+    receipt = client.post("/submit", data=fields | filled_form()).get_data(as_text=True)
+    assert 'formaction="/submit/received?lang=en"' in receipt
+    english = client.post("/submit/received?lang=en", data={
+        "csrf_token": hidden(receipt, "csrf_token"), "code": fields["code"],
+        "language": "en"}).get_data(as_text=True)
+    assert '<html lang="en" dir="ltr">' in english
+    assert " ".join(words(english)) == fields["code"]

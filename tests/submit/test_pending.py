@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 
 from intake import create_app, pending
 from intake.db import get_session
+from intake.live_settings import save
 from intake.models import PendingFile
 from intake.storage import Store
 from intake.submissions import blob_names
@@ -148,3 +149,22 @@ def test_each_round_of_the_form_pushes_back_the_expiry_of_its_files(
     with app.app_context():
         [row] = get_session().query(PendingFile)
         assert row.expires_at >= later + 6 * 3600 > first
+
+
+def test_a_file_of_a_refused_type_is_never_kept_even_through_a_language_switch(
+        app: Flask, client: FlaskClient) -> None:
+    """Otherwise it would reach the submission from the pending files, unchecked."""
+    with app.app_context():
+        save(get_session(), {"accepted_types": "pdf, txt"})
+        get_session().commit()
+    payload = csrf_and_nonce(client) | filled_form() | {"action": "language"}
+    payload["attachments"] = [(io.BytesIO(b"ok"), "ok.txt"), (io.BytesIO(b"MZ"), "run.exe")]
+    page = client.post("/submit?lang=en", data=payload,
+                       content_type="multipart/form-data").get_data(as_text=True)
+    assert "These kinds of file are not accepted here: run.exe" in page
+    assert len(pending_blobs(app)) == 1
+    sent = client.post("/submit", data=filled_form() | carried(page),
+                       content_type="multipart/form-data")
+    assert sent.status_code == 200
+    [stored] = read_everything(app)
+    assert [f["meta"]["filename"] for f in stored["files"]] == ["ok.txt"]
