@@ -6,6 +6,7 @@ import functools
 import secrets
 
 from flask import current_app, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.wrappers import Response
 
@@ -56,7 +57,7 @@ def status() -> tuple[str, int] | str:
 
 
 @bp.post("/add")
-def add() -> tuple[str, int] | str:
+def add() -> ResponseReturnValue:
     """Store more information or files as an addition to the same case."""
     form = AddForm()
     refuse_unknown_fields(form)

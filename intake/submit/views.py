@@ -7,13 +7,15 @@ back or language switch loses it; the server never stores it.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import secrets
 import time
 from collections.abc import Callable
 from typing import cast
 
-from flask import current_app, g, render_template, request
+from flask import Response, current_app, g, make_response, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
@@ -39,6 +41,10 @@ from .forms import CodeForm, TestimonyForm
 
 # File parts a form may carry, and the role each file gets in its description.
 FILE_FIELDS = ("photo", "attachments")
+# The code a browser was shown and has not yet sent, so that going back to /submit and on
+# again shows the same code. Scoped to /submit, HttpOnly, gone when the browser closes,
+# and deleted as soon as a testimony is sent with it or the family chooses no code.
+SHOWN_CODE_COOKIE = "intake_shown_code"
 _FA_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
 
@@ -77,21 +83,45 @@ def index() -> str:
 def form() -> str:
     """Offer a follow-up code before the testimony; it is shown only after a POST."""
     # The code is made here but shown on the next page, a POST response: reloading that
-    # page, or a phone restoring it, sends this same code again instead of making a new one.
-    form = CodeForm(form_nonce=new_nonce(), code=new_code(str(get_locale())))
-    return render_template("submit/start.html", form=form)
+    # page, or a phone restoring it, sends this same code again instead of making a new
+    # one. Once shown, it is also remembered for this page (see SHOWN_CODE_COOKIE), so
+    # going back here and on again shows the same code.
+    code = shown_code() or new_code(str(get_locale()))
+    return render_template("submit/start.html", form=CodeForm(form_nonce=new_nonce(), code=code))
 
 
 @bp.post("/submit/code")
-def code_page() -> str:
+def code_page() -> Response:
     """Show the carried follow-up code, word by word, in the page's language."""
     form = CodeForm()
     code = carried_code(form.code.data)
-    return render_template("submit/code.html", form=form, words=code.split())
+    response = make_response(render_template("submit/code.html", form=form,
+                                              words=code.split()))
+    return remember_shown_code(response, code)
+
+
+def shown_code() -> str | None:
+    """Return the code this browser was shown and has not yet sent, if any."""
+    carried = request.cookies.get(SHOWN_CODE_COOKIE, "")
+    try:
+        return parse_code(base64.urlsafe_b64decode(carried.encode()).decode())
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def remember_shown_code(response: Response, code: str | None) -> Response:
+    """Keep a shown code in a browser-session cookie for the submit pages; None forgets it."""
+    if code is None:
+        response.delete_cookie(SHOWN_CODE_COOKIE, path="/submit")
+        return response
+    response.set_cookie(SHOWN_CODE_COOKIE, base64.urlsafe_b64encode(code.encode()).decode(),
+                        path="/submit", httponly=True, samesite="Strict",
+                        secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
 
 
 @bp.post("/submit/form")
-def begin() -> tuple[str, int] | str:
+def begin() -> tuple[str, int] | Response:
     """Open the testimony form, carrying the code once the family says it is written down."""
     form = CodeForm()
     if form.no_code.data or form.language.data:
@@ -103,7 +133,8 @@ def begin() -> tuple[str, int] | str:
             return render_template("submit/code.html", form=form, words=code.split()), 422
     testimony = TestimonyForm(formdata=None, form_nonce=form.form_nonce.data or new_nonce(),
                               code=code, files_key=pending.new_form_token())
-    return render_form(testimony)
+    # A family that chose no code does not keep the one it may have been shown.
+    return remember_shown_code(make_response(render_form(testimony)), code or None)
 
 
 @bp.post("/submit/received")
@@ -115,7 +146,7 @@ def receipt_again() -> str:
 
 
 @bp.post("/submit")
-def submit() -> tuple[str, int] | str:
+def submit() -> ResponseReturnValue:
     """Encrypt and store a testimony, or show the form again keeping everything sent."""
     testimony = TestimonyForm()
     refuse_unknown_fields(testimony)
@@ -134,7 +165,7 @@ def submit() -> tuple[str, int] | str:
     return send(testimony, form_key)
 
 
-def send(testimony: TestimonyForm, form_key: pending.FormKey) -> tuple[str, int] | str:
+def send(testimony: TestimonyForm, form_key: pending.FormKey) -> ResponseReturnValue:
     """Store the accepted form with its pending and new files, then drop the pending copies."""
     session, store = get_session(), current_app.extensions["intake.desk"].store
     code = parse_code(testimony.code.data or "")
@@ -148,8 +179,9 @@ def send(testimony: TestimonyForm, form_key: pending.FormKey) -> tuple[str, int]
     if refused:
         return refused
     pending.discard_all(session, store, form_key)
-    return render_template("submit/receipt.html", code=code,
-                           form=CodeForm(formdata=None, code=code))
+    # The code is now in use: the next testimony from this browser gets a new one.
+    return remember_shown_code(make_response(render_template(
+        "submit/receipt.html", code=code, form=CodeForm(formdata=None, code=code))), None)
 
 
 def keep_and_show(testimony: TestimonyForm, form_key: pending.FormKey,
@@ -192,20 +224,21 @@ def carried_code(carried: str | None) -> str:
     return code
 
 
-def file_or_refuse(new: NewSubmission, form_page: Callable[..., object],
-                   code: str | None = None) -> tuple[str, int] | None:
+def file_or_refuse(new: NewSubmission, form_page: Callable[..., ResponseReturnValue],
+                   code: str | None = None) -> tuple[Response, int] | None:
     """Store a submission durably, or answer with why it was not stored."""
     try:
         store_submission(get_session(), current_app.extensions["intake.desk"], new,
                          dt.date.today())
     except AlreadyReceived:
-        return render_template("submit/already_received.html", code=code,
-                               form=CodeForm(formdata=None, code=code)), 409
+        page = render_template("submit/already_received.html", code=code,
+                               form=CodeForm(formdata=None, code=code))
+        return remember_shown_code(make_response(page, 409), None), 409
     except CodeTaken:
-        return render_template("submit/code_taken.html"), 409
+        page = render_template("submit/code_taken.html")
+        return remember_shown_code(make_response(page, 409), None), 409
     except ImageRefused as refused:
-        page = form_page(**{refused.notice: refused.client_filename})
-        return page if isinstance(page, tuple) else (cast(str, page), 422)
+        return make_response(form_page(**{refused.notice: refused.client_filename})), 422
     return None
 
 
