@@ -98,7 +98,7 @@ def remember_shown_code(response: Response, code: str | None) -> Response:
 def begin() -> tuple[str, int] | Response:
     """Open the testimony form, carrying the code once the family says it is written down."""
     form = CodeForm()
-    if form.no_code.data or form.language.data:
+    if form.no_code.data:
         code = ""
     else:
         code = carried_code(form.code.data)
