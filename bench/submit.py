@@ -30,6 +30,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from intake.codes import new_code  # noqa: E402
 from tests.live import INTAKE, LiveServer, start  # noqa: E402
 
 MIB = 1024 * 1024
@@ -71,7 +72,9 @@ class Client:
         body = "&".join(f"{k}={v}" for k, v in {
             "csrf_token": self.token, "form_nonce": secrets.token_urlsafe(16),
             "consent_internal": "y", "name": "Test+Person", "relationship": "mother",
-            "testimony": "A+short+testimony+for+the+benchmark.", "want_code": "y"}.items())
+            "testimony": "A+short+testimony+for+the+benchmark.",
+            # A code as the code page would carry it: each submission derives its key.
+            "code": new_code("en").replace(" ", "+")}.items())
         self.connection.request("POST", "/submit", body=body, headers={
             "Cookie": self.cookie, "Content-Type": "application/x-www-form-urlencoded"})
         response = self.connection.getresponse()

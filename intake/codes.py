@@ -30,6 +30,30 @@ def new_code(language: str) -> str:
     return " ".join(secrets.choice(words) for _ in range(CODE_WORDS))
 
 
+def parse_code(carried: str) -> str | None:
+    """Return a carried code in normal form if it is one a server could have made, else None.
+
+    A code comes back from the family's form, so it is untrusted: it must be
+    exactly CODE_WORDS words, all from one word list.
+    """
+    if len(carried) > MAX_CODE_CHARS:
+        return None
+    code = normalise_code(carried)
+    words = code.split()
+    if len(words) != CODE_WORDS:
+        return None
+    for language in ("fa", "en"):
+        if set(words) <= _normal_words(language):
+            return code
+    return None
+
+
+@functools.cache
+def _normal_words(language: str) -> frozenset[str]:
+    """Return a word list as codes are compared: normalised like a typed code."""
+    return frozenset(normalise_code(word) for word in wordlist(language))
+
+
 def normalise_code(typed: str) -> str:
     """Forgive what people change when they copy a code by hand: case, spacing, letter forms."""
     text = unicodedata.normalize("NFC", typed).translate(_LETTER_VARIANTS).lower()

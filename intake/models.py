@@ -210,3 +210,23 @@ class InstanceSetting(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(1000))
+
+
+class PendingFile(Base):
+    """A file received with a form that came back for changes; not yet part of any submission.
+
+    Its blob is encrypted under a data key that is stored only wrapped under a
+    key the family's form carries, so the server alone cannot read it.
+    """
+
+    __tablename__ = "pending_files"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # One-way tag of the form's key: finds the form's files without revealing the key.
+    form_ref: Mapped[str] = mapped_column(String(64), index=True)
+    blob: Mapped[str] = mapped_column(String(32), unique=True)
+    record_id: Mapped[str] = mapped_column(String(32))
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    meta: Mapped[bytes] = mapped_column(LargeBinary)
+    # Unix time rounded up to the hour: enough to expire it, not to time a visit.
+    expires_at: Mapped[int] = mapped_column(index=True)

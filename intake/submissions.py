@@ -32,7 +32,7 @@ from .crypto import (
     seal_for_family,
 )
 from .images import NotAnImage, TooLargeToScrub, looks_like_image, scrub
-from .models import Attachment, Submission
+from .models import Attachment, PendingFile, Submission
 from .request import EncryptedUpload, UploadBatch
 from .storage import Store
 
@@ -79,6 +79,10 @@ class Desk:
 
 class AlreadyReceived(Exception):
     """The same form was sent twice; the first one was stored."""
+
+
+class CodeTaken(Exception):
+    """The follow-up code carried by the form already opens another testimony; nothing stored."""
 
 
 class ImageRefused(Exception):
@@ -162,7 +166,14 @@ def _commit(session: Session, store: Store, submission: Submission,
             store.delete(attachment.blob)
         if digest and _nonce_taken(session, digest):
             raise AlreadyReceived from None
+        if submission.family_lookup and _lookup_taken(session, submission.family_lookup):
+            raise CodeTaken from None
         raise
+
+
+def _lookup_taken(session: Session, lookup: str) -> bool:
+    """Say whether a stored testimony already answers to this lookup id."""
+    return session.query(Submission.id).filter_by(family_lookup=lookup).first() is not None
 
 
 def seal_outline(desk_id: str, submission: Submission, family_key: PublicKey,
@@ -239,15 +250,17 @@ def _scrubbed(batch: UploadBatch, upload: EncryptedUpload,
     replacement = batch.new_upload(replacing=True)
     replacement.write(clean)
     replacement.seek(0)
-    upload.blob.discard()
+    # The original stays until the request ends: if another file is refused, the form
+    # comes back and keeps every file as the family sent it.
     meta.update(scrubbed=True, stored_content_type=content_type, stored_size=len(clean),
                 sha256_stored=hashlib.sha256(clean).hexdigest())
     return replacement
 
 
 def blob_names(session: Session) -> set[str]:
-    """Return every blob a record refers to."""
-    return {name for (name,) in session.query(Attachment.blob)}
+    """Return every blob a record refers to, pending files of unfinished forms included."""
+    return ({name for (name,) in session.query(Attachment.blob)}
+            | {name for (name,) in session.query(PendingFile.blob)})
 
 
 def find_case(session: Session, desk: Desk, code: str) -> tuple[Submission | None, PrivateKey]:

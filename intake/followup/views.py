@@ -6,6 +6,7 @@ import functools
 import secrets
 
 from flask import current_app, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.wrappers import Response
 
@@ -56,7 +57,7 @@ def status() -> tuple[str, int] | str:
 
 
 @bp.post("/add")
-def add() -> tuple[str, int] | str:
+def add() -> ResponseReturnValue:
     """Store more information or files as an addition to the same case."""
     form = AddForm()
     refuse_unknown_fields(form)
@@ -72,7 +73,8 @@ def add() -> tuple[str, int] | str:
     new = NewSubmission(answers={"addition": form.addition.data or ""}, batch=upload_batch(),
                         files=received_files(), keep_originals=form.keep_originals.data,
                         parent_id=case.id, form_nonce=form.form_nonce.data or None)
-    return file_or_refuse(new, form_page) or render_template("followup/added.html")
+    refused_page = functools.partial(form_page, files_dropped=True)
+    return file_or_refuse(new, refused_page) or render_template("followup/added.html")
 
 
 def status_page(case: Submission, family_key: PrivateKey, form: AddForm,

@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("submit", __name__)
 
-from . import views  # noqa: E402,F401
+from . import templating, views  # noqa: E402,F401

@@ -22,6 +22,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from ..codes import parse_code
 from ..dates import CALENDARS, PRECISIONS, DateAnswer, read_date
 
 SHORT, MEDIUM, LONG = 300, 5_000, 100_000
@@ -114,10 +115,30 @@ def date(label: Any) -> FormField:
     return FormField(DateAnswerForm, label=label)
 
 
+class CodeForm(FlaskForm):
+    """The follow-up code made before the testimony, carried from page to page."""
+
+    form_nonce = HiddenField()
+    code = HiddenField()
+    written_down = BooleanField(_l("I have written down these words, in this order"))
+    # The "Continue without a code" button.
+    no_code = HiddenField()
+    # Which language button was pressed (the language itself is read from the URL).
+    language = HiddenField()
+
+
 class TestimonyForm(FlaskForm):
     """Everything a family may tell; only consent, name, relationship and testimony are required."""
 
     form_nonce = HiddenField()
+    # The follow-up code made on the code page, or empty when the family chose none.
+    code = HiddenField()
+    # The key of this form's pending files (see intake.pending); never stored.
+    files_key = HiddenField()
+    # Buttons: "send", or "language" (keep everything and re-render in another language).
+    action = HiddenField()
+    # A button per pending file: remove that file and re-render.
+    remove_file = HiddenField()
 
     consent_internal = BooleanField(_l("Internal documentation by the organisation"))
     consent_anonymised = BooleanField(_l("Reports that do not name me"))
@@ -183,8 +204,6 @@ class TestimonyForm(FlaskForm):
     inside_country = SelectField(_l("Are you inside the country?"), choices=choices(
         ("", _l("Choose")), ("yes", _l("Yes")), ("no", _l("No")),
         ("prefer_not", _l("I prefer not to say"))), validators=[Optional()])
-    want_code = BooleanField(_l("Give me a follow-up code to read replies and add more later"),
-                             default=True)
 
     CONSENTS = ("consent_internal", "consent_anonymised", "consent_un", "consent_courts",
                 "consent_publish")
@@ -196,6 +215,12 @@ class TestimonyForm(FlaskForm):
             raise ValidationError(_l("Please choose at least one way we may use your "
                                      "testimony."))
 
+    def validate_code(self, field: Field) -> None:
+        """A carried code must be one this server could have made."""
+        if field.data and parse_code(field.data) is None:
+            raise ValidationError(_l("This follow-up code was not made here. Go back to the "
+                                     "start to get a new one, or send without a code."))
+
     def validate_name(self, field: Field) -> None:
         """A name, or the box saying it is unknown."""
         if not (field.data or "").strip() and not self.name_unknown.data:
@@ -205,7 +230,7 @@ class TestimonyForm(FlaskForm):
     def answers(self) -> dict[str, Any]:
         """Return the answers as JSON-ready data; dates keep text, calendar and range."""
         skip = {"form_nonce", "csrf_token", "photo", "attachments", "keep_originals",
-                "want_code"}
+                "code", "files_key", "action", "remove_file"}
         answers: dict[str, Any] = {}
         for field in self:
             if field.name in skip:

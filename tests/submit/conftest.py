@@ -47,14 +47,17 @@ def marker_file(size: int, marker: str = MARKER) -> bytes:
     return (unit * (size // len(unit) + 1))[:size]
 
 
+def hidden(page: str, name: str) -> str:
+    """Return the value of a hidden field of a page."""
+    found = re.search(rf'name="{name}" type="hidden" value="([^"]*)"', page)
+    assert found, page[:500]
+    return found.group(1)
+
+
 def csrf_and_nonce(client: FlaskClient, lang: str = "fa") -> dict[str, str]:
-    """Load the form and return its CSRF token and one-time nonce."""
+    """Load the start page and return its CSRF token, one-time nonce and follow-up code."""
     page = client.get(f"/submit?lang={lang}").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    nonce = re.search(r'name="form_nonce" type="hidden" value="([^"]+)"', page)
-    assert token, page[:500]
-    assert nonce, page[:500]
-    return {"csrf_token": token.group(1), "form_nonce": nonce.group(1)}
+    return {name: hidden(page, name) for name in ("csrf_token", "form_nonce", "code")}
 
 
 def filled_form(**changes: Any) -> dict[str, Any]:
@@ -71,7 +74,6 @@ def filled_form(**changes: Any) -> dict[str, Any]:
         "death_date-calendar": "solar_hijri", "death_date-precision": "month",
         "burial_place": "خاوران",
         "testimony": f"در تابستان ۱۳۶۷ دیگر اجازهٔ ملاقات ندادند. {MARKER}",
-        "want_code": "y",
     }
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}
@@ -88,7 +90,7 @@ def post_form(client: FlaskClient, data: dict[str, Any], files: list[tuple[str, 
     return client.post(f"/submit?lang={lang}", data=payload, content_type="multipart/form-data")
 
 
-def read_everything(app: Flask) -> list[dict[str, Any]]:
+def read_everything(app: Flask, passphrase: str = ADMIN_PASSPHRASE) -> list[dict[str, Any]]:
     """Decrypt every stored submission as the admin would, through the key hierarchy."""
     settings = app.extensions["intake.settings"]
     store = app.extensions["intake.desk"].store
@@ -97,7 +99,7 @@ def read_everything(app: Flask) -> list[dict[str, Any]]:
         admin = session.query(User).filter_by(name="admin").one()
         keyring = Keyring(settings.keys_dir)
         epochs = unlock_epochs(keyring, unlock(keyring.user_key(admin.id)[1],
-                                               admin.passphrase_verifier, ADMIN_PASSPHRASE))
+                                               admin.passphrase_verifier, passphrase))
         result = []
         for row in session.query(Submission):
             key = open_data_key(row.sealed_key, epochs[row.desk_id, row.epoch_id],

@@ -20,7 +20,7 @@ from intake.security import HEADERS
 from intake.storage import Store
 from intake.submit import forms
 from tests.conftest import Instance
-from tests.submit.conftest import csrf_and_nonce, filled_form, post_form
+from tests.submit.conftest import MARKER, csrf_and_nonce, filled_form, hidden, post_form
 from tests.submit.test_submit import store_files, stored_rows
 
 
@@ -94,13 +94,42 @@ def test_the_per_file_limit_follows_the_admins_upload_limit(instance: Instance) 
     assert stored_rows(app) == (1, 1)
 
 
-def test_a_wrong_csrf_token_is_refused(app: Flask, client: FlaskClient) -> None:
+def test_a_form_from_another_site_gets_the_expired_page_and_nothing_it_sent(
+        app: Flask, client: FlaskClient) -> None:
+    """Another site posts a code of its choosing: it must not come back with a valid token."""
     payload = csrf_and_nonce(client) | filled_form() | {"csrf_token": "forged"}
-    payload["attachments"] = [(io.BytesIO(b"secret file"), "a.txt")]
-    response = client.post("/submit", data=payload, content_type="multipart/form-data")
-    assert response.status_code == 400
-    assert "این فرم منقضی شده" in response.get_data(as_text=True)
+    for site in ({"Sec-Fetch-Site": "cross-site"}, {}):
+        payload["attachments"] = [(io.BytesIO(b"secret file"), "a.txt")]
+        response = client.post("/submit", data=payload, headers=site,
+                               content_type="multipart/form-data")
+        page = response.get_data(as_text=True)
+        assert response.status_code == 400
+        assert "این فرم منقضی شده" in page
+        assert payload["code"] not in page
+        assert 'name="csrf_token"' not in page
     assert_nothing_stored(app)
+
+
+def test_an_expired_form_comes_back_with_what_was_typed_its_file_and_a_fresh_token(
+        app: Flask, client: FlaskClient) -> None:
+    """Reload after the token expired: the typed text, the code and the file are all kept."""
+    payload = csrf_and_nonce(client) | filled_form() | {"csrf_token": "expired"}
+    payload["attachments"] = [(io.BytesIO(b"secret file"), "a.txt")]
+    response = client.post("/submit", data=payload, headers={"Sec-Fetch-Site": "same-origin"},
+                           content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert MARKER in page
+    assert payload["code"] in page
+    assert "a.txt" in page
+    fresh = hidden(page, "csrf_token")
+    assert fresh != "expired"
+    assert stored_rows(app) == (0, 0)
+    again = filled_form() | {name: hidden(page, name) for name in
+                             ("csrf_token", "form_nonce", "code", "files_key")}
+    assert client.post("/submit", data=again,
+                       content_type="multipart/form-data").status_code == 200
+    assert stored_rows(app) == (1, 1)
 
 
 def test_an_unknown_field_is_refused(app: Flask, client: FlaskClient) -> None:

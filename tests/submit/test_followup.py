@@ -39,7 +39,8 @@ def open_case(client: FlaskClient, code: str):  # type: ignore[no-untyped-def]
 def test_the_code_opens_an_outline_but_never_the_testimony(client: FlaskClient) -> None:
     code = submit_and_get_code(client, [("a.txt", b"one"), ("b.txt", b"two")])
     page = open_case(client, code).get_data(as_text=True)
-    assert re.search(r"<dd>2</dd>", page)
+    # Counts in Persian digits on a Persian page (they were Latin "2").
+    assert "<dd>۲</dd>" in page
     # The received day in the Solar Hijri calendar and Persian digits, as the family reads.
     assert f"<dd>{format_day(dt.date.today(), 'fa')}</dd>" in page
     assert dt.date.today().isoformat() not in page
@@ -72,7 +73,7 @@ def test_a_family_adds_information_and_a_file_to_the_same_case(app: Flask,
     assert addition["row"].parent_id == case["row"].id
     assert addition["answers"] == {"addition": "نامهٔ دادستانی پیدا شد"}
     assert addition["files"][0]["content"] == b"letter"
-    assert "<dd>1</dd>" in open_case(client, code).get_data(as_text=True)
+    assert "<dd>۱</dd>" in open_case(client, code).get_data(as_text=True)
 
 
 def test_an_addition_with_a_wrong_code_is_refused_and_not_stored(app: Flask,

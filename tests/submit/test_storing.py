@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import threading
 from typing import Any
 
@@ -18,10 +19,11 @@ from tests.submit.conftest import (
     csrf_and_nonce,
     filled_form,
     gps_jpeg,
+    hidden,
     post_form,
     read_everything,
 )
-from tests.submit.test_submit import store_files, stored_rows
+from tests.submit.test_submit import pending_blobs, store_files, stored_rows
 
 # In English until the Persian catalogue holds this message.
 TOO_LARGE = "is too large for us to remove location and device details from it"
@@ -69,9 +71,10 @@ def test_the_same_form_sent_twice_at_once_is_stored_once_with_its_file(
 
 @pytest.mark.parametrize(("module", "cap", "value"), [
     (images, "MAX_PIXELS", 64 * 32 - 1), (submissions, "MAX_SCRUB_BYTES", 100)])
-def test_a_photo_too_large_to_clean_is_refused_by_name_and_nothing_is_stored(
+def test_a_photo_too_large_to_clean_is_refused_by_name_and_kept_until_sent_as_it_is(
         app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch, module: object,
         cap: str, value: int) -> None:
+    """Both files stay pending; ticking "keep originals" sends them without choosing again."""
     monkeypatch.setattr(module, cap, value)
     response = post_form(client, filled_form(), [("a.txt", b"letter"),
                                                   ("خانه.jpg", gps_jpeg())], lang="en")
@@ -80,7 +83,15 @@ def test_a_photo_too_large_to_clean_is_refused_by_name_and_nothing_is_stored(
     assert f"The photo “<bdi>خانه.jpg</bdi>” {TOO_LARGE}" in page
     assert "خاوران" in page
     assert stored_rows(app) == (0, 0)
-    assert store_files(app) == []
+    assert len(pending_blobs(app)) == 2
+    assert store_files(app) == pending_blobs(app)
+    again = filled_form(keep_originals="y") | {
+        name: hidden(page, name) for name in ("csrf_token", "form_nonce", "code", "files_key")}
+    assert client.post("/submit", data=again,
+                       content_type="multipart/form-data").status_code == 200
+    [stored] = read_everything(app)
+    assert [f["content"] for f in stored["files"]] == [b"letter", gps_jpeg()]
+    assert pending_blobs(app) == []
 
 
 def test_a_photo_too_large_to_clean_is_stored_as_sent_when_the_family_keeps_originals(
@@ -112,7 +123,7 @@ def test_no_more_photos_are_cleaned_at_once_than_the_limit(
     monkeypatch.setattr(submissions, "_SCRUB_SLOTS", threading.BoundedSemaphore(1))
     payloads = []
     for _ in range(3):
-        payload = csrf_and_nonce(client) | filled_form(want_code=None)
+        payload = csrf_and_nonce(client) | filled_form(code="")
         payloads.append(payload | {"attachments": [(io.BytesIO(gps_jpeg()), "p.jpg")]})
     cookie = client.get_cookie("intake_session")
     assert cookie
@@ -155,14 +166,24 @@ BROKEN_BIGTIFF = b"II+\x00\x08\x00\x00\x00GPS 35.7N 51.4E" + b"\x00" * 200
                                                ("photo.jxl", JPEG_XL),
                                                ("scan.tif", BROKEN_BIGTIFF)])
 @pytest.mark.filterwarnings("ignore:Corrupt EXIF data")
-def test_a_photo_that_cannot_be_cleaned_is_refused_by_name_and_nothing_is_stored(
+def test_a_photo_that_cannot_be_cleaned_is_refused_by_name_kept_pending_and_can_be_removed(
         app: Flask, client: FlaskClient, name: str, content: bytes) -> None:
+    """The refused photo stays listed (never stored) until the family removes it."""
     response = post_form(client, filled_form(), [(name, content)], lang="en")
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert f"We could not open the photo “<bdi>{name}</bdi>” {UNREADABLE}" in page
     assert stored_rows(app) == (0, 0)
-    assert store_files(app) == []
+    assert len(pending_blobs(app)) == 1
+    assert store_files(app) == pending_blobs(app)
+    file_id = re.search(r'name="remove_file" value="([0-9a-f]+)"', page)
+    assert file_id
+    removal = filled_form() | {"remove_file": file_id.group(1)} | {
+        field: hidden(page, field) for field in ("csrf_token", "form_nonce", "code", "files_key")}
+    after = client.post("/submit?lang=en", data=removal, content_type="multipart/form-data")
+    assert after.status_code == 200
+    assert name not in after.get_data(as_text=True)
+    assert (stored_rows(app), store_files(app), pending_blobs(app)) == ((0, 0), [], [])
 
 
 def test_a_photo_that_cannot_be_cleaned_is_stored_as_sent_when_the_family_keeps_originals(
