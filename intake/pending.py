@@ -80,11 +80,15 @@ def stash(session: Session, form: FormKey, batch: UploadBatch, files: list[Recei
           now: int, room: int) -> list[str]:
     """Keep up to `room` received files for the form; return the names of those not kept."""
     kept, left_out = files[:max(room, 0)], files[max(room, 0):]
-    for received in kept:
+    # Ids are random and rows carry no insertion order: the place in the form is kept,
+    # encrypted beside the name, so the files reach the submission in the order chosen.
+    first = session.query(PendingFile).filter_by(form_ref=form.ref).count()
+    for place, received in enumerate(kept, start=first):
         upload = received.upload
         upload.blob.commit()
         meta = {"filename": received.client_filename, "size": upload.size,
-                "content_type": received.untrusted_content_type, "role": received.role}
+                "content_type": received.untrusted_content_type, "role": received.role,
+                "place": place}
         session.add(PendingFile(
             id=upload.file_id, form_ref=form.ref, blob=upload.blob.name,
             record_id=batch.record_id, expires_at=expiry(now),
@@ -108,10 +112,15 @@ def keep_alive(session: Session, form: FormKey, now: int) -> None:
     session.commit()
 
 
-def _rows(session: Session, form: FormKey, now: int) -> list[PendingFile]:
-    return (session.query(PendingFile).filter(PendingFile.form_ref == form.ref,
-                                              PendingFile.expires_at > now)
-            .order_by(PendingFile.expires_at, PendingFile.record_id).all())
+Opened = tuple[PendingFile, dict[str, object]]
+
+
+def _rows(session: Session, form: FormKey, now: int) -> list[Opened]:
+    """Return the form's live pending files with their metadata, in the order they were sent."""
+    rows = session.query(PendingFile).filter(PendingFile.form_ref == form.ref,
+                                             PendingFile.expires_at > now).all()
+    opened = [(row, _meta(form, row)) for row in rows]
+    return sorted(opened, key=lambda pair: int(pair[1].get("place", 0)))  # type: ignore[call-overload]
 
 
 def _meta(form: FormKey, row: PendingFile) -> dict[str, object]:
@@ -123,8 +132,7 @@ def _meta(form: FormKey, row: PendingFile) -> dict[str, object]:
 def listing(session: Session, form: FormKey, now: int) -> list[Listed]:
     """List the form's pending files by the names the family gave them."""
     listed = []
-    for row in _rows(session, form, now):
-        meta = _meta(form, row)
+    for row, meta in _rows(session, form, now):
         listed.append(Listed(row.id, str(meta["filename"]), int(meta["size"])))  # type: ignore[call-overload]
     return listed
 
@@ -133,8 +141,7 @@ def restore(session: Session, store: Store, form: FormKey, batch: UploadBatch,
             now: int) -> list[ReceivedFile]:
     """Re-encrypt the form's pending files into this request's batch, in the order received."""
     restored = []
-    for row in _rows(session, form, now):
-        meta = _meta(form, row)
+    for row, meta in _rows(session, form, now):
         data_key = decrypt_field(form.key, row.wrapped_key, record_id=form.ref,
                                  field=f"pending-key:{row.id}")
         upload = batch.new_upload(replacing=True)

@@ -107,7 +107,8 @@ def read_everything(app: Flask, passphrase: str = ADMIN_PASSPHRASE) -> list[dict
             answers = json.loads(decrypt_field(key, row.answers, record_id=row.id,
                                                field="answers"))
             files = []
-            for attachment in session.query(Attachment).filter_by(submission_id=row.id):
+            for attachment in session.query(Attachment).filter_by(
+                    submission_id=row.id).order_by(Attachment.position):
                 meta = json.loads(decrypt_field(key, attachment.meta, record_id=row.id,
                                                 field=f"attachment:{attachment.id}"))
                 with store.open(attachment.blob) as blob:

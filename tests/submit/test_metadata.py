@@ -22,7 +22,7 @@ SECURITY_MD = Path(__file__).resolve().parents[2] / "SECURITY.md"
 def short_form(testimony: str) -> dict[str, str]:
     """The few required answers, with a testimony of a chosen length."""
     return {"consent_internal": "y", "name": "x", "relationship": "sister",
-            "testimony": testimony, "want_code": "y"}
+            "testimony": testimony}
 
 
 def test_two_testimonies_59_bytes_apart_are_stored_at_one_length(app: Flask,
