@@ -39,12 +39,17 @@ def enrol(app: Flask, link: str, passphrase: str = NEW_PASSPHRASE,
           lang: str | None = None) -> TestResponse:
     """Follow a one-time link as the invitee, in `lang` if given, and post the form."""
     client = app.test_client()
+    token, code = link_form(client, link, lang)
+    return client.post(link, data={"csrf_token": token, "passphrase": passphrase,
+                                   "confirm": passphrase, "code": code})
+
+
+def link_form(client: FlaskClient, link: str, lang: str | None = None) -> tuple[str, str]:
+    """Open a one-time link; return its CSRF token and a right code from its new secret."""
     page = client.get(link, query_string={"lang": lang} if lang else None).get_data(as_text=True)
     secret = re.search(r"secret=([A-Z2-7]+)", page)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
     assert secret
     assert token
     key = base64.b32decode(secret.group(1) + "=" * (-len(secret.group(1)) % 8))
-    code = TOTP(key, 6, SHA1(), 30).generate(time.time()).decode()  # noqa: S303
-    return client.post(link, data={"csrf_token": token.group(1), "passphrase": passphrase,
-                                   "confirm": passphrase, "code": code})
+    return token.group(1), TOTP(key, 6, SHA1(), 30).generate(time.time()).decode()  # noqa: S303

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import base64
-import re
 import threading
-import time
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.hashes import SHA1
-from cryptography.hazmat.primitives.twofactor.totp import TOTP
 from flask import Flask
 from flask.testing import FlaskClient
 
 from intake.db import get_session
 from intake.models import Invite, User
-from tests.admin.conftest import NEW_PASSPHRASE, invite_link
+from tests.admin.conftest import NEW_PASSPHRASE, invite_link, link_form
 
 USED_FA = "این پیوند همین الان به کار رفته است"
 TAKEN_FA = "کاربری به نام sima از پیش وجود دارد"
@@ -25,14 +20,8 @@ TAKEN_FA = "کاربری به نام sima از پیش وجود دارد"
 def ready_form(app: Flask, link: str) -> tuple[FlaskClient, dict[str, str]]:
     """Open the link in a Persian browser and fill its form, without sending it."""
     client = app.test_client()
-    page = client.get(link, query_string={"lang": "fa"}).get_data(as_text=True)
-    secret = re.search(r"secret=([A-Z2-7]+)", page)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    assert secret
-    assert token
-    key = base64.b32decode(secret.group(1) + "=" * (-len(secret.group(1)) % 8))
-    code = TOTP(key, 6, SHA1(), 30).generate(time.time()).decode()  # noqa: S303
-    return client, {"csrf_token": token.group(1), "passphrase": NEW_PASSPHRASE,
+    token, code = link_form(client, link, "fa")
+    return client, {"csrf_token": token, "passphrase": NEW_PASSPHRASE,
                     "confirm": NEW_PASSPHRASE, "code": code}
 
 

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import base64
 import re
-import time
 
 import pytest
-from cryptography.hazmat.primitives.hashes import SHA1
-from cryptography.hazmat.primitives.twofactor.totp import TOTP
 from flask import Flask
 from flask.testing import FlaskClient
 
 from intake.db import get_session
 from intake.models import Invite, User
+from tests.admin.conftest import link_form
 from tests.conftest import ADMIN_PASSPHRASE, REVIEWER_PASSPHRASE
 from tests.review.conftest import log_in, page_token
 
@@ -58,14 +55,8 @@ def reset_link(app: Flask, admin: FlaskClient) -> str:
 
 def redeem(client: FlaskClient, link: str, passphrase: str) -> int:
     """Post the reset form with a right code from the link's new secret."""
-    page = client.get(link).get_data(as_text=True)
-    secret = re.search(r"secret=([A-Z2-7]+)", page)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    assert secret
-    assert token
-    key = base64.b32decode(secret.group(1) + "=" * (-len(secret.group(1)) % 8))
-    code = TOTP(key, 6, SHA1(), 30).generate(time.time()).decode()  # noqa: S303
-    return client.post(link, data={"csrf_token": token.group(1), "passphrase": passphrase,
+    token, code = link_form(client, link)
+    return client.post(link, data={"csrf_token": token, "passphrase": passphrase,
                                    "code": code}).status_code
 
 
