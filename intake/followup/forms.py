@@ -21,6 +21,10 @@ class AddForm(FlaskForm):
 
     code = HiddenField(validators=[DataRequired()])
     form_nonce = HiddenField()
+    # The key of this form's pending files (see intake.pending); never stored.
+    files_key = HiddenField()
+    # A button per pending file: remove that file and show the form again.
+    remove_file = HiddenField()
     addition = TextAreaField(_l("What would you like to add?"),
                              validators=[Optional(), Length(max=100_000)])
     attachments = MultipleFileField(_l("Files"))

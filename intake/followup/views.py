@@ -4,29 +4,32 @@ from __future__ import annotations
 
 import functools
 import secrets
+import time
 
 from flask import current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.wrappers import Response
 
+from .. import pending
 from ..cases import replies_for_family
 from ..codes import MAX_CODE_CHARS, normalise_code
 from ..crypto import PrivateKey
 from ..db import get_session
-from ..models import Submission
-from ..submissions import (
-    NewSubmission,
-    case_outline,
-    find_case,
-)
-from ..submit.views import (
+from ..errors import render_csrf_error
+from ..family_forms import (
+    carried_form_key,
     file_or_refuse,
+    keep_pending,
+    pending_listing,
     received_files,
     refuse_unknown_fields,
     refused_types,
     upload_batch,
 )
+from ..models import Submission
+from ..submissions import NewSubmission, ReceivedFile, case_outline, find_case
 from ..throttle import Busy
 from . import bp
 from .forms import AddForm, CodeForm
@@ -53,28 +56,53 @@ def status() -> tuple[str, int] | str:
     case, family_key = open_case(form.code.data)
     if case is None:
         return render_template("followup/enter.html", form=form, not_found=True)
-    return status_page(case, family_key, AddForm(code=form.code.data, form_nonce=new_nonce()))
+    return status_page(case, family_key, AddForm(code=form.code.data, form_nonce=new_nonce(),
+                                                 files_key=pending.new_form_token()))
 
 
 @bp.post("/add")
 def add() -> ResponseReturnValue:
-    """Store more information or files as an addition to the same case."""
+    """Store more information or files as an addition, keeping files through a correction."""
     form = AddForm()
     refuse_unknown_fields(form)
     case, family_key = open_case(form.code.data or "")
     if case is None:
         return render_template("followup/enter.html", form=CodeForm(), not_found=True)
-    form_page = functools.partial(status_page, case, family_key, form)
+    session, store = get_session(), current_app.extensions["intake.desk"].store
+    pending.sweep_expired(session, store, int(time.time()))
+    form_key = carried_form_key(form)
+    # A file of a type the admin does not accept is never kept, whatever the button.
     refused = refused_types(received_files())
+    accepted = [f for f in received_files() if f.client_filename not in refused]
+    page = functools.partial(keep_and_show, case, family_key, form, form_key)
+    if form.remove_file.data:
+        pending.remove(session, store, form_key, form.remove_file.data)
+        return page(accepted, 200, refused_types=refused)
     if not form.validate() or refused:
-        return form_page(refused_types=refused, files_dropped=bool(request.upload_batch)), 422
-    if not (form.addition.data or "").strip() and not received_files():
+        return page(accepted, 422, refused_types=refused)
+    restored = pending.restore(session, store, form_key, upload_batch(), int(time.time()))
+    if not (form.addition.data or "").strip() and not restored and not received_files():
         return render_template("followup/added.html", nothing=True)
     new = NewSubmission(answers={"addition": form.addition.data or ""}, batch=upload_batch(),
-                        files=received_files(), keep_originals=form.keep_originals.data,
-                        parent_id=case.id, form_nonce=form.form_nonce.data or None)
-    refused_page = functools.partial(form_page, files_dropped=True)
-    return file_or_refuse(new, refused_page) or render_template("followup/added.html")
+                        files=restored + received_files(),
+                        keep_originals=form.keep_originals.data, parent_id=case.id,
+                        form_nonce=form.form_nonce.data or None)
+    refused_page = functools.partial(page, received_files(), 422)
+    answer = file_or_refuse(new, refused_page,
+                            lambda: render_template("submit/already_received.html", code=None))
+    if answer:
+        return answer
+    pending.discard_all(session, store, form_key)
+    return render_template("followup/added.html")
+
+
+def keep_and_show(case: Submission, family_key: PrivateKey, form: AddForm,
+                  form_key: pending.FormKey, files: list[ReceivedFile], status: int,
+                  **notices: object) -> tuple[str, int]:
+    """Keep the files this request carried as pending, and show the case page again."""
+    notices["not_kept"] = keep_pending(form_key, files)
+    return status_page(case, family_key, form, pending_files=pending_listing(form_key),
+                       **notices), status
 
 
 def status_page(case: Submission, family_key: PrivateKey, form: AddForm,
@@ -102,3 +130,22 @@ def open_case(typed_code: str) -> tuple[Submission | None, PrivateKey]:
 def new_nonce() -> str:
     """Make a one-time nonce for a form."""
     return secrets.token_urlsafe(24)
+
+
+@bp.errorhandler(CSRFError)
+def expired(error: CSRFError) -> ResponseReturnValue:
+    """Show an expired addition form again with what was typed and its files; lose nothing.
+
+    Only for a form sent from our own pages, as on the testimony form: another site
+    must not be able to have a form handed back with a valid token.
+    """
+    if (request.headers.get("Sec-Fetch-Site") != "same-origin"
+            or request.endpoint != "followup.add"):
+        return render_csrf_error(error)
+    form = AddForm()
+    refuse_unknown_fields(form)
+    case, family_key = open_case(form.code.data or "")
+    if case is None:
+        return render_template("followup/enter.html", form=CodeForm(), not_found=True)
+    return keep_and_show(case, family_key, form, carried_form_key(form), received_files(), 400,
+                         expired=True)

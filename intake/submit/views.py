@@ -7,44 +7,35 @@ back or language switch loses it; the server never stores it.
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
-import secrets
 import time
-from collections.abc import Callable
-from typing import cast
 
-from flask import Response, current_app, g, make_response, render_template, request
+from flask import Response, current_app, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest
-from wtforms import FormField
 
 from .. import pending
 from ..codes import new_code, parse_code
 from ..db import get_session
 from ..errors import render_csrf_error
-from ..request import EncryptingRequest, UploadBatch
-from ..submissions import (
-    AlreadyReceived,
-    CodeTaken,
-    ImageRefused,
-    NewSubmission,
-    ReceivedFile,
-    store_submission,
+from ..family_forms import (
+    carried_form_key,
+    file_or_refuse,
+    keep_pending,
+    new_nonce,
+    pending_listing,
+    received_files,
+    refuse_unknown_fields,
+    refused_types,
+    remember_shown_code,
+    shown_code,
+    upload_batch,
 )
+from ..submissions import NewSubmission, ReceivedFile
 from . import bp
 from .forms import CodeForm, TestimonyForm
-
-# File parts a form may carry, and the role each file gets in its description.
-FILE_FIELDS = ("photo", "attachments")
-# The code a browser was shown and has not yet sent, so that going back to /submit and on
-# again shows the same code. Scoped to /submit, HttpOnly, gone when the browser closes,
-# and deleted as soon as a testimony is sent with it or the family chooses no code.
-SHOWN_CODE_COOKIE = "intake_shown_code"
 
 
 @bp.get("/")
@@ -72,26 +63,6 @@ def code_page() -> Response:
     response = make_response(render_template("submit/code.html", form=form,
                                               words=code.split()))
     return remember_shown_code(response, code)
-
-
-def shown_code() -> str | None:
-    """Return the code this browser was shown and has not yet sent, if any."""
-    carried = request.cookies.get(SHOWN_CODE_COOKIE, "")
-    try:
-        return parse_code(base64.urlsafe_b64decode(carried.encode()).decode())
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
-def remember_shown_code(response: Response, code: str | None) -> Response:
-    """Keep a shown code in a browser-session cookie for the submit pages; None forgets it."""
-    if code is None:
-        response.delete_cookie(SHOWN_CODE_COOKIE, path="/submit")
-        return response
-    response.set_cookie(SHOWN_CODE_COOKIE, base64.urlsafe_b64encode(code.encode()).decode(),
-                        path="/submit", httponly=True, samesite="Strict",
-                        secure=current_app.config["SESSION_COOKIE_SECURE"])
-    return response
 
 
 @bp.post("/submit/form")
@@ -148,8 +119,11 @@ def send(testimony: TestimonyForm, form_key: pending.FormKey) -> ResponseReturnV
         answers=testimony.answers(), batch=upload_batch(), files=restored + received_files(),
         keep_originals=testimony.keep_originals.data, family_code=code,
         form_nonce=testimony.form_nonce.data or None)
-    refused = file_or_refuse(new, lambda **notices: keep_and_show(
-        testimony, form_key, received_files(), 422, **notices), code=code)
+    refused = file_or_refuse(
+        new, lambda **notices: keep_and_show(testimony, form_key, received_files(), 422,
+                                             **notices),
+        lambda: render_template("submit/already_received.html", code=code,
+                                form=CodeForm(formdata=None, code=code)))
     if refused:
         return refused
     pending.discard_all(session, store, form_key)
@@ -161,33 +135,19 @@ def send(testimony: TestimonyForm, form_key: pending.FormKey) -> ResponseReturnV
 def keep_and_show(testimony: TestimonyForm, form_key: pending.FormKey,
                   files: list[ReceivedFile], status: int, **notices: object) -> tuple[str, int]:
     """Keep the files this request carried as pending, and show the form again."""
-    pending.keep_alive(get_session(), form_key, int(time.time()))
-    if files:
-        room = current_app.extensions["intake.uploads"]["max_files"] - len(
-            pending.listing(get_session(), form_key, int(time.time())))
-        notices["not_kept"] = pending.stash(get_session(), form_key, upload_batch(), files,
-                                            int(time.time()), room)
+    notices["not_kept"] = keep_pending(form_key, files)
     return render_form(testimony, form_key, **notices), status
 
 
 def render_form(testimony: TestimonyForm, form_key: pending.FormKey | None = None,
                 **notices: object) -> str:
     """Render the testimony form with its code, its pending files and the upload limits."""
-    kept = (pending.listing(get_session(), form_key, int(time.time())) if form_key else [])
+    kept = pending_listing(form_key)
     code = parse_code(testimony.code.data or "")
     return render_template("submit/form.html", form=testimony, pending_files=kept,
                            code_words=code.split() if code else [],
                            max_files=current_app.extensions["intake.uploads"]["max_files"],
                            **notices)
-
-
-def carried_form_key(testimony: TestimonyForm) -> pending.FormKey:
-    """Return the key of the form's pending files, making one if the form carried none."""
-    form_key = pending.FormKey.from_token(testimony.files_key.data)
-    if form_key is None:
-        testimony.files_key.data = pending.new_form_token()
-        form_key = pending.FormKey.from_token(testimony.files_key.data)
-    return cast(pending.FormKey, form_key)
 
 
 def carried_code(carried: str | None) -> str:
@@ -196,55 +156,6 @@ def carried_code(carried: str | None) -> str:
     if code is None:
         raise BadRequest("not a follow-up code")
     return code
-
-
-def file_or_refuse(new: NewSubmission, form_page: Callable[..., ResponseReturnValue],
-                   code: str | None = None) -> tuple[Response, int] | None:
-    """Store a submission durably, or answer with why it was not stored."""
-    try:
-        store_submission(get_session(), current_app.extensions["intake.desk"], new,
-                         dt.date.today())
-    except AlreadyReceived:
-        page = render_template("submit/already_received.html", code=code,
-                               form=CodeForm(formdata=None, code=code))
-        return remember_shown_code(make_response(page, 409), None), 409
-    except CodeTaken:
-        page = render_template("submit/code_taken.html")
-        return remember_shown_code(make_response(page, 409), None), 409
-    except ImageRefused as refused:
-        return make_response(form_page(**{refused.notice: refused.client_filename})), 422
-    return None
-
-
-def received_files() -> list[ReceivedFile]:
-    """Pair each encrypted upload with what the browser said about it."""
-    return [ReceivedFile(f.stream, f.filename or "", f.content_type or "",  # type: ignore[arg-type]
-                         role=field)
-            for field in FILE_FIELDS for f in request.files.getlist(field) if f.filename]
-
-
-def refused_types(files: list[ReceivedFile]) -> list[str]:
-    """Return the names of files whose type the admin's settings do not accept."""
-    return [f.client_filename for f in files if not g.live_settings.accepts(f.client_filename)]
-
-
-def upload_batch() -> UploadBatch:
-    """Return this request's upload batch (made here if no file came), for its key and id."""
-    return cast(EncryptingRequest, request).batch()
-
-
-def refuse_unknown_fields(form: FlaskForm) -> None:
-    """Refuse a form carrying fields this form does not have."""
-    known: set[str] = set()
-    for field in form:
-        known |= {sub.name for sub in field} if isinstance(field, FormField) else {field.name}
-    if set(request.form) - known or set(request.files) - (known & set(FILE_FIELDS)):
-        raise BadRequest("unknown field")
-
-
-def new_nonce() -> str:
-    """Make a one-time nonce for a form."""
-    return secrets.token_urlsafe(24)
 
 
 @bp.errorhandler(CSRFError)
