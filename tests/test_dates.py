@@ -529,3 +529,13 @@ def test_a_day_is_written_in_the_calendar_and_digits_of_the_reader(
     from intake.dates import format_day
 
     assert format_day(day, locale) == written
+
+
+@pytest.mark.parametrize("text", ["۶۷ و 31", "۳۱ اسفند ۱۳۶۷ تا ۱۳۶۹"])
+def test_a_day_that_the_last_year_of_a_span_lacks_is_a_date_problem_not_an_exception(
+        text: str) -> None:
+    """Hypothesis found "۶۷ و 31" raising ValueError from the calendar conversion (Esfand
+    1367 has 29 days), which would have made the family's submission a 500."""
+    answer = read_date(text, "solar_hijri", "exact")
+    assert answer.problem == "no_such_day"
+    assert answer.text == text

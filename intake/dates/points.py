@@ -42,12 +42,18 @@ class Point:
 
 
 def span(point: Point) -> tuple[datetime.date, datetime.date]:
-    """First and last Gregorian day the point covers."""
+    """First and last Gregorian day the point covers; no_such_day if either does not exist."""
     calendar, last_year = point.calendar, point.year + point.years - 1
-    start = to_gregorian(calendar, point.year, point.first or 1, point.day or 1)
     end_month = point.last or point.first or 12
     end_day = point.last_day or point.day or days_in_month(calendar, last_year, end_month)
-    return start, to_gregorian(calendar, last_year, end_month, end_day)
+    try:
+        return (to_gregorian(calendar, point.year, point.first or 1, point.day or 1),
+                to_gregorian(calendar, last_year, end_month, end_day))
+    except ValueError:
+        # A day that exists in some years only (30 Esfand, 29 February), or a range's end
+        # day that its own month lacks: a date error, never an exception out of the reader.
+        raise DateError("no_such_day", f"That month has no such day in that "
+                                       f"{_NAMES[calendar]} year.") from None
 
 
 def _shift(year: int, month: int, months: int) -> tuple[int, int]:

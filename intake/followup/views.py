@@ -112,6 +112,7 @@ def status_page(case: Submission, family_key: PrivateKey, form: AddForm,
     outline = case_outline(session, current_app.extensions["intake.desk"], case, family_key)
     replies = replies_for_family(session, case, family_key)
     return render_template("followup/status.html", outline=outline, replies=replies, form=form,
+                           max_files=current_app.extensions["intake.uploads"]["max_files"],
                            **notices)
 
 
