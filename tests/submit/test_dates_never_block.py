@@ -116,3 +116,20 @@ def test_no_date_text_ever_makes_the_date_answer_invalid(app: Flask, text: str, 
         assert form.validate(), form.errors
         answer = getattr(form, "answer", None)
         assert answer is None or answer.text == text.strip()
+
+
+def test_a_reader_fault_still_sends_the_testimony_with_the_date_as_typed(
+        app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A calendar conversion once raised ValueError out of the reader ("۶۷ و 31"), which made
+    the whole submission a 500; any such fault must leave the date as typed instead."""
+    from intake import dates
+
+    def faulty(text: str, calendar: str, precision: str) -> None:
+        raise ValueError("day must be in 1..29")
+
+    monkeypatch.setattr(dates, "parse_date", faulty)
+    response = post_form(client, filled_form(**{"arrest_date-text": "۶۷ و 31"}))
+    assert response.status_code == 200
+    [stored] = read_everything(app)
+    assert stored["answers"]["arrest_date"]["text"] == "۶۷ و 31"
+    assert stored["answers"]["arrest_date"]["problem"] == "unreadable"
