@@ -40,7 +40,13 @@ from .passphrase import (
     unwrap_private_key,
     wrap_private_key,
 )
-from .recovery import format_recovery_secret, parse_recovery_secret, recovery_key
+from .recovery import (
+    format_recovery_secret,
+    parse_recovery_secret,
+    recovery_key,
+    recovery_signing_key,
+)
+from .signing import SignatureError, SigningKey, SigningPublicKey, readable_fingerprint
 from .stream import (
     StreamEncryptor,
     check_stream,
@@ -50,6 +56,8 @@ from .stream import (
 )
 
 __all__ = [
+    "SignatureError", "SigningKey", "SigningPublicKey", "readable_fingerprint",
+    "recovery_signing_key",
     "DATA_KEY_SIZE", "FAMILY_CODE", "INSECURE_TEST_ONLY", "MAX_PASSPHRASE_LENGTH", "PROFILES",
     "RFC_9106_LOW_MEMORY", "CaseKeys", "DecryptionError", "Desk", "Epoch", "Keyring",
     "KeyringError", "NewDesk", "PrivateKey", "Profile", "PublicKey", "StreamEncryptor",
