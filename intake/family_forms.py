@@ -94,6 +94,16 @@ def refused_types(files: list[ReceivedFile]) -> list[str]:
     return [f.client_filename for f in files if not g.live_settings.accepts(f.client_filename)]
 
 
+def accepted_files() -> tuple[list[str], list[ReceivedFile]]:
+    """Split this request's files: names of those of a refused type, and those to keep.
+
+    A file of a type the admin does not accept is never kept, whatever the button or
+    path (an expired token included): a kept file reaches the submission unchecked.
+    """
+    refused = refused_types(received_files())
+    return refused, [f for f in received_files() if f.client_filename not in refused]
+
+
 def upload_batch() -> UploadBatch:
     """Return this request's upload batch (made here if no file came), for its key and id."""
     return cast(EncryptingRequest, request).batch()

@@ -19,13 +19,13 @@ from ..crypto import PrivateKey
 from ..db import get_session
 from ..errors import render_csrf_error
 from ..family_forms import (
+    accepted_files,
     carried_form_key,
     file_or_refuse,
     keep_pending,
     pending_listing,
     received_files,
     refuse_unknown_fields,
-    refused_types,
     upload_batch,
 )
 from ..models import Submission
@@ -71,9 +71,7 @@ def add() -> ResponseReturnValue:
     session, store = get_session(), current_app.extensions["intake.desk"].store
     pending.sweep_expired(session, store, int(time.time()))
     form_key = carried_form_key(form)
-    # A file of a type the admin does not accept is never kept, whatever the button.
-    refused = refused_types(received_files())
-    accepted = [f for f in received_files() if f.client_filename not in refused]
+    refused, accepted = accepted_files()
     page = functools.partial(keep_and_show, case, family_key, form, form_key)
     if form.remove_file.data:
         pending.remove(session, store, form_key, form.remove_file.data)
@@ -148,5 +146,6 @@ def expired(error: CSRFError) -> ResponseReturnValue:
     case, family_key = open_case(form.code.data or "")
     if case is None:
         return render_template("followup/enter.html", form=CodeForm(), not_found=True)
-    return keep_and_show(case, family_key, form, carried_form_key(form), received_files(), 400,
-                         expired=True)
+    refused, accepted = accepted_files()
+    return keep_and_show(case, family_key, form, carried_form_key(form), accepted, 400,
+                         expired=True, refused_types=refused)

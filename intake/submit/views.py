@@ -21,6 +21,7 @@ from ..codes import new_code, parse_code
 from ..db import get_session
 from ..errors import render_csrf_error
 from ..family_forms import (
+    accepted_files,
     carried_form_key,
     file_or_refuse,
     keep_pending,
@@ -28,7 +29,6 @@ from ..family_forms import (
     pending_listing,
     received_files,
     refuse_unknown_fields,
-    refused_types,
     remember_shown_code,
     shown_code,
     upload_batch,
@@ -98,9 +98,7 @@ def submit() -> ResponseReturnValue:
     session, store = get_session(), current_app.extensions["intake.desk"].store
     pending.sweep_expired(session, store, int(time.time()))
     form_key = carried_form_key(testimony)
-    # A file of a type the admin does not accept is never kept, whatever the button.
-    refused = refused_types(received_files())
-    accepted = [f for f in received_files() if f.client_filename not in refused]
+    refused, accepted = accepted_files()
     if testimony.action.data == "language" or testimony.remove_file.data:
         if testimony.remove_file.data:
             pending.remove(session, store, form_key, testimony.remove_file.data)
@@ -171,8 +169,9 @@ def expired(error: CSRFError) -> tuple[str, int]:
     if request.endpoint == "submit.submit":
         testimony = TestimonyForm()
         refuse_unknown_fields(testimony)
-        return keep_and_show(testimony, carried_form_key(testimony), received_files(), 400,
-                             expired=True)
+        refused, accepted = accepted_files()
+        return keep_and_show(testimony, carried_form_key(testimony), accepted, 400,
+                             expired=True, refused_types=refused)
     if request.endpoint in ("submit.code_page", "submit.begin"):
         form = CodeForm()
         return render_template("submit/code.html", form=form,

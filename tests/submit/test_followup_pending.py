@@ -133,3 +133,16 @@ def test_an_addition_with_a_wrong_code_keeps_no_pending_file(
     assert '<dl class="outline">' not in page
     assert (pending_blobs(app), store_files(app)) == ([], [])
     assert "<dd>" not in open_case(client, "سیب " * 8).get_data(as_text=True)
+
+
+def test_an_expired_addition_never_keeps_a_file_of_a_refused_type(
+        app: Flask, client: FlaskClient) -> None:
+    code = submit_and_get_code(client)
+    with app.app_context():
+        save(get_session(), {"accepted_types": "pdf, txt"})
+        get_session().commit()
+    fields = status_form(client, code) | {"csrf_token": "expired", "addition": "x"}
+    page = add(client, fields, [("run.exe", b"MZ"), ("l.txt", b"letter")],
+               **{"Sec-Fetch-Site": "same-origin"}).get_data(as_text=True)
+    assert listed(page) == ["l.txt"]
+    assert len(pending_blobs(app)) == 1

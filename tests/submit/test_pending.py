@@ -169,3 +169,23 @@ def test_a_file_of_a_refused_type_is_never_kept_even_through_a_language_switch(
     assert sent.status_code == 200
     [stored] = read_everything(app)
     assert [f["meta"]["filename"] for f in stored["files"]] == ["ok.txt"]
+
+
+def test_an_expired_form_never_keeps_a_file_of_a_refused_type(
+        app: Flask, client: FlaskClient) -> None:
+    """The expired-token path kept every file, a refused type included, and the kept file
+    then reached the submission from the pending files without its type being checked."""
+    with app.app_context():
+        save(get_session(), {"accepted_types": "pdf, txt"})
+        get_session().commit()
+    payload = csrf_and_nonce(client) | filled_form() | {"csrf_token": "expired"}
+    payload["attachments"] = [(io.BytesIO(b"ok"), "ok.txt"), (io.BytesIO(b"MZ"), "run.exe")]
+    page = client.post("/submit?lang=en", data=payload, content_type="multipart/form-data",
+                       headers={"Sec-Fetch-Site": "same-origin"}).get_data(as_text=True)
+    assert "These kinds of file are not accepted here: run.exe" in page
+    assert len(pending_blobs(app)) == 1
+    sent = client.post("/submit", data=filled_form() | carried(page),
+                       content_type="multipart/form-data")
+    assert sent.status_code == 200
+    [stored] = read_everything(app)
+    assert [f["meta"]["filename"] for f in stored["files"]] == ["ok.txt"]
