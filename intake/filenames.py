@@ -23,6 +23,7 @@ _JOINERS = {"\u200c", "\u200d"}
 # marks, BOM, invisible tags), surrogates, and line and paragraph separators.
 _REMOVED_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
 _SEPARATORS = {"/", "\\"}
+_BLANK_LETTERS = {"\u115f", "\u1160", "\u3164", "\uffa0"}
 # Also refused in names by Windows, where a bundle may be unpacked.
 _NOT_IN_ARCHIVES = set('<>:"|?*')
 # What RFC 6266's quoted ASCII fallback carries unchanged in every browser.
@@ -37,10 +38,20 @@ def clean_name(client_filename: str) -> str:
     kept = (("_" if char in _SEPARATORS else char)
             for char in unicodedata.normalize("NFC", client_filename)
             if char in _JOINERS or unicodedata.category(char) not in _REMOVED_CATEGORIES)
-    name = "".join(kept).strip(" .")
-    if not name.strip("_"):
+    # A mark at the start would combine with whatever the page shows before the name.
+    name = "".join(kept).lstrip("".join(_JOINERS)).strip(" .")
+    while name and unicodedata.category(name[0]).startswith("M"):
+        name = name[1:].lstrip("".join(_JOINERS) + " .")
+    if not any(_visible(char) for char in name):
         return FALLBACK
     return _shortened(name)
+
+
+def _visible(char: str) -> bool:
+    """Say whether a character shows as something a reader can see and tell apart."""
+    # Dots and underscores alone name nothing; the Hangul fillers are letters drawn as blank.
+    return (unicodedata.category(char)[0] in "LNPS" and char not in "._"
+            and char not in _BLANK_LETTERS)
 
 
 def _shortened(name: str) -> str:

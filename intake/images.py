@@ -11,7 +11,7 @@ import struct
 from dataclasses import dataclass
 from typing import IO
 
-from PIL import ExifTags, Image
+from PIL import ExifTags, Image, ImageSequence
 
 # Formats rebuilt from pixels; anything else is stored as received.
 SCRUBBED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp",
@@ -20,6 +20,9 @@ SCRUBBED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/web
 # of that size takes 160 MB, and a scrub holds two. A TIFF's pages count together;
 # an animation's frames share half (bench/images.py measures each at its cap).
 MAX_PIXELS = 40_000_000
+# What one frame or page counts against MAX_PIXELS at least: a Pillow image per frame costs
+# memory whatever its size (at most 4882 frames in an animation, 9765 pages in a TIFF).
+MIN_FRAME_PIXELS = 4096
 _MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*",
           b"II+\x00", b"MM\x00+",  # BigTIFF
           b"\xff\x0a", b"\x00\x00\x00\x0cJXL \r\n\x87\n")  # JPEG XL, which cannot be decoded here
@@ -126,19 +129,21 @@ def _decoded(source: IO[bytes]) -> Decoded:
         with Image.open(source) as image:
             if image.format not in SCRUBBED_FORMATS:
                 raise NotAnImage(image.format or "unknown")
-            source_format, count = image.format or "", getattr(image, "n_frames", 1)
+            source_format = image.format or ""
             decoded = Decoded(source_format, [], [], _plays(image))
-            # Pillow's animated PNG writer holds its own copy of every frame.
-            animated = count > 1 and source_format not in {"TIFF", "MPO"}
+            # Pillow's animated PNG writer holds its own copy of every frame. is_animated looks
+            # for a second frame only; n_frames would first seek through every one.
+            animated = getattr(image, "is_animated", False) and source_format not in {"TIFF",
+                                                                                      "MPO"}
             cap, pixels = MAX_PIXELS // 2 if animated else MAX_PIXELS, 0
-            for index in range(count):
-                image.seek(index)
-                # Checked from the header, before this frame's pixels are decoded.
-                pixels += image.width * image.height
+            for frame in ImageSequence.Iterator(image):
+                # Checked from the header, before this frame's pixels are decoded. Each frame
+                # costs at least MIN_FRAME_PIXELS, so that millions of tiny frames are refused.
+                pixels += max(frame.width * frame.height, MIN_FRAME_PIXELS)
                 if pixels > cap:
                     raise TooLargeToScrub
-                decoded.frames.append(_bare(image))
-                decoded.durations.append(_duration(image, source_format))
+                decoded.frames.append(_bare(frame))
+                decoded.durations.append(_duration(frame, source_format))
             return decoded
     except (NotAnImage, TooLargeToScrub):
         raise

@@ -41,6 +41,22 @@ class SettingsError(Exception):
     """The configuration cannot run a safe instance."""
 
 
+# The largest upload limit the admin page offers (8192 MiB); a restored backup may not set more.
+MAX_UPLOAD_CEILING = 8 * 2**30
+
+
+def _check_cookie_and_size(config: dict[str, Any]) -> None:
+    """Refuse a session cookie that is not HttpOnly and Strict, or an unbounded upload size."""
+    # Only Secure may be turned off (plain-HTTP local use); these come from config.py, which a
+    # restore writes from a backup that someone may have edited.
+    if config["SESSION_COOKIE_SAMESITE"] != "Strict":
+        raise SettingsError("SESSION_COOKIE_SAMESITE must be Strict")
+    if config["SESSION_COOKIE_HTTPONLY"] is not True:
+        raise SettingsError("SESSION_COOKIE_HTTPONLY must be true")
+    if not 0 < int(config["MAX_CONTENT_LENGTH"]) <= MAX_UPLOAD_CEILING:
+        raise SettingsError("MAX_CONTENT_LENGTH must be at most 8 GiB")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Validated settings for one instance."""
@@ -79,6 +95,7 @@ class Settings:
             raise SettingsError(f"the {TEST_PROFILE} KDF profile is for test suites only")
         if config["DEFAULT_LOCALE"] not in LANGUAGES:
             raise SettingsError(f"DEFAULT_LOCALE must be one of {', '.join(LANGUAGES)}")
+        _check_cookie_and_size(config)
         url = str(config["QUICK_EXIT_URL"])
         if not url.startswith("https://"):
             raise SettingsError("QUICK_EXIT_URL must be an https:// address")

@@ -210,6 +210,14 @@ def test_settings_that_are_not_a_json_object_get_one_message(
      "the backup's settings cannot run an instance: QUICK_EXIT_URL must be an https:// address"),
     ({"PEPPER": "short"}, "the backup's settings cannot run an instance: PEPPER is missing or "
                           "short: run `intake init`"),
+    # Whoever edits a backup must not restore an instance whose session cookie any site's
+    # request carries, or script reads, or that accepts uploads of any size.
+    ({"SESSION_COOKIE_SAMESITE": "None"}, "the backup's settings cannot run an instance: "
+                                          "SESSION_COOKIE_SAMESITE must be Strict"),
+    ({"SESSION_COOKIE_HTTPONLY": False}, "the backup's settings cannot run an instance: "
+                                         "SESSION_COOKIE_HTTPONLY must be true"),
+    ({"MAX_CONTENT_LENGTH": 2**62}, "the backup's settings cannot run an instance: "
+                                    "MAX_CONTENT_LENGTH must be at most 8 GiB"),
 ], ids=lambda value: str(value)[:40])
 def test_unknown_settings_and_wrong_types_are_refused_with_one_message(
         made: Path, target: Path, tmp_path: Path, change: dict[str, object],

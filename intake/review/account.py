@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import current_app, render_template, request
 from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import TooManyRequests
 
 from .. import audit, rekey, rotation
 from ..accounts import AccountError, passphrase_problem
@@ -15,7 +14,6 @@ from ..crypto import DecryptionError, unlock, wrap_private_key
 from ..db import get_session
 from ..models import ReviewSession
 from ..sessions import id_hash_of_cookie
-from ..throttle import allow
 from . import bp
 from .auth import COOKIE, check_passphrase_allowed, current, reviewer_required
 
@@ -57,9 +55,6 @@ def change_passphrase() -> ResponseReturnValue:
     return render_template("review/passphrase.html", form=form, problem=problem, done=done)
 
 
-KEY_TRIES_PER_MINUTE = 5
-
-
 @bp.app_template_filter("fingerprint")
 def fingerprint(hex_digits: str) -> str:
     """Show a key fingerprint in groups of four, to be read aloud and compared."""
@@ -75,9 +70,9 @@ def replace_keys() -> ResponseReturnValue:
     form, problem, unlocked = PassphraseForm(), None, current()
     if form.validate_on_submit():
         settings, desk = current_app.extensions["intake.settings"], _desk()
-        # Each try costs an Argon2id run and tests a passphrase: bounded as login is.
-        if not allow(get_session(), f"replace-keys:{unlocked.user.id}", KEY_TRIES_PER_MINUTE):
-            raise TooManyRequests
+        # Each try costs an Argon2id run and tests a passphrase: it shares the counter of every
+        # other passphrase check, named by a keyed hash, never by the account id.
+        check_passphrase_allowed(unlocked.user.id)
         try:
             rekey.replace_keys(get_session(), desk.keyring, settings.instance_path,
                                desk.desk_id, unlocked.user, form.current.data, form.new.data,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from intake import rotation
@@ -155,3 +156,20 @@ def test_guessing_the_passphrase_through_replace_my_keys_is_throttled(
         assert replace(reviewer, current="a guessed passphrase").status_code == 422
     assert replace(reviewer).status_code == 429
     assert reviewer_row(app).key_fingerprint == phished_key(app).fingerprint.hex()
+
+
+def test_replace_my_keys_shares_the_passphrase_counter_and_writes_no_account_id(
+        app: Flask, reviewer: FlaskClient) -> None:
+    """Someone at a stolen session spends five passphrase guesses on /review/passphrase, then
+    turns to /review/keys for five more: the sixth guess in the minute is refused wherever it
+    is sent, and no throttle row names the account's id in the clear."""
+    for _ in range(5):
+        reviewer.post("/review/passphrase?lang=en", data={
+            "csrf_token": page_token(reviewer, "/review/passphrase"),
+            "current": "a guessed passphrase", "new": NEW_PASSPHRASE, "confirm": NEW_PASSPHRASE})
+    assert replace(reviewer).status_code == 429
+    user_id = reviewer_row(app).id
+    with app.app_context():
+        keys = [row[0] for row in get_session().execute(text("SELECT key FROM throttle"))]
+    assert keys
+    assert not [key for key in keys if user_id in key]

@@ -193,6 +193,7 @@ def test_frames_count_towards_the_pixel_cap_and_too_many_are_refused_by_name(
 
 def test_the_pages_of_a_tiff_share_the_whole_pixel_cap(
         app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(images, "MIN_FRAME_PIXELS", 1)  # the exact boundary of real pixels
     monkeypatch.setattr(images, "MAX_PIXELS", 24 * 12 * 3)
     assert post_form(client, filled_form(), [("pages.tif", tiff(RGB))]).status_code == 200
     monkeypatch.setattr(images, "MAX_PIXELS", 24 * 12 * 3 - 1)
@@ -224,4 +225,26 @@ def test_an_image_no_writer_here_accepts_is_refused_by_name_and_the_answers_kept
     assert response.status_code == 422
     assert "We could not open the photo “<bdi>عکس.png</bdi>”" in page
     assert "خاوران" in page
+    assert stored_rows(app) == (0, 0)
+
+
+def one_pixel_frames_gif(frames: int) -> bytes:
+    """A GIF of `frames` one-pixel frames, about 23 bytes each, written byte by byte."""
+    header = b"GIF89a\x01\x00\x01\x00\x80\x00\x00" + b"\x00\x00\x00\xff\xff\xff"
+    loop = b"\x21\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"
+    frame = (b"\x21\xf9\x04\x00\x01\x00\x00\x00" + b"\x2c\x00\x00\x00\x00\x01\x00\x01\x00\x00"
+             + b"\x02\x02\x44\x01\x00")
+    return header + loop + frame * frames + b"\x3b"
+
+
+def test_a_gif_of_a_great_many_one_pixel_frames_is_refused_before_they_are_all_decoded(
+        app: Flask, client: FlaskClient) -> None:
+    """A 100 MiB GIF of 4.5 million one-pixel frames stayed under the pixel cap, so every frame
+    was decoded into its own image: minutes of CPU and gigabytes of memory per upload. Each
+    frame now costs at least 4096 pixels of the cap: 40 000 frames (920 KB) are refused by name.
+    """
+    response = post_form(client, filled_form(), [("many.gif", one_pixel_frames_gif(40_000))],
+                         lang="en")
+    assert response.status_code == 422
+    assert "The photo “<bdi>many.gif</bdi>” is too large" in response.get_data(as_text=True)
     assert stored_rows(app) == (0, 0)
