@@ -12,9 +12,7 @@ passphrase._wrap with the INSECURE_TEST_ONLY profile) from fixed private keys
 (PrivateKey(raw), PrivateKey.from_seed), so the tests reproduce them byte for
 byte. HPKE draws its own ephemeral key and has no seam for it, so a sealed
 data key or grant is a stored ciphertext that a fixed private key must open;
-rerunning this script reseals them and their bytes change. ML-DSA signing is
-hedged (randomised) in the same way, so a stored signature is one the fixed
-signing key's public key must verify.
+rerunning this script reseals them and their bytes change.
 """
 
 from __future__ import annotations
@@ -31,7 +29,6 @@ from intake.crypto import INSECURE_TEST_ONLY, PrivateKey, seal_data_key, seal_ep
 from intake.crypto.fields import _encrypt_field
 from intake.crypto.passphrase import _wrap
 from intake.crypto.recovery import format_recovery_secret, recovery_key
-from intake.crypto.signing import SigningKey
 from intake.crypto.stream import SEGMENT_SIZE, StreamEncryptor
 
 HERE = Path(__file__).resolve().parent
@@ -160,25 +157,11 @@ def recovery() -> dict[str, Any]:
                         for name, secret in cases]}
 
 
-def signing() -> dict[str, Any]:
-    key = SigningKey.from_seed(bytes(range(32)), "recovery")
-    message = b"epoch 1 of desk main has key 00ff"
-    return {"note": note("A hybrid Ed25519 + ML-DSA-65 key derived with SigningKey.from_seed "
-                         "(HKDF-SHA256, label 'signing-key-from-seed'): its public key and "
-                         "fingerprint are deterministic; the signature of the message for the "
-                         "'certificate' use was made once and must keep verifying."),
-            "seed": bytes(range(32)).hex(), "purpose": "recovery", "context": "certificate",
-            "message": message.hex(), "public_key": key.public_key.raw.hex(),
-            "fingerprint": key.fingerprint.hex(),
-            "signature": key.sign(message, "certificate").hex()}
-
-
 def all_vectors() -> dict[str, dict[str, Any]]:
     """Compute every vector file's content from the fixed inputs above."""
     return {"keys.json": keys(), "sealed_data_key.json": sealed_data_keys(),
             "grant.json": grants(), "field.json": fields(), "stream.json": streams(),
-            "wrapped_key.json": wrapped_keys(), "recovery.json": recovery(),
-            "signing.json": signing()}
+            "wrapped_key.json": wrapped_keys(), "recovery.json": recovery()}
 
 
 def main() -> None:
