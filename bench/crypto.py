@@ -22,12 +22,10 @@ import time
 from collections.abc import Callable
 
 from cryptography.hazmat.primitives import hpke
-from cryptography.hazmat.primitives.asymmetric import ed25519, mldsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from intake.crypto import (
     PrivateKey,
-    SigningKey,
     StreamEncryptor,
     decrypt_stream,
     new_data_key,
@@ -177,24 +175,6 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "BELOW TARGET"
 
 
-def signing_rates(count: int) -> dict[str, float]:
-    """Hybrid signatures per second beside raw Ed25519 and ML-DSA-65 on the same message."""
-    key, message = SigningKey.generate(), os.urandom(200)
-    signature = key.sign(message, "certificate")
-    ed, ml = ed25519.Ed25519PrivateKey.generate(), mldsa.MLDSA65PrivateKey.generate()
-    ed_sig, ml_sig = ed.sign(message), ml.sign(message)
-    timings = {
-        "hybrid_sign": lambda: key.sign(message, "certificate"),
-        "hybrid_verify": lambda: key.public_key.verify(signature, message, "certificate"),
-        "ed25519_sign": lambda: ed.sign(message),
-        "ed25519_verify": lambda: ed.public_key().verify(ed_sig, message),
-        "mldsa65_sign": lambda: ml.sign(message),
-        "mldsa65_verify": lambda: ml.public_key().verify(ml_sig, message),
-    }
-    return {name: count / best_of(3, lambda f=f: [f() for _ in range(count)])  # type: ignore
-            for name, f in timings.items()}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
@@ -211,7 +191,6 @@ def main() -> None:
     raw_enc, raw_dec = raw_aesgcm(plaintext)
     enc, dec, checked = stream_cipher(plaintext)
     rates = hpke_rates(20 if args.quick else 300)
-    signing = signing_rates(20 if args.quick else 300)
     print(f"raw AES-256-GCM, 64 KiB segments   encrypt {raw_enc:8.0f} MiB/s  decrypt "
           f"{raw_dec:8.0f} MiB/s   (ceiling)")
     print(f"stream cipher                      encrypt {enc:8.0f} MiB/s  ratio {enc / raw_enc:.2f}"
@@ -225,13 +204,6 @@ def main() -> None:
           f"{rates['open']:8.0f}/s")
     print(f"HPKE suite (raw cryptography)      seal {rates['raw_seal']:8.0f}/s  open "
           f"{rates['raw_open']:8.0f}/s")
-    floor = 1 / (1 / signing["ed25519_sign"] + 1 / signing["mldsa65_sign"])
-    print(f"hybrid Ed25519+ML-DSA-65 (intake)  sign {signing['hybrid_sign']:8.0f}/s  verify "
-          f"{signing['hybrid_verify']:8.0f}/s  sign {signing['hybrid_sign'] / floor:.2f} of "
-          f"the raw pair")
-    print(f"Ed25519 / ML-DSA-65 (raw)          sign {signing['ed25519_sign']:8.0f}/s / "
-          f"{signing['mldsa65_sign']:.0f}/s  verify {signing['ed25519_verify']:8.0f}/s / "
-          f"{signing['mldsa65_verify']:.0f}/s")
     print(f"peak memory encrypting {memory_size // MIB} MiB     {growth:8.1f} MiB above baseline  "
           f"{verdict(growth < 64)}")
     print(json.dumps({"raw_encrypt_mibs": raw_enc, "raw_decrypt_mibs": raw_dec,
@@ -239,7 +211,6 @@ def main() -> None:
                       "encrypt_ratio": enc / raw_enc, "decrypt_ratio": dec / raw_dec,
                       "checked_decrypt_mibs": checked, "checked_decrypt_ratio": checked / raw_dec,
                       **{f"hpke_{k}_per_s": v for k, v in rates.items()},
-                      **{f"{k}_per_s": v for k, v in signing.items()},
                       "peak_memory_mib": growth, "memory_stream_mib": memory_size // MIB}))
 
 

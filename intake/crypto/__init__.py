@@ -40,13 +40,7 @@ from .passphrase import (
     unwrap_private_key,
     wrap_private_key,
 )
-from .recovery import (
-    format_recovery_secret,
-    parse_recovery_secret,
-    recovery_key,
-    recovery_signing_key,
-)
-from .signing import SignatureError, SigningKey, SigningPublicKey, readable_fingerprint
+from .recovery import format_recovery_secret, parse_recovery_secret, recovery_key
 from .stream import (
     StreamEncryptor,
     check_stream,
@@ -56,8 +50,6 @@ from .stream import (
 )
 
 __all__ = [
-    "SignatureError", "SigningKey", "SigningPublicKey", "readable_fingerprint",
-    "recovery_signing_key",
     "DATA_KEY_SIZE", "FAMILY_CODE", "INSECURE_TEST_ONLY", "MAX_PASSPHRASE_LENGTH", "PROFILES",
     "RFC_9106_LOW_MEMORY", "CaseKeys", "DecryptionError", "Desk", "Epoch", "Keyring",
     "KeyringError", "NewDesk", "PrivateKey", "Profile", "PublicKey", "StreamEncryptor",

@@ -13,7 +13,6 @@ import hashlib
 import os
 
 from .keys import SEED_SIZE, PrivateKey
-from .signing import SigningKey
 
 _CHECK_SIZE = 3
 _PURPOSE = "recovery"
@@ -27,11 +26,6 @@ def new_recovery_secret() -> bytes:
 def recovery_key(secret: bytes) -> PrivateKey:
     """Rebuild the recovery key pair from its secret."""
     return PrivateKey.from_seed(secret, _PURPOSE)
-
-
-def recovery_signing_key(secret: bytes) -> SigningKey:
-    """Rebuild the recovery signing key pair from the same printed secret."""
-    return SigningKey.from_seed(secret, _PURPOSE)
 
 
 def format_recovery_secret(secret: bytes) -> str:
