@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from ._encoding import check_id
+from ._encoding import ID_PATTERN, check_id
 from .keys import PUBLIC_KEY_SIZE as HPKE_PUBLIC_SIZE
 from .keys import PublicKey
 from .signing import (
@@ -191,6 +191,9 @@ def _parse_body(body: bytes) -> dict[str, str | int | bytes]:
     if set(plain) != set(schema):
         raise MalformedCertificate("a certificate has missing or unknown fields")
     fields = {name: _typed(name, plain[name], schema[name]) for name in schema}
+    if fields.get("role", "admin") not in ROLES or not all(
+            ID_PATTERN.fullmatch(str(fields.get(name, "x"))) for name in ("desk", "account")):
+        raise MalformedCertificate("a certificate names an unknown role or an invalid id")
     if _canonical(fields) != body:
         raise MalformedCertificate("a certificate body is not in canonical form")
     return fields

@@ -279,3 +279,22 @@ def test_a_truncated_or_relabelled_certificate_is_malformed(cut: int) -> None:
 def test_a_certificate_issued_with_an_unknown_role_is_refused_at_making() -> None:
     with pytest.raises(ValueError, match="admin or reviewer"):
         account_certificate(MAIN[-1], ADMIN, "x", "owner", HPKE, STRANGER.public_key)
+
+
+@pytest.mark.parametrize(("name", "value"), [("role", "owner"), ("account", "../admin"),
+                                             ("desk", "Main")])
+def test_a_signed_certificate_with_an_unknown_role_or_bad_id_is_malformed(name: str,
+                                                                           value: str) -> None:
+    fields = {k: v for k, v in MAIN[2].fields.items() if k != "issuer"}
+    signed = _issue_unchecked(ADMIN, {**fields, name: value})
+    with pytest.raises(MalformedCertificate, match="unknown role or an invalid id"):
+        parse_certificate(signed)
+
+
+def _issue_unchecked(issuer: SigningPrivateKey, fields: dict[str, object]) -> bytes:
+    """Sign a body as an admin's key would, without the checks of the certificate makers."""
+    from intake.crypto.certs import _canonical
+    from intake.crypto.signing import Use
+    body = _canonical({**fields, "issuer": issuer.fingerprint})  # type: ignore[dict-item]
+    return (b"\x01" + len(body).to_bytes(4, "big") + body
+            + issuer.sign(b"\x01" + body, Use.CERTIFICATE))
