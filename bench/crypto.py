@@ -5,8 +5,11 @@ Run: `python bench/crypto.py` (or `make bench`); `--quick` for a smoke run.
 Prints raw AES-256-GCM throughput on 64 KiB segments (the ceiling), the
 streaming file cipher's encrypt and decrypt throughput and their ratio to
 that ceiling (target >= 0.7), HPKE seal and open rates beside the raw HPKE
-suite, and the peak memory above the interpreter's baseline while encrypting
-a 1 GiB stream (target < 64 MiB). The last line is the figures as JSON.
+suite, hybrid Ed25519 + ML-DSA-65 sign and verify rates beside each raw
+half, the chain check for a desk of 50 accounts and 20 epochs (target
+< 20 ms), and the peak memory above the interpreter's baseline while
+encrypting a 1 GiB stream (target < 64 MiB). The last line is the figures as
+JSON. `--signing` runs only the signature and chain figures.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import time
 from collections.abc import Callable
 
 from cryptography.hazmat.primitives import hpke
+from cryptography.hazmat.primitives.asymmetric import ed25519, mldsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from intake.crypto import (
@@ -32,6 +36,14 @@ from intake.crypto import (
     open_data_key,
     seal_data_key,
 )
+from intake.crypto.certs import (
+    Certificate,
+    account_certificate,
+    epoch_certificate,
+    root_certificate,
+)
+from intake.crypto.chain import verify_chain
+from intake.crypto.signing import SigningPrivateKey, Use
 
 MIB = 1024 * 1024
 SEGMENT = 64 * 1024
@@ -141,6 +153,57 @@ def hpke_rates(count: int) -> dict[str, float]:
             for name, f in timings.items()}
 
 
+def signing_rates(count: int) -> dict[str, float]:
+    """Operations per second of hybrid signing beside raw Ed25519 and ML-DSA-65."""
+    key, message = SigningPrivateKey.generate(), os.urandom(2048)
+    signature = key.sign(message, Use.CERTIFICATE)
+    ed, ml = ed25519.Ed25519PrivateKey.generate(), mldsa.MLDSA65PrivateKey.generate()
+    ed_sig, ml_sig = ed.sign(message), ml.sign(message, b"c")
+    ed_pub, ml_pub = ed.public_key(), ml.public_key()
+    timings = {
+        "hybrid_sign": lambda: key.sign(message, Use.CERTIFICATE),
+        "hybrid_verify": lambda: key.public_key.verify(signature, message, Use.CERTIFICATE),
+        "ed25519_sign": lambda: ed.sign(message),
+        "ed25519_verify": lambda: ed_pub.verify(ed_sig, message),
+        "mldsa65_sign": lambda: ml.sign(message, b"c"),
+        "mldsa65_verify": lambda: ml_pub.verify(ml_sig, message, b"c"),
+    }
+    return {name: count / best_of(3, lambda f=f: [f() for _ in range(count)])  # type: ignore
+            for name, f in timings.items()}
+
+
+def desk_chain(accounts: int, epochs: int) -> tuple[bytes, list[bytes]]:
+    """A desk's root, `accounts` vetted accounts and `epochs` epochs, as stored bytes."""
+    admin, recovery = SigningPrivateKey.generate(), SigningPrivateKey.generate()
+    hpke_key = PrivateKey.generate().public_key
+    chain: list[Certificate] = [root_certificate("main", "admin", hpke_key, admin,
+                                                 recovery.public_key)]
+    for number in range(accounts):
+        role = "admin" if number % 10 == 0 else "reviewer"
+        chain.append(account_certificate(chain[-1], admin, f"u{number}", role, hpke_key,
+                                         SigningPrivateKey.generate().public_key))
+    for epoch in range(1, epochs + 1):
+        chain.append(epoch_certificate(chain[-1], admin, epoch,
+                                       PrivateKey.generate().public_key))
+    return chain[0].digest, [c.to_bytes() for c in chain]
+
+
+def chain_check_ms(accounts: int = 50, epochs: int = 20) -> float:
+    """Milliseconds to check a desk's whole chain against its root (best of 5)."""
+    root, blobs = desk_chain(accounts, epochs)
+    return 1000 * best_of(5, lambda: verify_chain(root, "main", blobs) and None)
+
+
+def print_signing(signing: dict[str, float], chain_ms: float) -> None:
+    """Print the signature and chain figures."""
+    for label, prefix in (("hybrid Ed25519+ML-DSA-65 (intake)", "hybrid"),
+                          ("Ed25519 (raw cryptography)", "ed25519"),
+                          ("ML-DSA-65 (raw cryptography)", "mldsa65")):
+        print(f"{label:35}sign {signing[prefix + '_sign']:8.0f}/s  verify "
+              f"{signing[prefix + '_verify']:8.0f}/s")
+    print(f"chain check, 50 accounts 20 epochs {chain_ms:8.1f} ms  {verdict(chain_ms < 20)}")
+
+
 def peak_memory_child(size: int) -> None:
     """In a child process: print baseline and peak RSS (KiB) around encrypting `size` bytes."""
     key, chunk = new_data_key(), os.urandom(MIB)
@@ -179,10 +242,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument("--size-mib", type=int, default=256, help="throughput data size")
+    parser.add_argument("--signing", action="store_true", help="signature figures only")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
         peak_memory_child(args.memory_child)
+        return
+    signing = signing_rates(20 if args.quick else 200)
+    chain_ms = chain_check_ms()
+    signing_figures = {**{f"{k}_per_s": v for k, v in signing.items()}, "chain_check_ms": chain_ms}
+    if args.signing:
+        print_signing(signing, chain_ms)
+        print(json.dumps(signing_figures))
         return
     size = (16 if args.quick else args.size_mib) * MIB
     memory_size = (64 if args.quick else 1024) * MIB
@@ -204,6 +275,7 @@ def main() -> None:
           f"{rates['open']:8.0f}/s")
     print(f"HPKE suite (raw cryptography)      seal {rates['raw_seal']:8.0f}/s  open "
           f"{rates['raw_open']:8.0f}/s")
+    print_signing(signing, chain_ms)
     print(f"peak memory encrypting {memory_size // MIB} MiB     {growth:8.1f} MiB above baseline  "
           f"{verdict(growth < 64)}")
     print(json.dumps({"raw_encrypt_mibs": raw_enc, "raw_decrypt_mibs": raw_dec,
@@ -211,6 +283,7 @@ def main() -> None:
                       "encrypt_ratio": enc / raw_enc, "decrypt_ratio": dec / raw_dec,
                       "checked_decrypt_mibs": checked, "checked_decrypt_ratio": checked / raw_dec,
                       **{f"hpke_{k}_per_s": v for k, v in rates.items()},
+                      **signing_figures,
                       "peak_memory_mib": growth, "memory_stream_mib": memory_size // MIB}))
 
 

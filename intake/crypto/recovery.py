@@ -13,6 +13,7 @@ import hashlib
 import os
 
 from .keys import SEED_SIZE, PrivateKey
+from .signing import SigningPrivateKey
 
 _CHECK_SIZE = 3
 _PURPOSE = "recovery"
@@ -26,6 +27,13 @@ def new_recovery_secret() -> bytes:
 def recovery_key(secret: bytes) -> PrivateKey:
     """Rebuild the recovery key pair from its secret."""
     return PrivateKey.from_seed(secret, _PURPOSE)
+
+
+def recovery_signing_key(secret: bytes) -> SigningPrivateKey:
+    """Rebuild the recovery signing key pair from the same printed secret."""
+    # signing.from_seed uses its own HKDF label, so this pair is independent
+    # of the HPKE pair above though both come from one secret.
+    return SigningPrivateKey.from_seed(secret, _PURPOSE)
 
 
 def format_recovery_secret(secret: bytes) -> str:
