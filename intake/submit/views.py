@@ -149,13 +149,29 @@ def send(testimony: TestimonyForm, form_key: pending.FormKey) -> ResponseReturnV
         keep_originals=testimony.keep_originals.data, family_code=code,
         form_nonce=testimony.form_nonce.data or None)
     refused = file_or_refuse(new, lambda **notices: keep_and_show(
-        testimony, form_key, received_files(), 422, **notices), code=code)
+        testimony, form_key, received_files(), 422, **notices), code=code,
+        code_taken=lambda: with_a_new_code(testimony, form_key))
     if refused:
         return refused
     pending.discard_all(session, store, form_key)
     # The code is now in use: the next testimony from this browser gets a new one.
     return remember_shown_code(make_response(render_template(
         "submit/receipt.html", code=code, form=CodeForm(formdata=None, code=code))), None)
+
+
+def with_a_new_code(testimony: TestimonyForm, form_key: pending.FormKey) -> Response:
+    """Show a form whose code another testimony uses again, everything kept, with a new code.
+
+    Two windows of one browser carry the same code (see SHOWN_CODE_COOKIE), so a family
+    writing about two relatives at once reaches this with the second; nothing is lost.
+    """
+    code = new_code(str(get_locale()))
+    testimony.code.data = code
+    # Only when two sends of one code race are this request's blobs already gone.
+    files = [f for f in received_files() if not f.upload.blob.done]
+    page, status = keep_and_show(testimony, form_key, files, 422, code_taken=True,
+                                 files_dropped=len(files) < len(received_files()))
+    return remember_shown_code(make_response(page, status), code)
 
 
 def keep_and_show(testimony: TestimonyForm, form_key: pending.FormKey,
@@ -199,8 +215,14 @@ def carried_code(carried: str | None) -> str:
 
 
 def file_or_refuse(new: NewSubmission, form_page: Callable[..., ResponseReturnValue],
-                   code: str | None = None) -> tuple[Response, int] | None:
-    """Store a submission durably, or answer with why it was not stored."""
+                   code: str | None = None,
+                   code_taken: Callable[[], Response] | None = None,
+                   ) -> tuple[Response, int] | None:
+    """Store a submission durably, or answer with why it was not stored.
+
+    `code_taken` answers a code another testimony already uses; without it, a page
+    says so.
+    """
     try:
         store_submission(get_session(), current_app.extensions["intake.desk"], new,
                          dt.date.today())
@@ -209,6 +231,9 @@ def file_or_refuse(new: NewSubmission, form_page: Callable[..., ResponseReturnVa
                                form=CodeForm(formdata=None, code=code))
         return remember_shown_code(make_response(page, 409), None), 409
     except CodeTaken:
+        if code_taken is not None:
+            taken = code_taken()
+            return taken, taken.status_code
         page = render_template("submit/code_taken.html")
         return remember_shown_code(make_response(page, 409), None), 409
     except ImageRefused as refused:
