@@ -8,7 +8,6 @@ back or language switch loses it; the server never stores it.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import secrets
 import time
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from ..codes import new_code, parse_code
 from ..db import get_session
 from ..errors import render_csrf_error
 from ..request import EncryptingRequest, UploadBatch
+from ..storage import utc_today
 from ..submissions import (
     AlreadyReceived,
     CodeTaken,
@@ -225,7 +225,7 @@ def file_or_refuse(new: NewSubmission, form_page: Callable[..., ResponseReturnVa
     """
     try:
         store_submission(get_session(), current_app.extensions["intake.desk"], new,
-                         dt.date.today())
+                         utc_today())
     except AlreadyReceived:
         page = render_template("submit/already_received.html", code=code,
                                form=CodeForm(formdata=None, code=code))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -89,3 +91,25 @@ def test_a_seized_database_does_not_tell_in_which_order_families_came(
                 raw.execute(f"select rowid from {table}")  # noqa: S608 (fixed names)
         # With no ORDER BY, rows come back as they are stored: by their random id.
         assert [sid for (sid,) in raw.execute("select id from submissions")] == sorted(arrived)
+
+
+@pytest.mark.parametrize("zone", ["Etc/GMT-14", "Etc/GMT+12"])
+def test_the_received_day_is_the_utc_day_the_store_uses_whatever_the_servers_time_zone(
+        app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch, zone: str) -> None:
+    """Reproduction: on a server whose clock is not UTC (here UTC+14 or UTC-12: at any
+    moment one of them is on another day), the received day was the local day while blob
+    times were rounded to the UTC day, so a testimony whose two days differ was dated to
+    the hours where the two days overlap."""
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        post_form(client, short_form("x"), [("a.txt", b"x")])
+        utc_day = dt.datetime.now(dt.UTC).date()
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    [stored] = read_everything(app)
+    assert stored["row"].received_on == utc_day
+    store = app.extensions["intake.desk"].store.root
+    [blob] = [p for p in store.iterdir() if p.is_file()]
+    assert dt.datetime.fromtimestamp(blob.stat().st_mtime, dt.UTC).date() == utc_day
