@@ -36,7 +36,7 @@ from .crypto import (
 )
 from .models import Attachment, KeyGeneration, Note, Reply, Submission
 from .sessions import EpochKeys, Unlocked
-from .storage import Store
+from .storage import Store, utc_today
 
 T = TypeVar("T")
 
@@ -240,7 +240,7 @@ def add_note(db: Session, submission: Submission, keys: CaseKeys, author_id: str
     """Store a reviewer-only note, encrypted under the case's newest key generation."""
     note_id = secrets.token_hex(16)
     note = Note(id=note_id, submission_id=submission.id, author_id=author_id,
-                written_on=dt.date.today(),
+                written_on=utc_today(),
                 body=keys.encrypt(text.encode(), record_id=submission.id,
                                   field=f"note:{note_id}"))
     db.add(note)
@@ -268,7 +268,7 @@ def add_reply(db: Session, submission: Submission, keys: CaseKeys, author_id: st
     reply_id = secrets.token_hex(16)
     reply = Reply(
         id=reply_id, submission_id=submission.id, author_id=author_id,
-        written_on=dt.date.today(),
+        written_on=utc_today(),
         # Kept from the code while the case is on safety hold (see closing).
         for_family=seal_for_family(text.encode(), PublicKey(submission.family_key),
                                    desk_id=submission.desk_id, record_id=submission.id,

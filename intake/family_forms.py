@@ -9,7 +9,6 @@ these helpers; neither imports the other.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import secrets
 import time
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from . import pending
 from .codes import parse_code
 from .db import get_session
 from .request import EncryptingRequest, UploadBatch
+from .storage import utc_today
 from .submissions import (
     AlreadyReceived,
     CodeTaken,
@@ -63,18 +63,24 @@ def remember_shown_code(response: Response, code: str | None) -> Response:
 
 
 def file_or_refuse(new: NewSubmission, form_page: Callable[..., ResponseReturnValue],
-                   received_page: Callable[[], str]) -> tuple[Response, int] | None:
+                   received_page: Callable[[], str],
+                   code_taken: Callable[[], Response] | None = None,
+                   ) -> tuple[Response, int] | None:
     """Store a submission durably, or answer with why it was not stored.
 
     `form_page` shows the form again with a notice; `received_page` answers a form that
-    was already stored (sent twice), in the words of the form it came from.
+    was already stored (sent twice), in the words of the form it came from; `code_taken`
+    answers a code another testimony already uses (without it, a page says so).
     """
     try:
         store_submission(get_session(), current_app.extensions["intake.desk"], new,
-                         dt.date.today())
+                         utc_today())
     except AlreadyReceived:
         return remember_shown_code(make_response(received_page(), 409), None), 409
     except CodeTaken:
+        if code_taken is not None:
+            taken = code_taken()
+            return taken, taken.status_code
         page = render_template("submit/code_taken.html")
         return remember_shown_code(make_response(page, 409), None), 409
     except ImageRefused as refused:

@@ -220,6 +220,7 @@ class PendingFile(Base):
     """
 
     __tablename__ = "pending_files"
+    __table_args__ = NO_ROWID
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     # One-way tag of the form's key: finds the form's files without revealing the key.
@@ -228,5 +229,5 @@ class PendingFile(Base):
     record_id: Mapped[str] = mapped_column(String(32))
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     meta: Mapped[bytes] = mapped_column(LargeBinary)
-    # Unix time rounded up to the hour: enough to expire it, not to time a visit.
+    # Unix time of a UTC midnight: enough to expire it, not to time a visit.
     expires_at: Mapped[int] = mapped_column(index=True)

@@ -5,9 +5,10 @@ the store as pending blobs, so a family on a slow connection does not send
 them again. Who can decrypt: only someone holding the form's key, which lives
 in a hidden field of the family's form and nowhere on the server; the
 database holds a one-way tag of that key, the file's data key wrapped under
-it and the file's description encrypted under it. Pending files expire after
-PENDING_HOURS, are removed when the form is accepted, and become part of a
-submission only then, re-encrypted under the submission's own data key.
+it and the file's description encrypted under it. Pending files expire at a
+midnight two to three days on (PENDING_DAYS), are removed when the form is
+accepted, and become part of a submission only then, re-encrypted under the
+submission's own data key.
 """
 
 from __future__ import annotations
@@ -28,10 +29,13 @@ from .request import UploadBatch
 from .storage import Store
 from .submissions import ReceivedFile
 
-# At least as long as the form's CSRF token, counted from the last round: a token is
-# accepted on its day and the next (intake/untimed.py), so up to 48 hours after the page
-# was made. Shorter, and a form sent late but in time would go without its files.
-PENDING_HOURS = 48
+# Pending files expire at a UTC midnight, so their rows date a family's last round to the
+# day only. They must outlive the form's CSRF token, which is accepted on its day and the
+# next (intake/untimed.py): a file kept on day D lives until the start of day D + 3 (48
+# to 72 hours), so a form sent in time finds them all, and a form whose token has just
+# expired still comes back with them.
+PENDING_DAYS = 3
+DAY = 24 * 3600
 _KEY_BYTES = 32
 
 
@@ -72,8 +76,8 @@ class Listed:
 
 
 def expiry(now: int) -> int:
-    """Return when a file kept now expires, rounded up to the hour."""
-    return (now // 3600 + 1 + PENDING_HOURS) * 3600
+    """Return when a file kept now expires: a UTC midnight, never a time of day."""
+    return (now // DAY + PENDING_DAYS) * DAY
 
 
 def stash(session: Session, form: FormKey, batch: UploadBatch, files: list[ReceivedFile],
@@ -103,7 +107,7 @@ def stash(session: Session, form: FormKey, batch: UploadBatch, files: list[Recei
 def keep_alive(session: Session, form: FormKey, now: int) -> None:
     """Push back the expiry of a form's files each time the form comes back to the family.
 
-    The form's token lives no longer (PENDING_HOURS), so a form sent in time finds every
+    The form's token lives no longer (see PENDING_DAYS), so a form sent in time finds every
     file still there.
     """
     session.query(PendingFile).filter(PendingFile.form_ref == form.ref,

@@ -91,8 +91,10 @@ def log_privately(level: int) -> None:
     # gunicorn's debug level is for gunicorn: libraries' debug lines can dump what they handle.
     root.setLevel(max(level, logging.INFO))
     logging.captureWarnings(True)
-    # A background thread's uncaught exception is otherwise printed whole, message and all.
+    # A background thread's uncaught exception is otherwise printed whole, message and all;
+    # so is one raised in __del__ or a generator's close (sys.unraisablehook).
     threading.excepthook = _log_thread_exception
+    sys.unraisablehook = _log_unraisable
 
 
 def _log_thread_exception(args: threading.ExceptHookArgs) -> None:
@@ -100,6 +102,14 @@ def _log_thread_exception(args: threading.ExceptHookArgs) -> None:
     if args.exc_type is not None and args.exc_value is not None:
         logging.getLogger("intake").error(
             "uncaught in a thread", exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
+
+
+def _log_unraisable(unraisable: Any) -> None:
+    """Log an exception Python could not raise (in __del__, a finaliser) as its type and frames."""
+    if unraisable.exc_type is not None and unraisable.exc_value is not None:
+        logging.getLogger("intake").error(
+            "raised while collected", exc_info=(unraisable.exc_type, unraisable.exc_value,
+                                                unraisable.exc_traceback))
 
 
 class PrivateLogger(glogging.Logger):  # type: ignore[misc]

@@ -15,6 +15,7 @@ the exact moment; SECURITY.md says what an operator can do about them.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import secrets
 import shutil
@@ -108,6 +109,15 @@ class Store:
             to_the_day(self.root)
             fsync_dir(self.root)
         return removed
+
+
+def utc_today() -> dt.date:
+    """Return the UTC day: every stored day counts as blob times do (see to_the_day).
+
+    A local day beside UTC-rounded blob times would date a record to the hours in
+    which the two days overlap.
+    """
+    return dt.datetime.fromtimestamp(time.time(), dt.UTC).date()
 
 
 def to_the_day(target: Path | int) -> None:

@@ -116,10 +116,14 @@ def store_submission(session: Session, desk: Desk, new: NewSubmission,
     # Every file is checked (and photos rebuilt) before any blob is made durable.
     prepared = [_prepared(new.batch, received, new.keep_originals) for received in new.files]
     submission = _new_row(desk, new, today, digest)
+    if new.family_code:
+        _give_family_key(desk, submission, new.family_code, len(prepared))
+        # Checked before any blob is made durable, so the form can come back with its
+        # files; the unique lookup id still refuses a race (see _commit).
+        if _lookup_taken(session, submission.family_lookup or ""):
+            raise CodeTaken
     attachments = [_attachment(new.batch, upload, meta, position)
                    for position, (upload, meta) in enumerate(prepared)]
-    if new.family_code:
-        _give_family_key(desk, submission, new.family_code, len(attachments))
     _commit(session, desk.store, submission, attachments, digest)
     return submission
 

@@ -97,12 +97,13 @@ def test_the_log_holds_no_client_address_time_of_day_or_record_id(server: LiveSe
     """gunicorn logged `Invalid request from ip=127.0.0.1` and times to the second (issue 16).
 
     Every refusal above, a 500 in a view, an exception while a response streams and
-    a careless app log line and an exception no thread caught, all at gunicorn's
-    debug level.
+    a careless app log line, an exception no thread caught and one raised while an
+    object is collected (Python printed that one whole, message included), all at
+    gunicorn's debug level.
     """
     for request, _status in MALFORMED.values():
         exchange(server, request)
-    for fault in ("view", "stream", "log", "thread"):
+    for fault in ("view", "stream", "log", "thread", "collected"):
         exchange(server, f"GET /test-fault/{fault} HTTP/1.1\r\nHost: x\r\n"
                          "Connection: close\r\n\r\n".encode())
     time.sleep(0.5)
@@ -112,7 +113,7 @@ def test_the_log_holds_no_client_address_time_of_day_or_record_id(server: LiveSe
     assert "khavaran-marker" not in log
     for expected in ("LimitRequestLine", "LimitRequestHeaders", "InvalidRequestLine",
                      "InvalidResponseHeader", "RuntimeError at", "looked at case",
-                     "uncaught in a thread"):
+                     "uncaught in a thread", "raised while collected"):
         assert expected in log, expected
     assert "127.0.0.1" not in log
     assert not re.search(r"\d\d:\d\d:\d\d", log)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
@@ -11,6 +9,7 @@ from .. import audit, cases, linking, sessions
 from ..crypto import DecryptionError
 from ..db import get_session
 from ..models import CaseLink, Submission
+from ..storage import utc_today
 from . import bp
 from .auth import case_required, current
 from .views import find, linked_ids
@@ -51,7 +50,7 @@ def confirm_link(case_id: str, other_id: str) -> ResponseReturnValue:
     first, second = sorted(s.id for s in both)
     if first != second and db.get(CaseLink, (first, second)) is None:
         db.add(CaseLink(first_id=first, second_id=second, confirmed_by=unlocked.user.id,
-                        confirmed_on=dt.date.today()))
+                        confirmed_on=utc_today()))
         audit.record(db, unlocked.user.id, "link", case_id, other_id)
         db.commit()
     return redirect(url_for("review.case", case_id=case_id))

@@ -121,13 +121,29 @@ def send(testimony: TestimonyForm, form_key: pending.FormKey) -> ResponseReturnV
         new, lambda **notices: keep_and_show(testimony, form_key, received_files(), 422,
                                              **notices),
         lambda: render_template("submit/already_received.html", code=code,
-                                form=CodeForm(formdata=None, code=code)))
+                                form=CodeForm(formdata=None, code=code)),
+        code_taken=lambda: with_a_new_code(testimony, form_key))
     if refused:
         return refused
     pending.discard_all(session, store, form_key)
     # The code is now in use: the next testimony from this browser gets a new one.
     return remember_shown_code(make_response(render_template(
         "submit/receipt.html", code=code, form=CodeForm(formdata=None, code=code))), None)
+
+
+def with_a_new_code(testimony: TestimonyForm, form_key: pending.FormKey) -> Response:
+    """Show a form whose code another testimony uses again, everything kept, with a new code.
+
+    Two windows of one browser carry the same code (see SHOWN_CODE_COOKIE), so a family
+    writing about two relatives at once reaches this with the second; nothing is lost.
+    """
+    code = new_code(str(get_locale()))
+    testimony.code.data = code
+    # Only when two sends of one code race are this request's blobs already gone.
+    files = [f for f in received_files() if not f.upload.blob.done]
+    page, status = keep_and_show(testimony, form_key, files, 422, code_taken=True,
+                                 files_dropped=len(files) < len(received_files()))
+    return remember_shown_code(make_response(page, status), code)
 
 
 def keep_and_show(testimony: TestimonyForm, form_key: pending.FormKey,

@@ -48,6 +48,18 @@ def _fail_in_a_thread() -> str:
     return "failed in a thread"
 
 
+class _FailsWhenCollected:
+    def __del__(self) -> None:
+        raise RuntimeError(EXCEPTION_TEXT)
+
+
+def _fail_when_collected() -> str:
+    # Python reports an exception raised in __del__ (or a generator's close) through
+    # sys.unraisablehook, which writes the message to stderr unless replaced.
+    _FailsWhenCollected()
+    return "failed when collected"
+
+
 def _bad_header() -> Any:
     return "bad header", 200, {"X-Broken": "a\x01b"}
 
@@ -57,7 +69,8 @@ def _with_faults(create_app: Any) -> Any:
         app = create_app(*args, **kwargs)
         for name, view in (("view", _fail), ("stream", _fail_while_streaming),
                            ("log", _log_carelessly), ("header", _bad_header),
-                           ("thread", _fail_in_a_thread)):
+                           ("thread", _fail_in_a_thread),
+                           ("collected", _fail_when_collected)):
             app.add_url_rule(f"/test-fault/{name}", f"test_fault_{name}", view)
         return app
 

@@ -167,7 +167,7 @@ def test_an_unvetted_reviewer_sees_no_case_and_no_user_and_every_case_route_refu
         for user_id, name in users:
             assert user_id not in page
             assert f">{name}<" not in page
-        assert dt.date.today().isoformat() not in page
+        assert dt.datetime.now(dt.UTC).date().isoformat() not in page
     with app.app_context():
         file_id = get_session().query(Attachment).filter_by(submission_id=first).first().id
     token = page_token(newcomer, "/review/")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from intake.codes import parse_code
 from intake.db import get_session
 from intake.live_settings import save
 from tests.conftest import Instance
@@ -124,15 +126,35 @@ def test_a_code_mixing_both_word_lists_is_refused(app: Flask, client: FlaskClien
     assert stored_rows(app) == (0, 0)
 
 
-def test_two_testimonies_cannot_share_a_code(app: Flask, client: FlaskClient) -> None:
-    """A second form carrying a code already used (new nonce) is refused, not merged."""
+def test_a_second_form_with_a_used_code_keeps_its_answers_and_files_under_a_new_code(
+        app: Flask, client: FlaskClient) -> None:
+    """Reproduction: two testimonies (two relatives) written in two windows of one browser
+    carry the same code (the shown-code cookie); the second one sent got "code in use"
+    and everything typed in it, and its files, were lost."""
     first = csrf_and_nonce(client)
     assert client.post("/submit", data=first | filled_form()).status_code == 200
     second = csrf_and_nonce(client) | {"code": first["code"]}
-    response = client.post("/submit", data=second | filled_form(name="دیگری"))
-    assert response.status_code == 409
-    assert "این کد پیش‌تر به کار رفته است" in response.get_data(as_text=True)
+    response = client.post("/submit", content_type="multipart/form-data", data=second
+                           | filled_form(name="دیگری", testimony="برادرم SECOND-RELATIVE")
+                           | {"attachments": [(io.BytesIO(b"second letter"), "letter2.txt")]})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "برادرم SECOND-RELATIVE" in page
+    assert "letter2.txt" in page
+    assert "کد پیگیری این فرم پیش‌تر برای شهادت دیگری به کار رفته است" in page
+    new_code = hidden(page, "code")
+    assert new_code != first["code"]
+    assert parse_code(new_code) == new_code
+    assert " ".join(words(page)) == new_code
     assert stored_rows(app) == (1, 0)
+    again = {name: hidden(page, name) for name in ("csrf_token", "form_nonce", "code",
+                                                   "files_key")}
+    sent = client.post("/submit", data=again | filled_form(name="دیگری",
+                                                             testimony="SECOND-RELATIVE"))
+    assert sent.status_code == 200
+    assert " ".join(words(sent.get_data(as_text=True))) == new_code
+    [content] = [f["content"] for s in read_everything(app) for f in s["files"]]
+    assert content == b"second letter"
 
 
 def test_no_file_the_server_writes_holds_the_code_and_reviewers_cannot_read_it(

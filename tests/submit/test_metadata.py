@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -89,3 +91,67 @@ def test_a_seized_database_does_not_tell_in_which_order_families_came(
                 raw.execute(f"select rowid from {table}")  # noqa: S608 (fixed names)
         # With no ORDER BY, rows come back as they are stored: by their random id.
         assert [sid for (sid,) in raw.execute("select id from submissions")] == sorted(arrived)
+
+
+@pytest.mark.parametrize("zone", ["Etc/GMT-14", "Etc/GMT+12"])
+def test_the_received_day_is_the_utc_day_the_store_uses_whatever_the_servers_time_zone(
+        app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch, zone: str) -> None:
+    """Reproduction: on a server whose clock is not UTC (here UTC+14 or UTC-12: at any
+    moment one of them is on another day), the received day was the local day while blob
+    times were rounded to the UTC day, so a testimony whose two days differ was dated to
+    the hours where the two days overlap."""
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        post_form(client, short_form("x"), [("a.txt", b"x")])
+        utc_day = dt.datetime.now(dt.UTC).date()
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    [stored] = read_everything(app)
+    assert stored["row"].received_on == utc_day
+    store = app.extensions["intake.desk"].store.root
+    [blob] = [p for p in store.iterdir() if p.is_file()]
+    assert dt.datetime.fromtimestamp(blob.stat().st_mtime, dt.UTC).date() == utc_day
+
+
+def visit_seconds_in(data: bytes, start: int, end: int) -> list[int]:
+    """Unix times stored as SQLite stores integers (4 bytes, big-endian) that date a visit:
+    a second inside it, or an hour mark (not midnight) in the days after it."""
+    found = []
+    for offset in range(len(data) - 3):
+        value = int.from_bytes(data[offset:offset + 4], "big")
+        if start <= value <= end or (
+                value % 3600 == 0 and value % 86400 and start < value < end + 4 * 86400):
+            found.append(value)
+    return found
+
+
+def test_a_family_visit_leaves_no_second_or_hour_of_it_in_the_database_or_its_wal(
+        app: Flask, client: FlaskClient) -> None:
+    """Reproduction: pending files kept their expiry to the hour, so a database seized
+    while families corrected their forms, or its WAL afterwards, dated each visit to the
+    hour. A whole visit: a form sent back with files, seized there, then sent, followed up
+    and added to."""
+    start = int(time.time())
+    page = post_form(client, short_form(""), [("a.txt", b"one"), ("b.txt", b"two")])
+    assert page.status_code == 422
+    folder = app.extensions["intake.settings"].instance_path
+    seized = [p.read_bytes() for p in folder.glob("intake.sqlite3*")]
+    carried = {name: re.search(rf'name="{name}" type="hidden" value="([^"]*)"',
+                               page.get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+               for name in ("csrf_token", "form_nonce", "code", "files_key")}
+    receipt = client.post("/submit", data=carried | short_form("sent"))
+    assert receipt.status_code == 200
+    status = client.post("/followup/", data={"csrf_token": carried["csrf_token"],
+                                             "code": carried["code"]})
+    nonce = re.search(r'name="form_nonce" type="hidden" value="([^"]+)"',
+                      status.get_data(as_text=True))
+    assert nonce
+    client.post("/followup/add", data={"csrf_token": carried["csrf_token"],
+                                       "code": carried["code"], "form_nonce": nonce.group(1),
+                                       "addition": "more"})
+    end = int(time.time()) + 1
+    seized += [p.read_bytes() for p in folder.glob("intake.sqlite3*")]
+    assert len(read_everything(app)) == 2
+    assert [visit_seconds_in(data, start, end) for data in seized] == [[]] * len(seized)
