@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Playwright, sync_playwright
+from playwright.sync_api import Playwright
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.browser.family import send, take_a_code
@@ -37,12 +37,11 @@ def visit(playwright: Playwright, server: LiveServer, profile: Path) -> str:
 
 
 def test_the_browser_keeps_no_answer_in_its_autofill_data_after_closing(
-        live_server: LiveServer, tmp_path: Path) -> None:
+        playwright: Playwright, live_server: LiveServer, tmp_path: Path) -> None:
     """Reproduction: Chromium saved the person's name and birthplace typed into the
     testimony form in its autofill database ("Web Data"), which outlives closing the
     browser, so a seized phone offered the victim's name as a suggestion on any site."""
-    with sync_playwright() as playwright:
-        visit(playwright, live_server, tmp_path / "profile")
+    visit(playwright, live_server, tmp_path / "profile")
     autofill = [p for p in (tmp_path / "profile").rglob("Web Data*") if p.is_file()]
     assert autofill, "Chromium wrote no autofill database: the test would prove nothing"
     for path in autofill:
@@ -53,22 +52,21 @@ def test_the_browser_keeps_no_answer_in_its_autofill_data_after_closing(
 
 
 def test_the_done_page_does_not_promise_that_closing_an_ordinary_window_leaves_no_trace(
-        live_server: LiveServer, tmp_path: Path) -> None:
+        playwright: Playwright, live_server: LiveServer, tmp_path: Path) -> None:
     """Reproduction: the done page said "to leave no trace on this device, close this
     browser window", but an ordinary Chromium profile, closed, still holds the code and
     the page's form on disk (its session files); only Tor Browser or a private window
     forgets them."""
-    with sync_playwright() as playwright:
-        code = visit(playwright, live_server, tmp_path / "profile")
-        kept = [p for p in (tmp_path / "profile").rglob("*")
-                if p.is_file() and code.encode() in p.read_bytes()]
-        assert kept, "the profile no longer keeps the code: the page may say more"
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=CHROMIUM_ARGS)
-        page = browser.new_page(java_script_enabled=False)
-        page.goto(live_server.url + "/submit/done?lang=en")
-        done = page.inner_text("main")
-        browser.close()
+    code = visit(playwright, live_server, tmp_path / "profile")
+    kept = [p for p in (tmp_path / "profile").rglob("*")
+            if p.is_file() and code.encode() in p.read_bytes()]
+    assert kept, "the profile no longer keeps the code: the page may say more"
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                         args=CHROMIUM_ARGS)
+    page = browser.new_page(java_script_enabled=False)
+    page.goto(live_server.url + "/submit/done?lang=en")
+    done = page.inner_text("main")
+    browser.close()
     assert "leave no trace" not in done
     assert "private window" in done
     assert "even after it is closed" in done
