@@ -268,6 +268,15 @@ def database_bytes(tmp_path: Path, statements: list[str]) -> bytes:
     return path.read_bytes()
 
 
+def with_database(made: Path, data: bytes, tmp_path: Path) -> Path:
+    """Write a copy of a real backup whose database file is replaced by `data`."""
+    items = [(info, data if info.name == "instance/intake.sqlite3" else body)
+             for info, body in entries(made)]
+    for info, body in items:
+        info.size = len(body)
+    return write_archive(tmp_path / "crafted.tar", items)
+
+
 @pytest.mark.parametrize("statements", [
     None,
     ["create table alembic_version (version_num text)",
@@ -283,11 +292,7 @@ def test_a_database_that_is_damaged_or_carries_triggers_is_refused_after_unpacki
     """The database is checked after every file is unpacked: all of them must go again."""
     data = b"SQLite format 3\x00" + b"\x07" * 5000 if statements is None else \
         database_bytes(tmp_path, statements)
-    items = [(info, data if info.name == "instance/intake.sqlite3" else body)
-             for info, body in entries(made)]
-    for info, body in items:
-        info.size = len(body)
-    crafted = write_archive(tmp_path / "crafted.tar", items)
+    crafted = with_database(made, data, tmp_path)
     assert_refused(restore(crafted), "the backup's database is damaged or not an intake "
                    "database", target)
 
@@ -296,11 +301,7 @@ def test_a_database_from_a_newer_intake_is_refused(made: Path, target: Path,
                                                    tmp_path: Path) -> None:
     data = database_bytes(tmp_path, ["create table alembic_version (version_num text)",
                                      "insert into alembic_version values ('9999_future')"])
-    items = [(info, data if info.name == "instance/intake.sqlite3" else body)
-             for info, body in entries(made)]
-    for info, body in items:
-        info.size = len(body)
-    crafted = write_archive(tmp_path / "crafted.tar", items)
+    crafted = with_database(made, data, tmp_path)
     assert_refused(restore(crafted), "the backup's database is at revision '9999_future', "
                    "which this version of intake does not know", target)
 
