@@ -57,4 +57,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(review_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(enrol_bp)
+    offline.guard_family_side(app)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import os
 import re
 import secrets
@@ -16,17 +17,22 @@ from markupsafe import Markup, escape
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from . import trust
 from .crypto import (
     MAX_PASSPHRASE_LENGTH,
+    AccountKeys,
     DecryptionError,
     Epoch,
     Keyring,
     PrivateKey,
     Profile,
+    SigningPrivateKey,
     grant_epoch,
-    unlock,
-    wrap_private_key,
+    needs_rewrap,
+    rewrap,
+    unlock_with_verifier,
 )
+from .crypto.chain import Chain
 from .models import ROLES, User
 
 MIN_PASSPHRASE_LENGTH = 12
@@ -97,30 +103,45 @@ def check_name_and_role(name: str, role: str) -> None:
 
 
 def create_user(session: Session, keyring: Keyring, *, name: str, role: str, passphrase: str,
-                profile: Profile, today: dt.date) -> tuple[User, PrivateKey]:
-    """Make an account with a fresh key pair wrapped under its passphrase."""
+                profile: Profile, today: dt.date, root: bytes | None = None,
+                user_id: str | None = None, keys: AccountKeys | None = None
+                ) -> tuple[User, AccountKeys]:
+    """Make an account with fresh key pairs wrapped under its passphrase."""
     if session.query(User).filter_by(name=name).first() is not None:
         raise AccountError(_l("there is already a user called %(name)s", name=name))
-    user, key, wrapped = prepare_user(name=name, role=role, passphrase=passphrase,
-                                      profile=profile, today=today)
-    keyring.put_user_key(user.id, key.public_key, wrapped)
+    user, keys, wrapped = prepare_user(name=name, role=role, passphrase=passphrase,
+                                       profile=profile, today=today, root=root, user_id=user_id,
+                                       keys=keys)
+    store_keys(keyring, user.id, keys, wrapped)
     session.add(user)
-    return user, key
+    return user, keys
 
 
-def prepare_user(*, name: str, role: str, passphrase: str, profile: Profile,
-                 today: dt.date) -> tuple[User, PrivateKey, bytes]:
-    """Make an account, its key pair and the wrapped private key, storing nothing yet."""
+def prepare_user(*, name: str, role: str, passphrase: str, profile: Profile, today: dt.date,
+                 root: bytes | None, user_id: str | None = None,
+                 keys: AccountKeys | None = None) -> tuple[User, AccountKeys, bytes]:
+    """Make an account, its key pairs and the wrapped private keys, storing nothing yet.
+
+    `root` is the fingerprint the account will trust, pinned inside its wrapped
+    keys; None only on an instance whose keyring is not certified yet. `keys`
+    are key pairs made beforehand (the first admin's, which the root names).
+    """
     check_name_and_role(name, role)
     problem = passphrase_problem(passphrase)
     if problem:
         raise AccountError(problem)
-    key = PrivateKey.generate()
-    wrapped = wrap_private_key(key, passphrase, profile)
-    user = User(id=secrets.token_hex(16), name=name, role=role, state="active",
-                key_fingerprint=key.fingerprint.hex(), passphrase_verifier=wrapped.verifier,
+    keys = keys or AccountKeys(PrivateKey.generate(), SigningPrivateKey.generate(), root)
+    wrapped = rewrap(keys, passphrase, profile)
+    user = User(id=user_id or secrets.token_hex(16), name=name, role=role, state="active",
+                key_fingerprint=keys.key.fingerprint.hex(), passphrase_verifier=wrapped.verifier,
                 totp_secret=os.urandom(20), totp_last_step=0, created_on=today)
-    return user, key, wrapped.blob
+    return user, keys, wrapped.blob
+
+
+def store_keys(keyring: Keyring, user_id: str, keys: AccountKeys, wrapped: bytes) -> None:
+    """Write an account's public keys and wrapped private keys to the keyring."""
+    signing = keys.signing_key.public_key.raw if keys.signing_key and keys.root else None
+    keyring.put_user_key(user_id, keys.key.public_key, wrapped, signing)
 
 
 def totp_step(user: User, code: str, now: int) -> int | None:
@@ -155,7 +176,7 @@ def spend_code(session: Session, user: User, step: int) -> bool:
 
 
 def authenticate(session: Session, keyring: Keyring, name: str, passphrase: str, code: str,
-                 now: int) -> tuple[User, PrivateKey] | None:
+                 now: int) -> tuple[User, AccountKeys] | None:
     """Check TOTP first (cheap), then the passphrase; the same None for every failure."""
     user = session.query(User).filter_by(name=name).one_or_none()
     if user is None or user.state != "active":
@@ -165,26 +186,52 @@ def authenticate(session: Session, keyring: Keyring, name: str, passphrase: str,
         return None
     # Only a right, unspent code reaches Argon2: at most one passphrase check per code.
     try:
-        return user, unlock(keyring.user_key(user.id)[1], user.passphrase_verifier, passphrase)
+        keys, verifier = unlock_with_verifier(keyring.user_key(user.id)[1], passphrase)
     except DecryptionError:
         return None
+    if not hmac.compare_digest(verifier, user.passphrase_verifier):
+        # The passphrase opened the wrapped keys, so it is right; the stored verifier lags
+        # only if a re-wrap stopped before storing it. Accept only the account's own key.
+        if keys.key.fingerprint.hex() != user.key_fingerprint:
+            return None
+        user.passphrase_verifier = verifier
+        session.commit()
+    return user, keys
 
 
-def is_vetted(keyring: Keyring, desk_id: str, user: User) -> bool:
-    """Say whether an active account holds a grant of the desk's current epoch (is vetted)."""
+def is_vetted(keyring: Keyring, desk_id: str, user: User, root: bytes | None = None) -> bool:
+    """Say whether an active account holds a grant of the current epoch and is certified.
+
+    `root` is the server's configured root; on a certified keyring an account
+    whose keys the chain does not certify (a grant planted in the keyring, a
+    key swapped, an account made before certificates) is not vetted.
+    """
     # Read from the keyring on every check, never from a session: a grant destroyed by a
     # revocation or a rotation counts at once.
     epoch = keyring.current_epoch(desk_id)
-    return user.state == "active" and keyring.grant(
-        desk_id, epoch.id, bytes.fromhex(user.key_fingerprint)) is not None
+    if user.state != "active" or keyring.grant(
+            desk_id, epoch.id, bytes.fromhex(user.key_fingerprint)) is None:
+        return False
+    try:
+        return trust.is_certified(keyring, desk_id, trust.server_root(keyring, desk_id, root),
+                                  user)
+    except trust.TrustError:
+        return False
 
 
 def grant(session: Session, keyring: Keyring, epoch: Epoch, epoch_key: PrivateKey,
-          user: User) -> bool:
-    """Grant an epoch to an account, and take it back if the account is no longer active."""
+          user: User, chain: Chain | None = None) -> bool:
+    """Grant an epoch to an account, and take it back if the account is no longer active.
+
+    With a certificate chain, only to the key the chain certifies for the account.
+    """
     if user.must_replace_keys:
         return False  # an admin found this key pair may be known to someone else
     public = keyring.user_key(user.id)[0]
+    if chain is not None:
+        member = chain.accounts.get(user.id)
+        if member is None or member.hpke != public.raw:
+            return False
     grant_epoch(keyring, epoch, epoch_key, public)
     # `revoke` commits the state before it deletes grants. Reading the state after the grant
     # is written means a revocation racing this one is either seen here or deletes the grant.
@@ -205,3 +252,24 @@ def revoke(session: Session, keyring: Keyring, user: User) -> tuple[int, int]:
     deleted = sum(keyring.delete_grant(desk_id, epoch.id, fingerprint)
                   for desk_id in keyring.desk_ids() for epoch in keyring.epochs(desk_id))
     return deleted, ended
+
+
+def refresh_wrapping(keyring: Keyring, user: User, keys: AccountKeys, passphrase: str,
+                     profile: Profile, root: bytes | None) -> tuple[AccountKeys, bytes | None]:
+    """Wrap an account's keys again at login if they predate signing keys or `profile`.
+
+    An account made before certificates gets a signing key and pins `root`
+    (the server's root) the first time it logs in after the keyring is
+    certified; an admin must then vet it so that its keys are certified.
+    Returns the keys and the new verifier, which the caller stores with the
+    account (None if nothing changed).
+    """
+    _, blob = keyring.user_key(user.id)
+    upgrade = keys.signing_key is None and root is not None
+    if not upgrade and not needs_rewrap(blob, profile):
+        return keys, None
+    if upgrade:
+        keys = AccountKeys(keys.key, SigningPrivateKey.generate(), root)
+    wrapped = rewrap(keys, passphrase, profile)
+    store_keys(keyring, user.id, keys, wrapped.blob)
+    return keys, wrapped.verifier

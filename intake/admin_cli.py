@@ -11,18 +11,22 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
-from . import audit, rotation
-from .accounts import is_vetted, revoke
+from . import audit, instance_config, rotation, trust
+from .accounts import is_vetted, revoke, store_keys
 from .crypto import (
+    AccountKeys,
     DecryptionError,
     Epoch,
     Keyring,
     PrivateKey,
+    SigningPrivateKey,
     grant_epoch,
     open_epoch_key,
     parse_recovery_secret,
     recovery_key,
-    unlock,
+    recovery_signing_key,
+    rewrap,
+    unlock_account,
 )
 from .db import make_engine
 from .models import User
@@ -44,21 +48,37 @@ def _user(db: Session, name: str) -> User:
 
 
 def _admin_key(db: Session, keyring: Keyring, name: str, from_stdin: bool) -> tuple[User,
-                                                                                   PrivateKey]:
+                                                                                   AccountKeys]:
+    admin, keys, _ = _admin_unlock(db, keyring, name, from_stdin)
+    return admin, keys
+
+
+def _admin_unlock(db: Session, keyring: Keyring, name: str,
+                  from_stdin: bool) -> tuple[User, AccountKeys, str]:
+    """Unlock a vetted admin's keys from its passphrase, checking the chain as a login does."""
     from .cli import read_passphrase
 
     admin = _user(db, name)
     if admin.role != "admin" or admin.state != "active":
         raise click.ClickException(f"{name} is not an active admin")
     # A rotation grants its new epoch to the rotating admin: only a vetted one may start it.
-    if not is_vetted(keyring, current_app.extensions["intake.settings"].desk_id, admin):
+    settings = current_app.extensions["intake.settings"]
+    if not is_vetted(keyring, settings.desk_id, admin, settings.root):
         raise click.ClickException(f"{name} is not vetted: another admin must grant them "
                                    "access first (or run `intake recover`)")
     passphrase = read_passphrase(from_stdin, f"Passphrase for {name}", confirm=False)
     try:
-        return admin, unlock(keyring.user_key(admin.id)[1], admin.passphrase_verifier, passphrase)
+        keys = unlock_account(keyring.user_key(admin.id)[1], admin.passphrase_verifier,
+                              passphrase)
     except DecryptionError:
         raise click.ClickException("that passphrase is not right; nothing was changed") from None
+    # The same check as a login: never sign or rotate on a keyring that does not chain to
+    # the root this admin's keys pin.
+    try:
+        trust.at_login(keyring, settings.desk_id, admin, keys, {})
+    except trust.TrustError as exc:
+        raise click.ClickException(f"ALARM, nothing was changed: {exc}") from None
+    return admin, keys, passphrase
 
 
 @click.group("users")
@@ -133,12 +153,65 @@ def keys_status() -> None:
     settings, keyring, db = _context()
     with db:
         states = rotation.status(db, keyring, settings.desk_id)
+        trusted = trust.status(keyring, settings.desk_id, settings.root, db.query(User).all())
+    for line in trust.status_lines(trusted):
+        click.echo(line)
     for state in states:
         mark = "current" if state.current else ("retired" if state.epoch.retired else "old")
         click.echo(f"epoch {state.epoch.id:3}  {mark:8} created {state.epoch.created}  "
                    f"records {state.records:7}  grants {state.grants}")
     if rotation.unfinished(states):
         click.echo("A rotation is unfinished: run `intake keys rotate` again to complete it.")
+    if trusted.problem:
+        raise SystemExit(2)
+
+
+@keys_group.command("certify")
+@click.option("--admin", "admin_name", required=True,
+              help="A vetted admin: the root of trust names its keys and the recovery key's.")
+@click.option("--passphrase-stdin", is_flag=True)
+@with_appcontext
+def keys_certify(admin_name: str, passphrase_stdin: bool) -> None:
+    """Certify a keyring made before certificates: root, current epoch, this admin."""
+    settings, keyring, db = _context()
+    if keyring.certificates(settings.desk_id) or settings.root is not None:
+        raise click.ClickException("this keyring is certified already; nothing was changed")
+    with db:
+        admin, keys, passphrase = _admin_unlock(db, keyring, admin_name, passphrase_stdin)
+        if rotation.unfinished(rotation.status(db, keyring, settings.desk_id)):
+            raise click.ClickException("a rotation is unfinished: complete it first "
+                                       "(`intake keys rotate`); nothing was changed")
+        secret = _recovery_secret(keyring, settings.desk_id)
+        upgraded = AccountKeys(keys.key, keys.signing_key or SigningPrivateKey.generate(), None)
+        root = trust.start_chain(keyring, settings.desk_id, admin.id, keys.key.public_key,
+                                 upgraded.signing_key, recovery_signing_key(secret).public_key,
+                                 keyring.current_epoch(settings.desk_id))
+        upgraded = AccountKeys(keys.key, upgraded.signing_key, root)
+        wrapped = rewrap(upgraded, passphrase, settings.kdf_profile)
+        # Key file first, verifier second: a crash between them is repaired at the next login.
+        store_keys(keyring, admin.id, upgraded, wrapped.blob)
+        admin.passphrase_verifier = wrapped.verifier
+        audit.record(db, admin.id, "certify", settings.desk_id)
+        db.commit()
+    instance_config.update(settings.instance_path,
+                           {"ROOT_FINGERPRINT": trust.fingerprint_text(root)})
+    click.echo("The keyring is certified. ROOT FINGERPRINT (keep it with the recovery key; "
+               "`intake restore --root` needs it):")
+    click.echo(f"  {trust.fingerprint_text(root)}")
+    click.echo("Every other account gets its signing key at its next login; vet each one "
+               "again in /admin/ to certify it (until then it reads nothing).")
+
+
+def _recovery_secret(keyring: Keyring, desk_id: str) -> bytes:
+    """Ask for the printed recovery key and check that it is this desk's."""
+    text = click.prompt("Recovery key", hide_input=True)
+    try:
+        secret = parse_recovery_secret(text)
+    except ValueError as exc:
+        raise click.ClickException(f"{exc}; nothing was changed") from None
+    if recovery_key(secret).public_key != keyring.recovery_key(desk_id):
+        raise click.ClickException("this is not this desk's recovery key; nothing was changed")
+    return secret
 
 
 @keys_group.command("rotate")
@@ -155,13 +228,15 @@ def keys_rotate(admin_name: str, passphrase_stdin: bool, batch: int, pause_ms: i
     """Rotate to a new epoch, or resume an interrupted rotation."""
     settings, keyring, db = _context()
     with db:
-        admin, key = _admin_key(db, keyring, admin_name, passphrase_stdin)
+        admin, keys = _admin_key(db, keyring, admin_name, passphrase_stdin)
     progress = _Bar()
     try:
         with db:
             retired, ended = rotation.run(db, keyring, settings.instance_path,
-                                          settings.desk_id, admin, key, progress, batch=batch,
-                                          pause_ms=pause_ms, settle_seconds=settle_seconds)
+                                          settings.desk_id, admin, keys.key, progress,
+                                          batch=batch, pause_ms=pause_ms,
+                                          settle_seconds=settle_seconds,
+                                          signer=trust.signer_of(admin, keys))
     except rotation.RotationError as exc:
         raise click.ClickException(str(exc)) from None
     finally:

@@ -4,8 +4,14 @@ Each entry hashes the one before it, so an edited, deleted, inserted or
 reordered entry breaks the chain from that point. A head row, updated in the
 same transaction as each entry, records how many entries there are and the
 last one's hash, so entries cut from the end show too. Someone who can write
-the whole database can still rewrite the chain and its head together: only
-a copy of the head kept elsewhere (`intake audit verify` prints it) reveals that.
+the whole database can rewrite the chain and its head together; checkpoints
+catch that. At each unlock the account signs the head (count and hash) with
+its certified signing key: a rewrite of any entry a checkpoint covers no
+longer matches that checkpoint, and a new checkpoint cannot be forged without
+a certified signing key. What checkpoints cannot catch: a rewrite of entries
+after the newest checkpoint, and (if the checkpoints are deleted with them)
+a rewrite of everything; a copy of the head kept elsewhere (`intake audit
+verify` prints it) still reveals those.
 """
 
 from __future__ import annotations
@@ -13,11 +19,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from .models import AuditEvent, AuditHead
+from .crypto.chain import Chain
+from .crypto.signing import SignatureError, SigningPublicKey, Use
+from .models import AuditCheckpoint, AuditEvent, AuditHead
+
+if TYPE_CHECKING:
+    from .trust import Signer
 
 GENESIS = "0" * 64
 
@@ -96,3 +108,58 @@ def trail(session: Session, subject_id: str) -> list[AuditEvent]:
     """Return the entries about one subject, oldest first."""
     return (session.query(AuditEvent).filter_by(subject_id=subject_id)
             .order_by(AuditEvent.seq).all())
+
+
+def _checkpoint_message(desk_id: str, count: int, head_hash: str, account_id: str) -> bytes:
+    return json.dumps(["intake/audit-checkpoint", 1, desk_id, count, head_hash, account_id],
+                      separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def checkpoint(session: Session, desk_id: str, signer: Signer) -> AuditCheckpoint:
+    """Sign the chain's head as it stands in this transaction (call after an entry is added)."""
+    head = _locked_head(session)
+    session.flush()
+    message = _checkpoint_message(desk_id, head.count, head.hash, signer.account)
+    entry = AuditCheckpoint(desk_id=desk_id, count=head.count, hash=head.hash,
+                            account_id=signer.account,
+                            signature=signer.key.sign(message, Use.AUDIT_CHECKPOINT))
+    session.add(entry)
+    return entry
+
+
+def check_checkpoints(session: Session, chain: Chain) -> tuple[int, int]:
+    """Check every checkpoint against the chain; return (checkpoints, entries they cover).
+
+    Raises AuditError naming the first checkpoint that does not hold and the
+    entries it brackets: those after the newest checkpoint that still holds
+    and up to the one that fails were changed, deleted, inserted or reordered.
+    """
+    hashes = [h for (h,) in session.query(AuditEvent.hash).order_by(AuditEvent.seq)]
+    covered = 0
+    checkpoints = session.query(AuditCheckpoint).filter_by(desk_id=chain.desk).order_by(
+        AuditCheckpoint.count, AuditCheckpoint.id).all()
+    for entry in checkpoints:
+        message = _checkpoint_message(entry.desk_id, entry.count, entry.hash, entry.account_id)
+        if not any(_verifies(key, entry.signature, message)
+                   for key in chain.signing_history.get(entry.account_id, [])):
+            raise AuditError(f"checkpoint {entry.id} is not signed by a key this desk certified "
+                             f"for its account: it was forged or edited")
+        if entry.count > len(hashes):
+            raise AuditError(f"checkpoint {entry.id} covers {entry.count} entries but the log "
+                             f"holds {len(hashes)}: entries {len(hashes) + 1}-{entry.count} "
+                             "or earlier ones were deleted")
+        if entry.count and hashes[entry.count - 1] != entry.hash:
+            raise AuditError(
+                f"checkpoint {entry.id} does not match the log: an entry among "
+                f"{covered + 1}-{entry.count} was changed, deleted, inserted or reordered "
+                f"(entries 1-{covered} are covered by checkpoints that hold)")
+        covered = max(covered, entry.count)
+    return len(checkpoints), covered
+
+
+def _verifies(key: bytes, signature: bytes, message: bytes) -> bool:
+    try:
+        SigningPublicKey(key).verify(signature, message, Use.AUDIT_CHECKPOINT)
+    except SignatureError:
+        return False
+    return True

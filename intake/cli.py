@@ -14,6 +14,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from . import instance_config
 from .accounts import passphrase_problem
 from .db import make_engine, upgrade
 from .setup import Initialised, initialise, write_config
@@ -50,6 +51,7 @@ def init_command(admin: str, passphrase_stdin: bool, organisation: str | None) -
         raise click.ClickException(problem)
     write_config(instance, {"ORGANISATION_NAME": organisation} if organisation else {})
     result = initialise(_settings_of(_fresh_app()), [(admin, "admin", passphrase)])
+    instance_config.update(instance, {"ROOT_FINGERPRINT": result.root_text})
     _print_initialised(result)
 
 
@@ -95,11 +97,13 @@ def demo_command(port: int) -> None:
         users = [(name, role, "-".join(secrets.token_hex(3) for _ in range(4)))
                  for name, role in (("admin", "admin"), ("reviewer", "reviewer"))]
         result = initialise(_settings_of(_fresh_app()), users)
+        instance_config.update(root / "instance", {"ROOT_FINGERPRINT": result.root_text})
         click.echo("A throwaway demo instance (deleted when you stop it):\n")
         for (name, role, passphrase), account in zip(users, result.accounts, strict=True):
             click.echo(f"  {role:9} {name:9} passphrase {passphrase}")
             click.echo(f"            TOTP: {account.totp_uri}")
         click.echo(f"\n  recovery key: {result.recovery_text}")
+        click.echo(f"  root fingerprint: {result.root_text}")
         click.echo("\n  No authenticator app at hand? In another terminal:\n"
                    f"    INTAKE_INSTANCE={root / 'instance'} INTAKE_KEYS_DIR={root / 'keys'} "
                    f"{Path(sys.argv[0]).parent / 'intake'} demo-code admin")
@@ -168,6 +172,14 @@ def prepare_to_serve(settings: Any) -> None:
     if removed:
         click.echo(f"removed {removed} unfinished or unreferenced encrypted blobs", err=True)
     engine.dispose()
+    from .crypto import Keyring
+    from .trust import TrustError, sealing_epoch
+
+    try:
+        sealing_epoch(Keyring(settings.keys_dir), settings.desk_id, settings.root)
+    except TrustError as exc:
+        click.echo(f"ALARM: the family side is offline and seals nothing: {exc}. Compare the "
+                   "keyring with a backup you trust, and run `intake keys status`.", err=True)
 
 
 def _fresh_app() -> Flask:
@@ -191,6 +203,10 @@ def _print_initialised(result: Initialised) -> None:
     click.echo("\nRECOVERY KEY. Print or write it down now and keep it offline; it is shown "
                "only this once and is the only way back in if every reviewer loses access:")
     click.echo(f"  {result.recovery_text}")
+    click.echo("\nROOT FINGERPRINT of this desk's keyring. Keep it with the recovery key; it is "
+               "not secret. `intake keys status` and the admin keys page show it, and "
+               "`intake restore --root` needs it to accept a backup:")
+    click.echo(f"  {result.root_text}")
 
 
 def init_app(app: Flask) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from flask import Config
 
-from .crypto._files import fsync_dir, make_private_dirs
+from .crypto._files import atomic_write, fsync_dir, make_private_dirs
 from .settings import DEFAULTS
 
 Value = str | int | bool
@@ -118,4 +118,12 @@ def write(instance_path: Path, values: Mapping[str, Value]) -> Path:
         handle.flush()
         os.fsync(handle.fileno())
     fsync_dir(instance_path)
+    return path
+
+
+def update(instance_path: Path, values: Mapping[str, Value]) -> Path:
+    """Set some settings in this instance's config.py, keeping the others; replace atomically."""
+    current, _ = read_local(instance_path)
+    path = instance_path / "config.py"
+    atomic_write(path, render({**current, **values}).encode("utf-8"))
     return path

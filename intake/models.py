@@ -177,6 +177,19 @@ class AuditHead(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class AuditCheckpoint(Base):
+    """The audit chain's head as one account saw it at an unlock, signed with its signing key."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    desk_id: Mapped[str] = mapped_column(String(64))
+    count: Mapped[int] = mapped_column()
+    hash: Mapped[str] = mapped_column(String(64))
+    account_id: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class CaseLink(Base):
     """Two testimonies a reviewer confirmed are about the same person (ids only)."""
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+import logging
+
+from flask import Flask, render_template, request
 
 
 def init_app(app: Flask, reason: str) -> None:
@@ -11,4 +13,31 @@ def init_app(app: Flask, reason: str) -> None:
 
     @app.before_request
     def show_offline_page() -> tuple[str, int]:
+        return render_template("offline.html"), 503
+
+
+# The family side: nothing there may be sealed to a key the keyring's root has not certified.
+FAMILY_BLUEPRINTS = frozenset({"submit", "followup"})
+
+
+def guard_family_side(app: Flask) -> None:
+    """Show the offline page on the family side while the keyring does not chain to its root.
+
+    Checked before a family starts typing (so no answer is lost to the check)
+    and again just before anything is sealed (submissions.py); the reason goes
+    to the server log only: a family is told nothing about the keyring.
+    """
+    from . import trust
+
+    @app.before_request
+    def check_keyring() -> tuple[str, int] | None:
+        if request.blueprint not in FAMILY_BLUEPRINTS:
+            return None
+        desk = app.extensions["intake.desk"]
+        trust.sealing_epoch(desk.keyring, desk.desk_id, desk.root)
+        return None
+
+    @app.errorhandler(trust.TrustError)
+    def keyring_untrusted(error: trust.TrustError) -> tuple[str, int]:
+        logging.getLogger("intake").error("ALARM: family side offline: %s", error)
         return render_template("offline.html"), 503

@@ -39,6 +39,7 @@ from pathlib import Path
 from sqlalchemy import func
 from sqlalchemy.orm import Session
 
+from . import trust
 from .accounts import grant
 from .crypto import (
     DecryptionError,
@@ -54,8 +55,10 @@ from .crypto import (
     seal_data_key,
     unlock_epochs,
 )
+from .crypto.chain import Chain
 from .models import KeyGeneration, Submission, User
 from .sessions import EpochKeys
+from .trust import Signer
 
 
 class RotationError(Exception):
@@ -88,19 +91,43 @@ def unfinished(states: list[EpochState]) -> bool:
 
 
 def begin(db: Session, keyring: Keyring, desk_id: str, admin_key: PrivateKey,
-          now: int) -> tuple[Epoch, PrivateKey, bool]:
-    """Return the epoch to rotate to (granted to the vetted, current), its key, whether resumed."""
+          now: int, signer: Signer | None = None) -> tuple[Epoch, PrivateKey, bool]:
+    """Return the epoch to rotate to (granted to the vetted, current), its key, whether resumed.
+
+    On a certified keyring the new epoch is certified by `signer` after its
+    grants and before it becomes current: a crash before the certificate
+    leaves an epoch that is not current (resumed or discarded by the next
+    run), never a current epoch without its certificate.
+    """
+    chain = _chain(keyring, desk_id, signer)
     resumed = _pending(keyring, desk_id, admin_key)
     if resumed is None and unfinished(status(db, keyring, desk_id)):
         resumed = _reopen(keyring, keyring.current_epoch(desk_id), admin_key)
         if resumed is None:
             raise RotationError("this admin holds no grant for the current epoch")
-        reconcile(db, keyring, *resumed)
+        reconcile(db, keyring, *resumed, chain=chain)
         return *resumed, True
-    epoch, key = resumed or _new_epoch(keyring, desk_id, admin_key)
-    reconcile(db, keyring, epoch, key)
+    # An epoch number certified once is never used again, even if its epoch was discarded.
+    after = max(chain.epochs) if chain is not None and chain.epochs else 0
+    epoch, key = resumed or _new_epoch(keyring, desk_id, admin_key, after)
+    reconcile(db, keyring, epoch, key, chain=chain)
+    if signer is not None and chain is not None:
+        trust.certify_epoch(keyring, signer, epoch)
     keyring.set_current_epoch(desk_id, epoch.id, now)
     return epoch, key, resumed is not None
+
+
+def _chain(keyring: Keyring, desk_id: str, signer: Signer | None) -> Chain | None:
+    """Return the desk's verified chain, None in warning mode; refuse a rotation it cannot sign."""
+    if not keyring.certificates(desk_id):
+        return None
+    if signer is None:
+        raise RotationError("this keyring is certified: the rotation needs the signing key of "
+                            "an admin whose keys are certified (log in once to get one)")
+    try:
+        return trust.load_chain(keyring, desk_id, signer.root)
+    except trust.TrustError as exc:
+        raise RotationError(f"the rotation stopped: {exc}") from exc
 
 
 def _pending(keyring: Keyring, desk_id: str,
@@ -120,8 +147,13 @@ def _pending(keyring: Keyring, desk_id: str,
     return resumed
 
 
-def reconcile(db: Session, keyring: Keyring, target: Epoch, key: PrivateKey) -> None:
-    """Grant `target` to every vetted active account, and take it from every inactive one."""
+def reconcile(db: Session, keyring: Keyring, target: Epoch, key: PrivateKey,
+              chain: Chain | None = None) -> None:
+    """Grant `target` to every vetted active account, and take it from every inactive one.
+
+    On a certified keyring only accounts whose certified key is the one in the
+    keyring are granted: a key swapped in the keyring gets nothing.
+    """
     vetted = {fingerprint for epoch in keyring.epochs(target.desk_id)
               if epoch.id <= target.id and not epoch.retired
               for fingerprint in keyring.grant_recipients(target.desk_id, epoch.id)}
@@ -131,7 +163,7 @@ def reconcile(db: Session, keyring: Keyring, target: Epoch, key: PrivateKey) -> 
             keyring.delete_grant(target.desk_id, target.id, fingerprint)
         elif (fingerprint in vetted
               and keyring.grant(target.desk_id, target.id, fingerprint) is None):
-            grant(db, keyring, target, key, user)
+            grant(db, keyring, target, key, user, chain)
 
 
 def _reopen(keyring: Keyring, epoch: Epoch, admin_key: PrivateKey) -> tuple[Epoch,
@@ -146,10 +178,10 @@ def _reopen(keyring: Keyring, epoch: Epoch, admin_key: PrivateKey) -> tuple[Epoc
         return None
 
 
-def _new_epoch(keyring: Keyring, desk_id: str, admin_key: PrivateKey) -> tuple[Epoch,
-                                                                               PrivateKey]:
+def _new_epoch(keyring: Keyring, desk_id: str, admin_key: PrivateKey,
+               after: int) -> tuple[Epoch, PrivateKey]:
     key = PrivateKey.generate()
-    epoch = keyring.add_epoch(desk_id, key.public_key, dt.date.today())
+    epoch = keyring.add_epoch(desk_id, key.public_key, dt.date.today(), after=after)
     grant_epoch(keyring, epoch, key, keyring.recovery_key(desk_id))
     grant_epoch(keyring, epoch, key, admin_key.public_key)
     return epoch, key
@@ -274,12 +306,12 @@ class Progress:
 
 def run(db: Session, keyring: Keyring, instance_path: Path, desk_id: str, admin: User,
         key: PrivateKey, progress: Progress, *, batch: int = 500, pause_ms: int = 0,
-        settle_seconds: int = 150) -> tuple[list[int], int]:
+        settle_seconds: int = 150, signer: Signer | None = None) -> tuple[list[int], int]:
     """Run (or resume) a whole rotation; return the retired epochs and the sessions ended."""
     from . import audit, sessions
 
     with exclusive(instance_path, desk_id):
-        target, target_key, resumed = begin(db, keyring, desk_id, key, int(time.time()))
+        target, target_key, resumed = begin(db, keyring, desk_id, key, int(time.time()), signer)
         audit.record(db, admin.id, "rotate", desk_id, f"epoch:{target.id}")
         db.commit()
         progress.started(target, resumed)
@@ -294,7 +326,7 @@ def run(db: Session, keyring: Keyring, instance_path: Path, desk_id: str, admin:
             progress.waiting(wait)
             time.sleep(wait)
         # Accounts vetted or revoked while the rotation ran are caught before old grants go.
-        reconcile(db, keyring, target, target_key)
+        reconcile(db, keyring, target, target_key, chain=_chain(keyring, desk_id, signer))
         retired = retire_old(db, keyring, target)
         ended = sum(sessions.end_all(db, user.id) for user in db.query(User))
         audit.record(db, admin.id, "retire", desk_id, f"epochs:{retired}")

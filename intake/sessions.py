@@ -21,8 +21,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
-from .crypto import CaseKeys, PrivateKey
+from .crypto import CaseKeys, PrivateKey, SigningPrivateKey
 from .models import ReviewSession, User
+from .trust import Signer
 
 IDLE_SECONDS = 30 * 60
 ABSOLUTE_SECONDS = 12 * 3600
@@ -51,17 +52,23 @@ class Unlocked:
     case_keys: dict[str, CaseKeys] = field(default_factory=dict)
     cookie_key: bytes = b""
     opened: int = 0
+    # The account's signing key and pinned root, for certificates an admin issues
+    # (vetting, revocation); None before the keyring is certified.
+    signer: Signer | None = None
 
 
 def _id_hash(session_id: bytes) -> str:
     return hashlib.sha256(b"intake/review-session" + session_id).hexdigest()
 
 
-def start(db: Session, user: User, epoch_keys: EpochKeys, now: int) -> str:
+def start(db: Session, user: User, epoch_keys: EpochKeys, now: int,
+          signer: Signer | None = None) -> str:
     """Store a new session and return the cookie value (session id and key)."""
     session_id, key, nonce = secrets.token_bytes(32), os.urandom(32), os.urandom(12)
-    payload = json.dumps({f"{desk}/{epoch}": k.to_bytes().hex()
-                          for (desk, epoch), k in epoch_keys.items()}).encode()
+    entries = {f"{desk}/{epoch}": k.to_bytes().hex() for (desk, epoch), k in epoch_keys.items()}
+    if signer is not None:
+        entries.update(signing=signer.key.to_bytes().hex(), root=signer.root.hex())
+    payload = json.dumps(entries).encode()
     id_hash = _id_hash(session_id)
     sealed = nonce + AESGCM(key).encrypt(nonce, payload, id_hash.encode())
     db.add(ReviewSession(id_hash=id_hash, user_id=user.id, sealed_keys=sealed, started_at=now,
@@ -112,9 +119,14 @@ def load(db: Session, cookie: str | None, now: int) -> Unlocked | None:
     if now - record.seen_at > 60:
         record.seen_at = now
         db.commit()
+    entries = json.loads(payload)
     keys = {(name.split("/")[0], int(name.split("/")[1])): PrivateKey(bytes.fromhex(raw))
-            for name, raw in json.loads(payload).items()}
-    return Unlocked(record, user, keys, _open_case_keys(record, key), key)
+            for name, raw in entries.items() if "/" in name}
+    signer = None
+    if "signing" in entries:
+        signer = Signer(user.id, SigningPrivateKey(bytes.fromhex(entries["signing"])),
+                        bytes.fromhex(entries["root"]))
+    return Unlocked(record, user, keys, _open_case_keys(record, key), key, signer=signer)
 
 
 def _case_keys_aad(record: ReviewSession) -> bytes:

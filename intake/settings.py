@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .crypto import PROFILES, Profile
+from .crypto.signing import parse_fingerprint
 
 LANGUAGES = ("fa", "en")
 TEST_PROFILE = "insecure-test-only"
@@ -34,6 +35,9 @@ DEFAULTS: dict[str, Any] = {
     "ROTATION_SETTLE_SECONDS": 150,
     # Only a test suite sets this; without it the cheap Argon2 profile is refused.
     "INSECURE_TEST_PROFILES": False,
+    # The desk's root of trust, as `intake init` printed it; the server refuses to seal to
+    # an epoch that does not chain to it. Empty before the keyring is certified.
+    "ROOT_FINGERPRINT": "",
 }
 
 
@@ -76,6 +80,7 @@ class Settings:
     max_files: int
     disk_floor_bytes: int
     settle_seconds: int
+    root: bytes | None = None
 
     @classmethod
     def from_config(cls, config: dict[str, Any], instance_path: Path) -> Settings:
@@ -116,4 +121,16 @@ class Settings:
             max_files=int(config["MAX_FILES"]),
             disk_floor_bytes=int(config["DISK_FLOOR_BYTES"]),
             settle_seconds=int(config["ROTATION_SETTLE_SECONDS"]),
+            root=_root(config.get("ROOT_FINGERPRINT", "")),
         )
+
+
+def _root(text: object) -> bytes | None:
+    """Read ROOT_FINGERPRINT: empty (not yet certified) or a fingerprint as printed."""
+    if text in ("", None):
+        return None
+    try:
+        return parse_fingerprint(str(text))
+    except ValueError:
+        raise SettingsError("ROOT_FINGERPRINT is not a key fingerprint: copy it as "
+                            "`intake init` printed it") from None

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from . import trust
 from .crypto import (
     Keyring,
     PrivateKey,
@@ -75,6 +76,7 @@ class Desk:
     desk_id: str
     pepper: bytes
     code_profile: Profile
+    root: bytes | None = None
 
 
 class AlreadyReceived(Exception):
@@ -136,7 +138,8 @@ def _nonce_taken(session: Session, digest: str) -> bool:
 def _new_row(desk: Desk, new: NewSubmission, today: dt.date, digest: str | None) -> Submission:
     """Seal the data key to the current epoch and encrypt the answers into a new row."""
     batch, record_id = new.batch, new.batch.record_id
-    epoch = desk.keyring.current_epoch(desk.desk_id)
+    # Raises TrustError unless the epoch chains to the desk's root: never seal to an unknown key.
+    epoch = trust.sealing_epoch(desk.keyring, desk.desk_id, desk.root)
     return Submission(
         id=record_id, desk_id=desk.desk_id, epoch_id=epoch.id, received_on=today,
         sealed_key=seal_data_key(batch.data_key, epoch.public_key, desk_id=desk.desk_id,

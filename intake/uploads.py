@@ -68,7 +68,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     store = Store(settings.instance_path / "store")
     app.request_class = EncryptingRequest
     app.extensions["intake.desk"] = Desk(Keyring(settings.keys_dir), store, settings.desk_id,
-                                         settings.pepper, settings.code_profile)
+                                         settings.pepper, settings.code_profile, settings.root)
     app.extensions["intake.uploads"] = {"store": store, "endpoints": UPLOAD_ENDPOINTS,
                                         "file_limit": settings.max_upload_bytes,
                                         "max_files": settings.max_files}

@@ -57,6 +57,8 @@ def instance(tmp_path: Path) -> Instance:
     app = create_app(dict(config))
     inst.initialised = initialise(app.extensions["intake.settings"], [
         ("admin", "admin", ADMIN_PASSPHRASE), ("reviewer", "reviewer", REVIEWER_PASSPHRASE)])
+    # As `intake init` writes it into config.py: the root the server checks the keyring against.
+    config["ROOT_FINGERPRINT"] = inst.initialised.root_text
     return inst
 
 

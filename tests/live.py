@@ -31,7 +31,8 @@ _ADD_VETTED_REVIEWERS = """
 import datetime, sys
 from sqlalchemy.orm import Session
 from intake import create_app
-from intake.crypto import Keyring, open_epoch_key, unlock
+from intake.crypto import Keyring, open_epoch_key, unlock_account
+from intake.trust import signer_of
 from intake.db import make_engine
 from intake.models import User
 from intake.setup import add_granted_user
@@ -42,13 +43,15 @@ epoch = keyring.current_epoch(settings.desk_id)
 with Session(make_engine(settings.database_url)) as db:
     admin = db.query(User).filter_by(name="admin").one()
     public, wrapped = keyring.user_key(admin.id)
-    admin_key = unlock(wrapped, admin.passphrase_verifier, admin_passphrase)
+    admin_keys = unlock_account(wrapped, admin.passphrase_verifier, admin_passphrase)
+    admin_key = admin_keys.key
     epoch_key = open_epoch_key(keyring.grant(settings.desk_id, epoch.id, public.fingerprint),
                                admin_key, desk_id=settings.desk_id, epoch_id=epoch.id,
                                epoch_public=epoch.public_key)
     for name in names:
         add_granted_user(db, keyring, settings, epoch_key, name=name, role="reviewer",
-                         passphrase=reviewer_passphrase, today=datetime.date.today())
+                         passphrase=reviewer_passphrase, today=datetime.date.today(),
+                         root=admin_keys.root, signer=signer_of(admin, admin_keys))
     db.commit()
 """
 

@@ -29,7 +29,7 @@ def test_migrating_twice_changes_nothing(app: Flask) -> None:
     upgrade(engine)
     with engine.connect() as connection:
         version = connection.execute(text("select version_num from alembic_version")).scalar()
-    assert version == "0012_review16"
+    assert version == "0013_checkpoints"
 
 
 def test_sqlite_runs_in_wal_mode_with_secure_delete(app: Flask) -> None:

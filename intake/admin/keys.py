@@ -8,8 +8,8 @@ from flask import current_app, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
-from .. import rotation
-from ..crypto import DecryptionError, PrivateKey, unlock
+from .. import rotation, trust
+from ..crypto import DecryptionError, PrivateKey, unlock_account
 from ..db import get_session
 from ..models import User
 from ..review.auth import check_passphrase_allowed, current
@@ -18,7 +18,7 @@ from .forms import ConfirmPassphraseForm
 from .views import admin_required
 
 
-def _run_in_background(admin_id: str, key: PrivateKey) -> None:
+def _run_in_background(admin_id: str, key: PrivateKey, signer: trust.Signer | None) -> None:
     """Rotate in a thread of this worker; if the worker dies, running it again resumes."""
     settings = current_app.extensions["intake.settings"]
     desk = current_app.extensions["intake.desk"]
@@ -29,7 +29,8 @@ def _run_in_background(admin_id: str, key: PrivateKey) -> None:
             admin = db.get(User, admin_id)
             try:
                 rotation.run(db, desk.keyring, settings.instance_path, desk.desk_id, admin,
-                             key, rotation.Progress(), settle_seconds=settings.settle_seconds)
+                             key, rotation.Progress(), settle_seconds=settings.settle_seconds,
+                             signer=signer)
             except rotation.RotationError as exc:
                 log.warning("rotation stopped: %s", exc)
 
@@ -46,15 +47,18 @@ def keys() -> ResponseReturnValue:
         wrapped = desk.keyring.user_key(unlocked.user.id)[1]
         check_passphrase_allowed(unlocked.user.id)
         try:
-            key = unlock(wrapped, unlocked.user.passphrase_verifier, form.passphrase.data)
+            keys = unlock_account(wrapped, unlocked.user.passphrase_verifier,
+                                  form.passphrase.data)
         except DecryptionError:
             problem = "wrong"
         else:
-            _run_in_background(unlocked.user.id, key)
+            _run_in_background(unlocked.user.id, keys.key, trust.signer_of(unlocked.user, keys))
             return redirect(url_for("admin.keys"))
     states = rotation.status(db, desk.keyring, desk.desk_id)
     total = sum(s.records for s in states)
     waiting = sum(s.records for s in states if not s.current)
+    trusted = trust.status(desk.keyring, desk.desk_id, desk.root, [])
     return render_template("admin/keys.html", states=states, form=form, problem=problem,
+                           trusted=trusted,
                            unfinished=rotation.unfinished(states), total=total,
                            done_percent=100 if not total else 100 * (total - waiting) // total)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import time
 from collections.abc import Callable
@@ -11,7 +12,7 @@ from flask import current_app, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import Forbidden, NotFound
 
-from .. import audit, invites, rotation, sessions
+from .. import audit, invites, rotation, sessions, trust
 from ..accounts import AccountError, is_vetted
 from ..accounts import grant as grant_account
 from ..accounts import revoke as revoke_account
@@ -37,7 +38,7 @@ def admin_required(view: View) -> View:
             raise Forbidden
         # Vetting gates every role: an admin nobody has granted the current epoch would
         # otherwise rotate (and so grant itself the new epoch), revoke, reset or invite.
-        if not is_vetted(_desk().keyring, _desk().desk_id, unlocked.user):
+        if not is_vetted(_desk().keyring, _desk().desk_id, unlocked.user, _desk().root):
             return render_template("admin/unvetted.html"), 403
         return view(*args, **kwargs)
     return wrapped  # type: ignore[return-value]
@@ -136,9 +137,20 @@ def _vet(user: User) -> ResponseReturnValue:
     db, desk, unlocked = get_session(), _desk(), current()
     epoch = desk.keyring.current_epoch(desk.desk_id)
     epoch_key = unlocked.epoch_keys.get((desk.desk_id, epoch.id))
-    if epoch_key is None or user.state != "active":
+    if epoch_key is None or user.state != "active" or user.must_replace_keys:
         return overview(message="cannot-grant")
-    if not grant_account(db, desk.keyring, epoch, epoch_key, user):
+    chain = None
+    if unlocked.signer is not None:
+        # Certificate first, grant second: a crash between them leaves a certified account
+        # without a grant (vet it again), never a grant to an uncertified key.
+        try:
+            trust.certify_account(desk.keyring, desk.desk_id, unlocked.signer, user)
+            chain = trust.load_chain(desk.keyring, desk.desk_id, unlocked.signer.root)
+        except trust.TrustError:
+            return overview(message="cannot-certify")
+    elif trust.server_root(desk.keyring, desk.desk_id, desk.root) is not None:
+        return overview(message="cannot-certify")
+    if not grant_account(db, desk.keyring, epoch, epoch_key, user, chain):
         return overview(message="cannot-grant")
     audit.record(db, unlocked.user.id, "grant", user.id, f"epoch:{epoch.id}")
     db.commit()
@@ -157,6 +169,11 @@ def revoke(user_id: str) -> ResponseReturnValue:
     deleted, ended = revoke_account(db, desk.keyring, user)
     audit.record(db, unlocked.user.id, "revoke", user.id, f"grants:{deleted} sessions:{ended}")
     db.commit()
+    if unlocked.signer is not None:
+        # After the grants are gone: from this point of the chain on, nothing this account
+        # signs is accepted, and it can never be certified again.
+        trust.certify_revocation(desk.keyring, desk.desk_id, unlocked.signer, user.id,
+                                 dt.date.today())
     settings = current_app.extensions["intake.settings"]
     busy = rotation.running(settings.instance_path, desk.desk_id)
     return overview(message="rotate-after" if busy else "rotate")

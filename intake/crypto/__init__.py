@@ -33,14 +33,26 @@ from .passphrase import (
     MAX_PASSPHRASE_LENGTH,
     PROFILES,
     RFC_9106_LOW_MEMORY,
+    AccountKeys,
     Profile,
     WrappedKey,
     needs_rewrap,
+    needs_upgrade,
+    rewrap,
     unlock,
+    unlock_account,
+    unlock_with_verifier,
     unwrap_private_key,
+    wrap_account_keys,
     wrap_private_key,
 )
-from .recovery import format_recovery_secret, parse_recovery_secret, recovery_key
+from .recovery import (
+    format_recovery_secret,
+    parse_recovery_secret,
+    recovery_key,
+    recovery_signing_key,
+)
+from .signing import SigningPrivateKey, SigningPublicKey
 from .stream import (
     StreamEncryptor,
     check_stream,
@@ -51,14 +63,17 @@ from .stream import (
 
 __all__ = [
     "DATA_KEY_SIZE", "FAMILY_CODE", "INSECURE_TEST_ONLY", "MAX_PASSPHRASE_LENGTH", "PROFILES",
-    "RFC_9106_LOW_MEMORY", "CaseKeys", "DecryptionError", "Desk", "Epoch", "Keyring",
-    "KeyringError", "NewDesk", "PrivateKey", "Profile", "PublicKey", "StreamEncryptor",
+    "RFC_9106_LOW_MEMORY", "AccountKeys", "CaseKeys", "DecryptionError", "Desk", "Epoch",
+    "Keyring", "KeyringError", "NewDesk", "PrivateKey", "Profile", "PublicKey",
+    "SigningPrivateKey", "SigningPublicKey", "StreamEncryptor",
     "WrappedKey",
     "ciphertext_size", "create_desk", "data_key_id", "derive_family_key", "open_for_family",
     "seal_for_family", "decrypt_field", "decrypt_stream", "check_stream",
     "encrypt_field", "format_recovery_secret", "grant_epoch", "needs_rewrap", "new_data_key",
     "open_case_key", "open_data_key", "open_epoch_key", "padded_size", "parse_recovery_secret",
-    "recovery_key",
+    "needs_upgrade", "recovery_key", "recovery_signing_key", "rewrap", "unlock_account",
+    "unlock_with_verifier",
+    "wrap_account_keys",
     "seal_case_key", "seal_data_key", "seal_epoch_key", "sealed_to", "unlock", "unlock_epochs",
     "unwrap_private_key", "wrap_private_key",
 ]

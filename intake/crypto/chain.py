@@ -70,6 +70,9 @@ class Chain:
     epochs: dict[int, bytes] = field(default_factory=dict)
     accounts: dict[str, Member] = field(default_factory=dict)
     revoked: dict[str, int] = field(default_factory=dict)
+    # Every signing key each account was ever certified with, revoked or replaced ones too:
+    # what it signed while certified (audit checkpoints) still verifies.
+    signing_history: dict[str, list[bytes]] = field(default_factory=dict)
     # Who may issue the next certificate: fingerprint -> signing key, for the
     # recovery key and every current admin; and the fingerprints of revoked
     # accounts' keys, only to name the reason when one of them signs.
@@ -100,6 +103,7 @@ class Chain:
         if old is not None:
             self.issuers.pop(hashlib.sha256(old.signing).digest(), None)
         self.accounts[member.account] = member
+        self.signing_history.setdefault(member.account, []).append(member.signing)
         if member.role == "admin":
             key = SigningPublicKey(member.signing)
             self.issuers[key.fingerprint] = key

@@ -9,7 +9,13 @@ from ._errors import DecryptionError
 from .envelope import open_epoch_key, seal_epoch_key
 from .keyring import Epoch, Keyring
 from .keys import PrivateKey, PublicKey
-from .recovery import format_recovery_secret, new_recovery_secret, recovery_key
+from .recovery import (
+    format_recovery_secret,
+    new_recovery_secret,
+    recovery_key,
+    recovery_signing_key,
+)
+from .signing import SigningPublicKey
 
 
 @dataclass(frozen=True)
@@ -19,6 +25,7 @@ class NewDesk:
     epoch: Epoch
     epoch_key: PrivateKey
     recovery_text: str
+    recovery_signing: SigningPublicKey
 
 
 def create_desk(keyring: Keyring, desk_id: str, name: str, today: dt.date) -> NewDesk:
@@ -31,7 +38,8 @@ def create_desk(keyring: Keyring, desk_id: str, name: str, today: dt.date) -> Ne
     epoch = keyring.add_epoch(desk_id, epoch_key.public_key, today)
     grant_epoch(keyring, epoch, epoch_key, recovery_public)
     keyring.set_current_epoch(desk_id, epoch.id)
-    return NewDesk(epoch, epoch_key, format_recovery_secret(secret))
+    return NewDesk(epoch, epoch_key, format_recovery_secret(secret),
+                   recovery_signing_key(secret).public_key)
 
 
 def grant_epoch(keyring: Keyring, epoch: Epoch, epoch_key: PrivateKey,

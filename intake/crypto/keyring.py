@@ -8,9 +8,12 @@ grant), and a reviewer's private key only wrapped under their passphrase.
     desks/<desk>/recovery.json                     recovery public key
     desks/<desk>/epochs/<n>/epoch.json             epoch public key, created day
     desks/<desk>/epochs/<n>/grants/<fp>.grant      epoch key sealed to key <fp>
-    users/<user id>.json                           public key, wrapped private key
+    desks/<desk>/certs/<seq>.cert                  the desk's certificate chain (certs.py)
+    users/<user id>.json                           public keys, wrapped private keys
 
-Every file is written atomically (temporary name, fsync, rename).
+Every file is written atomically (temporary name, fsync, rename); a
+certificate is linked into place only if its sequence number is free, so two
+admins certifying at once cannot overwrite each other's certificate.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import datetime as dt
 import json
 import os
 import re
+import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +32,14 @@ from typing import Any
 
 from ._encoding import FINGERPRINT_SIZE, check_id
 from ._encoding import ID_PATTERN as _ID
-from ._files import atomic_write, contained, fsync_dir, overwrite, overwrite_open
+from ._files import (
+    atomic_write,
+    contained,
+    fsync_dir,
+    make_private_dirs,
+    overwrite,
+    overwrite_open,
+)
 from .keys import PublicKey
 
 
@@ -84,10 +95,11 @@ class Keyring:
         return sorted(p.name for p in folder.iterdir()
                       if p.is_dir() and _ID.fullmatch(p.name) and (p / "desk.json").is_file())
 
-    def add_epoch(self, desk_id: str, public_key: PublicKey, created: dt.date) -> Epoch:
-        """Record the next epoch of a desk (not yet current)."""
-        epoch = Epoch(desk_id, max((e.id for e in self.epochs(desk_id)), default=0) + 1,
-                      public_key, created, retired=False)
+    def add_epoch(self, desk_id: str, public_key: PublicKey, created: dt.date,
+                  after: int = 0) -> Epoch:
+        """Record the next epoch of a desk (not yet current), numbered above `after`."""
+        newest = max((e.id for e in self.epochs(desk_id)), default=0)
+        epoch = Epoch(desk_id, max(newest, after) + 1, public_key, created, retired=False)
         self._write_epoch(epoch)
         return epoch
 
@@ -192,8 +204,44 @@ class Keyring:
                 removed.append(path)
         return removed
 
-    def put_user_key(self, user_id: str, public_key: PublicKey, wrapped: bytes) -> None:
-        """Store a user's public key and passphrase-wrapped private key.
+    def certificates(self, desk_id: str) -> list[bytes]:
+        """Return a desk's certificates in sequence order (the chain is not checked here)."""
+        folder = self._path("desks", check_id(desk_id, "desk id"), "certs")
+        if not folder.is_dir():
+            return []
+        return [path.read_bytes() for path in sorted(folder.glob("*.cert"))
+                if _CERT.fullmatch(path.name)]
+
+    def append_certificate(self, desk_id: str, seq: int, blob: bytes) -> None:
+        """Add certificate `seq` to a desk's chain; raise KeyringError if it is taken."""
+        path = self._path("desks", check_id(desk_id, "desk id"), "certs", f"{int(seq):06d}.cert")
+        make_private_dirs(path.parent)
+        temp = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
+        atomic_write(temp, blob)
+        try:
+            # link() never replaces: of two admins certifying at once, one gets this number.
+            os.link(temp, path)
+        except FileExistsError:
+            raise KeyringError(f"certificate {seq} of desk {desk_id} exists already") from None
+        finally:
+            temp.unlink()
+        fsync_dir(path.parent)
+
+    def set_signing_key(self, user_id: str, signing_public: bytes) -> None:
+        """Record a user's signing public key beside their other keys."""
+        data = self._read_json("users", check_id(user_id, "user id") + ".json")
+        data["signing_public_key"] = _text(signing_public)
+        self._write_json(self._path("users", user_id + ".json"), data)
+
+    def signing_key(self, user_id: str) -> bytes | None:
+        """Return a user's signing public key, if the account has one yet."""
+        data = self._read_json("users", check_id(user_id, "user id") + ".json")
+        text = data.get("signing_public_key")
+        return _b64(text) if isinstance(text, str) else None
+
+    def put_user_key(self, user_id: str, public_key: PublicKey, wrapped: bytes,
+                     signing_public: bytes | None = None) -> None:
+        """Store a user's public keys and passphrase-wrapped private keys.
 
         The entry it replaces (a key wrapped under an old passphrase, or a key
         pair being replaced) is overwritten once the new one is in place.
@@ -205,9 +253,11 @@ class Keyring:
         except FileNotFoundError:
             old = None
         with old or contextlib.nullcontext():
-            self._write_json(path, {"id": user_id, "public_key": _text(public_key.raw),
-                                    "fingerprint": public_key.fingerprint.hex(),
-                                    "wrapped_key": _text(wrapped)})
+            entry = {"id": user_id, "public_key": _text(public_key.raw),
+                     "fingerprint": public_key.fingerprint.hex(), "wrapped_key": _text(wrapped)}
+            if signing_public is not None:
+                entry["signing_public_key"] = _text(signing_public)
+            self._write_json(path, entry)
             if old is not None:
                 overwrite_open(old)
 
@@ -260,11 +310,14 @@ def _b64(text: str) -> bytes:
     return base64.b64decode(text, validate=True)
 
 
+_CERT = re.compile(r"[0-9]{6}\.cert")
+
 # Every file the layout above names, as a path relative to the keyring's root.
 # A backup carries these and nothing else; a restore writes nothing else.
 _ENTRY = re.compile(
     rf"desks/{_ID.pattern}/(?:desk\.json|recovery\.json"
-    rf"|epochs/[0-9]{{1,9}}/(?:epoch\.json|grants/[0-9a-f]{{{2 * FINGERPRINT_SIZE}}}\.grant))"
+    rf"|epochs/[0-9]{{1,9}}/(?:epoch\.json|grants/[0-9a-f]{{{2 * FINGERPRINT_SIZE}}}\.grant)"
+    rf"|certs/[0-9]{{6}}\.cert)"
     rf"|users/{_ID.pattern}\.json")
 
 

@@ -111,6 +111,14 @@ def wrap_account_keys(key: PrivateKey, signing_key: SigningPrivateKey, root: byt
                  signed=(signing_key, root))
 
 
+def rewrap(keys: AccountKeys, passphrase: str,
+           profile: Profile = RFC_9106_LOW_MEMORY) -> WrappedKey:
+    """Wrap an account's unlocked keys again (a new passphrase, or stronger parameters)."""
+    if keys.signing_key is None or keys.root is None:
+        return wrap_private_key(keys.key, passphrase, profile)
+    return wrap_account_keys(keys.key, keys.signing_key, keys.root, passphrase, profile)
+
+
 def unwrap_private_key(blob: bytes, passphrase: str) -> PrivateKey:
     """Unwrap a private key, raising DecryptionError for a wrong passphrase."""
     kek, _ = _derive(blob, passphrase)
@@ -128,6 +136,17 @@ def unlock_account(blob: bytes, verifier: bytes, passphrase: str) -> AccountKeys
     if not hmac.compare_digest(candidate, verifier):
         raise DecryptionError
     return _unwrap(blob, kek)
+
+
+def unlock_with_verifier(blob: bytes, passphrase: str) -> tuple[AccountKeys, bytes]:
+    """Unwrap every key (the AES-GCM tag proves the passphrase) and return the verifier too.
+
+    For a login whose stored verifier lags its wrapped key: a re-wrap that
+    stopped between writing the key and storing the verifier. The caller
+    accepts the keys only if they are the account's own (by fingerprint).
+    """
+    kek, verifier = _derive(blob, passphrase)
+    return _unwrap(blob, kek), verifier
 
 
 def needs_upgrade(blob: bytes) -> bool:

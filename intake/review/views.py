@@ -9,11 +9,12 @@ from collections.abc import Callable
 from flask import current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import or_
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound, TooManyRequests
 
-from .. import audit, cases, closing, filenames, sessions
-from ..accounts import authenticate
-from ..crypto import CaseKeys, PrivateKey, unlock_epochs
+from .. import audit, cases, closing, filenames, sessions, trust
+from ..accounts import authenticate, refresh_wrapping
+from ..crypto import AccountKeys, CaseKeys, unlock_epochs
 from ..db import get_session
 from ..models import Attachment, CaseLink, CaseRead, Note, Reply, Submission, User
 from . import bp, present
@@ -54,19 +55,47 @@ def login() -> ResponseReturnValue:
         found = authenticate(db, current_app.extensions["intake.desk"].keyring, form.name.data,
                              form.passphrase.data, form.code.data, now)
         if found:
-            return start_session(*found, now=now)
+            user, keys = refresh_at_login(db, *found, form.passphrase.data)
+            return start_session(user, keys, now=now)
         if not within:
             raise TooManyRequests
         failed = True
     return render_template("review/login.html", form=form, failed=failed), 401 if failed else 200
 
 
-def start_session(user: User, key: PrivateKey, now: int) -> ResponseReturnValue:
-    """Open a fresh session (new id) holding the epochs granted to this key."""
-    db = get_session()
-    epochs = unlock_epochs(current_app.extensions["intake.desk"].keyring, key)
-    cookie = sessions.start(db, user, epochs, now)
+def refresh_at_login(db: Session, user: User, keys: AccountKeys,
+                     passphrase: str) -> tuple[User, AccountKeys]:
+    """Give an account made before certificates its signing key, or stronger wrapping."""
+    desk = current_app.extensions["intake.desk"]
+    settings = current_app.extensions["intake.settings"]
+    root = trust.server_root(desk.keyring, desk.desk_id, settings.root)
+    # The new wrapping is written before its verifier: a crash between them leaves a
+    # verifier that the next login repairs (accounts.authenticate), never a lost key.
+    keys, verifier = refresh_wrapping(desk.keyring, user, keys, passphrase,
+                                      settings.kdf_profile, root)
+    if verifier is not None:
+        user.passphrase_verifier = verifier
+        audit.record(db, user.id, "rewrap", user.id,
+                     "signing-key" if keys.root and keys.root == root else "argon2")
+        db.commit()
+    return user, keys
+
+
+def start_session(user: User, keys: AccountKeys, now: int) -> ResponseReturnValue:
+    """Open a fresh session (new id) holding the epochs granted to this key and certified."""
+    db, desk = get_session(), current_app.extensions["intake.desk"]
+    try:
+        epochs = trust.at_login(desk.keyring, desk.desk_id, user,
+                                keys, unlock_epochs(desk.keyring, keys.key))
+    except trust.TrustError as exc:
+        audit.record(db, user.id, "trust_alarm", user.id, str(exc)[:500])
+        db.commit()
+        return render_template("review/alarm.html", reason=str(exc)), 409
+    signer = trust.signer_of(user, keys)
+    cookie = sessions.start(db, user, epochs, now, signer)
     audit.record(db, user.id, "unlock", detail=f"epochs:{len(epochs)}")
+    if signer is not None:
+        audit.checkpoint(db, desk.desk_id, signer)
     db.commit()
     # A revocation commits the state before it deletes sessions: reading the state after this
     # session is stored means a revocation racing the login either sees it or is seen here.

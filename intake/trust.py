@@ -1,0 +1,301 @@
+"""The signed keyring in use: certificates issued as keys are made, checked before keys are trusted.
+
+Who trusts what:
+
+- An account trusts the root fingerprint pinned inside its passphrase-wrapped
+  keys. At login its chain is checked against that root, so nobody who can
+  only write the keyring, the database or a backup can move what it trusts.
+- The server trusts `ROOT_FINGERPRINT` from the instance's config.py (written
+  by `intake init`, `intake keys certify` and `intake restore --root`). Where
+  config.py names no root but the keyring holds a chain, the server checks the
+  chain against its own first certificate and `intake keys status` says that
+  the root is not pinned. Before any submission is sealed, the keyring's
+  current epoch must be the newest certified epoch, with the certified key.
+- An instance made before certificates existed has neither a root nor a
+  chain: it runs in warning mode (sealing as before, `intake keys status`
+  saying so) until an admin runs `intake keys certify`. A configured root with
+  no chain is never warning mode: that is a deleted chain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .crypto import AccountKeys, Epoch, Keyring, KeyringError
+from .crypto.certs import (
+    Certificate,
+    account_certificate,
+    epoch_certificate,
+    parse_certificate,
+    revocation_certificate,
+    root_certificate,
+)
+from .crypto.chain import CertificateError, Chain, Member, verify_chain
+from .crypto.keys import PrivateKey, PublicKey
+from .crypto.signing import SigningPrivateKey, SigningPublicKey, format_fingerprint
+from .models import User
+
+_CACHE_SIZE = 8
+_verified: dict[bytes, Chain] = {}
+
+
+class TrustError(Exception):
+    """The keyring does not chain to the root it must chain to; the message says what changed."""
+
+
+@dataclass(frozen=True)
+class Signer:
+    """An unlocked account able to issue certificates: its signing key and pinned root."""
+
+    account: str
+    key: SigningPrivateKey
+    root: bytes
+
+
+def fingerprint_text(root: bytes) -> str:
+    """Render a root fingerprint for printing and comparing aloud."""
+    return format_fingerprint(root)
+
+
+def load_chain(keyring: Keyring, desk_id: str, root: bytes) -> Chain:
+    """Verify a desk's chain from `root`, raising TrustError at the first bad certificate."""
+    blobs = keyring.certificates(desk_id)
+    # Keyed by every byte checked, so a cached answer is the answer for these exact bytes.
+    digest = hashlib.sha256(b"".join([root, desk_id.encode(), b"\x00"] + [
+        len(blob).to_bytes(4, "big") + blob for blob in blobs])).digest()
+    chain = _verified.get(digest)
+    if chain is None:
+        try:
+            chain = verify_chain(root, desk_id, blobs)
+        except CertificateError as exc:
+            raise TrustError(f"the keyring's certificates do not check out: {exc}") from exc
+        if len(_verified) >= _CACHE_SIZE:
+            _verified.pop(next(iter(_verified)))
+        _verified[digest] = chain
+    return chain
+
+
+def server_root(keyring: Keyring, desk_id: str, configured: bytes | None) -> bytes | None:
+    """Return the root the server checks against; None only in warning mode."""
+    if configured is not None:
+        return configured
+    blobs = keyring.certificates(desk_id)
+    if not blobs:
+        return None
+    try:
+        return parse_certificate(blobs[0]).digest
+    except ValueError as exc:
+        raise TrustError("the keyring's first certificate is unreadable") from exc
+
+
+def check_current(chain: Chain, epoch: Epoch) -> None:
+    """Raise TrustError unless `epoch` is the newest certified epoch, with its certified key."""
+    try:
+        newest = chain.current_epoch
+    except CertificateError as exc:
+        raise TrustError("no epoch of this desk is certified") from exc
+    if epoch.id != newest:
+        raise TrustError(f"the keyring makes epoch {epoch.id} current, but the newest "
+                         f"certified epoch is {newest}")
+    if chain.epochs[epoch.id] != epoch.public_key.raw:
+        raise TrustError(f"the public key of epoch {epoch.id} in the keyring is not the one "
+                         "its certificate names")
+
+
+def sealing_epoch(keyring: Keyring, desk_id: str, configured_root: bytes | None) -> Epoch:
+    """Return the epoch a submission may be sealed to, or raise TrustError."""
+    epoch = keyring.current_epoch(desk_id)
+    root = server_root(keyring, desk_id, configured_root)
+    if root is not None:
+        check_current(load_chain(keyring, desk_id, root), epoch)
+    return epoch
+
+
+def check_account(chain: Chain, user: User, hpke: PublicKey,
+                  signing: SigningPublicKey | None) -> Member | None:
+    """Return the account's certificate entry (None if not yet certified), or raise TrustError."""
+    if user.id in chain.revoked:
+        raise TrustError(f"this account was revoked by certificate {chain.revoked[user.id]}")
+    member = chain.accounts.get(user.id)
+    if member is None:
+        return None
+    if member.hpke != hpke.raw or signing is None or member.signing != signing.raw:
+        raise TrustError("this account's keys are not the ones its certificate names")
+    if member.role != user.role:
+        raise TrustError(f"the database gives this account the role {user.role}, "
+                         f"its certificate the role {member.role}")
+    return member
+
+
+def certified_epochs(chain: Chain, member: Member | None,
+                     epoch_keys: dict[tuple[str, int], PrivateKey]
+                     ) -> dict[tuple[str, int], PrivateKey]:
+    """Keep only the opened epoch keys of this desk that the chain certifies, for a member."""
+    if member is None:
+        return {}
+    return {(desk, n): key for (desk, n), key in epoch_keys.items()
+            if desk == chain.desk and chain.epochs.get(n) == key.public_key.raw}
+
+
+def is_certified(keyring: Keyring, desk_id: str, root: bytes | None, user: User) -> bool:
+    """Say whether an account's keys in the keyring are certified (always true in warning mode)."""
+    if root is None:
+        return True
+    try:
+        chain = load_chain(keyring, desk_id, root)
+        hpke = keyring.user_key(user.id)[0]
+        signing = keyring.signing_key(user.id)
+        return check_account(chain, user, hpke,
+                             SigningPublicKey(signing) if signing else None) is not None
+    except (TrustError, KeyringError, ValueError):
+        return False
+
+
+def start_chain(keyring: Keyring, desk_id: str, account: str, hpke: PublicKey,
+                admin: SigningPrivateKey, recovery: SigningPublicKey, epoch: Epoch) -> bytes:
+    """Write a desk's root and its first epoch's certificate; return the root fingerprint."""
+    root = root_certificate(desk_id, account, hpke, admin, recovery)
+    keyring.append_certificate(desk_id, root.seq, root.to_bytes())
+    first = epoch_certificate(root, admin, epoch.id, epoch.public_key)
+    keyring.append_certificate(desk_id, first.seq, first.to_bytes())
+    return root.digest
+
+
+def certify_epoch(keyring: Keyring, signer: Signer, epoch: Epoch) -> None:
+    """Certify a new epoch's public key before it becomes current (once per epoch)."""
+    chain = load_chain(keyring, epoch.desk_id, signer.root)
+    if chain.epochs.get(epoch.id) == epoch.public_key.raw:
+        return  # a resumed rotation certified it before it stopped
+    _issue(keyring, epoch.desk_id, signer,
+           lambda prev: epoch_certificate(prev, signer.key, epoch.id, epoch.public_key))
+
+
+def certify_account(keyring: Keyring, desk_id: str, signer: Signer, user: User) -> None:
+    """Certify an account's keys as the keyring holds them, and its role (at vetting)."""
+    hpke, signing = keyring.user_key(user.id)[0], keyring.signing_key(user.id)
+    if signing is None:
+        raise TrustError("this account has no signing key yet: its owner must log in once")
+    chain = load_chain(keyring, desk_id, signer.root)
+    member = chain.accounts.get(user.id)
+    if member == Member(user.id, user.role, hpke.raw, signing):
+        return
+    _issue(keyring, desk_id, signer, lambda prev: account_certificate(
+        prev, signer.key, user.id, user.role, hpke, SigningPublicKey(signing)))
+
+
+def certify_revocation(keyring: Keyring, desk_id: str, signer: Signer, user_id: str,
+                       day: dt.date) -> bool:
+    """Certify that an account is revoked, if the chain certifies it; say whether it did."""
+    chain = load_chain(keyring, desk_id, signer.root)
+    if user_id not in chain.accounts:
+        return False
+    _issue(keyring, desk_id, signer,
+           lambda prev: revocation_certificate(prev, signer.key, user_id, day))
+    return True
+
+
+def _issue(keyring: Keyring, desk_id: str, signer: Signer,
+           make: Callable[[Certificate], Certificate]) -> None:
+    """Append the next certificate, checking the chain accepts it before it is written."""
+    for _ in range(3):
+        blobs = keyring.certificates(desk_id)
+        chain = load_chain(keyring, desk_id, signer.root)
+        del chain  # checked: the chain up to here is sound
+        certificate = make(parse_certificate(blobs[-1]))
+        try:
+            verify_chain(signer.root, desk_id, [*blobs, certificate.to_bytes()])
+        except CertificateError as exc:
+            raise TrustError(f"this certificate would not be accepted: {exc}") from exc
+        try:
+            keyring.append_certificate(desk_id, certificate.seq, certificate.to_bytes())
+            return
+        except KeyringError:
+            continue  # another admin took this number first: build on theirs
+    raise TrustError("the certificate chain kept changing while this certificate was made")
+
+
+def at_login(keyring: Keyring, desk_id: str, user: User, keys: AccountKeys,
+             epoch_keys: dict[tuple[str, int], PrivateKey]
+             ) -> dict[tuple[str, int], PrivateKey]:
+    """Check the chain against the account's pinned root; return the epoch keys it may use.
+
+    Raises TrustError, naming what changed, on any break. An account not yet
+    certified (enrolled, awaiting vetting) logs in with no epoch keys; an
+    account with no pinned root (warning mode) keeps what its grants open.
+    """
+    if keys.root is None or keys.signing_key is None:
+        return epoch_keys
+    chain = load_chain(keyring, desk_id, keys.root)
+    check_current(chain, keyring.current_epoch(desk_id))
+    member = check_account(chain, user, keys.key.public_key, keys.signing_key.public_key)
+    return certified_epochs(chain, member, epoch_keys)
+
+
+def signer_of(user: User, keys: AccountKeys) -> Signer | None:
+    """Return what an unlocked account signs with (None before it has a pinned root)."""
+    if keys.signing_key is None or keys.root is None:
+        return None
+    return Signer(user.id, keys.signing_key, keys.root)
+
+
+@dataclass(frozen=True)
+class Status:
+    """How the keyring stands against its root, for `intake keys status` and the keys page."""
+
+    root: bytes | None
+    pinned: bool
+    problem: str | None
+    uncertified: list[str]
+
+    @property
+    def root_text(self) -> str:
+        """Return the root fingerprint as printed at `intake init` ("" in warning mode)."""
+        return fingerprint_text(self.root) if self.root else ""
+
+    @property
+    def warning_mode(self) -> bool:
+        """Say whether the keyring is not certified yet (an instance from before certificates)."""
+        return self.root is None and self.problem is None
+
+
+def status(keyring: Keyring, desk_id: str, configured: bytes | None,
+           users: list[User]) -> Status:
+    """Check the chain as the server does; list the active accounts it does not certify."""
+    try:
+        root = server_root(keyring, desk_id, configured)
+    except TrustError as exc:
+        return Status(None, configured is not None, str(exc), [])
+    if root is None:
+        return Status(None, False, None, [])
+    try:
+        sealing_epoch(keyring, desk_id, root)
+    except TrustError as exc:
+        return Status(root, configured is not None, str(exc), [])
+    uncertified = [user.name for user in users
+                   if user.state == "active" and not is_certified(keyring, desk_id, root, user)]
+    return Status(root, configured is not None, None, uncertified)
+
+
+def status_lines(state: Status) -> list[str]:
+    """Describe a Status in plain sentences (the command line prints them)."""
+    if state.warning_mode:
+        return ["WARNING: this keyring is not certified yet, so nothing checks that new "
+                "testimony is sealed to a key an admin made. Run `intake keys certify --admin "
+                "NAME` (it needs that admin's passphrase and the recovery key)."]
+    lines = [f"root fingerprint: {state.root_text or 'unknown'}"]
+    if not state.pinned:
+        lines.append("WARNING: config.py does not pin ROOT_FINGERPRINT, so the server checks the "
+                     "keyring against its own first certificate; set it to the fingerprint "
+                     "printed at `intake init`.")
+    if state.problem:
+        lines.append(f"ALARM: the family side is offline and seals nothing: {state.problem}")
+    else:
+        lines.append("the keyring chains to this root; new testimony is sealed to a certified "
+                     "epoch")
+    if state.uncertified:
+        lines.append("accounts whose keys are not certified (they read nothing until an admin "
+                     f"vets them): {', '.join(sorted(state.uncertified))}")
+    return lines
