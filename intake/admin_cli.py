@@ -133,6 +133,9 @@ def users_revoke(name: str) -> None:
         audit.record(db, None, "revoke", user.id, f"grants:{deleted} sessions:{ended}")
         db.commit()
     click.echo(f"{name} is revoked: {deleted} grants destroyed, {ended} sessions ended.")
+    if keyring.certificates(settings.desk_id):
+        click.echo("The revocation is certified when an admin next logs in, or at once by "
+                   "`intake keys rotate`, which signs it with the rotating admin's key.")
     if rotation.running(settings.instance_path, settings.desk_id):
         click.echo("A rotation (or backup) is running now; they may have seen its new key. "
                    "When it has finished, rotate once more:")
@@ -288,6 +291,15 @@ def recover_command(admin_name: str) -> None:
         if admin.role != "admin" or admin.state != "active":
             raise click.ClickException(f"{admin_name} is not an active admin")
         opened = _recovered_epochs(keyring, settings.desk_id, recovery_key(secret))
+        root = trust.server_root(keyring, settings.desk_id, settings.root)
+        if root is not None:
+            # The recovery key is one of the root's issuers: it certifies the admin it
+            # re-grants, so that admin's logins and signatures are accepted again.
+            signer = trust.Signer("recovery", recovery_signing_key(secret), root)
+            try:
+                trust.certify_account(keyring, settings.desk_id, signer, admin)
+            except trust.TrustError as exc:
+                raise click.ClickException(f"{exc}; nothing was changed") from None
         for epoch, epoch_key in opened:
             grant_epoch(keyring, epoch, epoch_key, keyring.user_key(admin.id)[0])
         ids = [epoch.id for epoch, _ in opened]

@@ -17,11 +17,12 @@ from .accounts import (
     check_name_and_role,
     passphrase_problem,
     prepare_user,
+    store_keys,
     totp_for,
     totp_step,
 )
 from .accounts import translatable as _l
-from .crypto import DecryptionError, Keyring, Profile, PublicKey, unlock
+from .crypto import AccountKeys, DecryptionError, Keyring, Profile, unlock
 from .models import Invite, User
 
 INVITE_SECONDS = 3 * 24 * 3600
@@ -71,8 +72,12 @@ def totp_uri(invite: Invite, issuer: str) -> str:
 
 
 def enrol(db: Session, keyring: Keyring, invite: Invite, passphrase: str, code: str,
-          profile: Profile, now: int) -> User:
-    """Create the account: key pair wrapped under its passphrase, TOTP confirmed, no grants."""
+          profile: Profile, now: int, root: bytes | None = None) -> User:
+    """Create the account: key pairs wrapped under its passphrase, TOTP confirmed, no grants.
+
+    The account pins `root`, the server's root of trust: its logins check the
+    keyring against it from then on. It is certified when an admin vets it.
+    """
     problem = passphrase_problem(passphrase)
     if problem:
         raise AccountError(problem)
@@ -80,14 +85,15 @@ def enrol(db: Session, keyring: Keyring, invite: Invite, passphrase: str, code: 
     if step is None:
         raise AccountError(_l("that authenticator code is not right"))
     # Argon2 runs before anything is locked or written.
-    user, key, wrapped = prepare_user(name=invite.name, role=invite.role, passphrase=passphrase,
-                                      profile=profile, today=dt.date.today())
+    user, keys, wrapped = prepare_user(name=invite.name, role=invite.role,
+                                       passphrase=passphrase, profile=profile,
+                                       today=dt.date.today(), root=root)
     user.totp_secret, user.totp_last_step = invite.totp_secret, step
     _claim(db, invite)
     if db.query(User).filter_by(name=invite.name).first() is not None:
         db.rollback()  # gives the link back: it was not used
         raise AccountError(_l("there is already a user called %(name)s", name=invite.name))
-    _store(db, keyring, user, key.public_key, wrapped)
+    _store(db, keyring, user, keys, wrapped)
     return user
 
 
@@ -123,11 +129,11 @@ def _claim(db: Session, invite: Invite) -> None:
                           "who sent it."))
 
 
-def _store(db: Session, keyring: Keyring, user: User, public: PublicKey,
+def _store(db: Session, keyring: Keyring, user: User, keys: AccountKeys,
            wrapped: bytes) -> None:
     """Write the account's key file, then the account; remove the file if that fails."""
     user_id, name = user.id, user.name
-    keyring.put_user_key(user_id, public, wrapped)
+    store_keys(keyring, user_id, keys, wrapped)
     try:
         db.add(user)
         audit.record(db, user_id, "enrol", user_id)

@@ -15,9 +15,17 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from . import audit, rotation
-from .accounts import AccountError, passphrase_problem
+from .accounts import AccountError, passphrase_problem, store_keys
 from .accounts import translatable as _l
-from .crypto import Keyring, PrivateKey, Profile, unlock, wrap_private_key
+from .crypto import (
+    AccountKeys,
+    Keyring,
+    PrivateKey,
+    Profile,
+    SigningPrivateKey,
+    rewrap,
+    unlock_account,
+)
 from .models import ReviewSession, User
 from .sessions import end_all
 
@@ -42,15 +50,18 @@ def replace_keys(db: Session, keyring: Keyring, instance_path: Path, desk_id: st
         raise AccountError(_l(
             "choose a passphrase you have not used before: the old one may be known"))
     old_public, old_wrapped = keyring.user_key(user.id)
-    unlock(old_wrapped, user.passphrase_verifier, current)
+    old = unlock_account(old_wrapped, user.passphrase_verifier, current)
     # A rotation grants to the public key in the keyring: it must not run while the key changes.
     with rotation.exclusive(instance_path, desk_id):
-        key = PrivateKey.generate()
-        wrapped = wrap_private_key(key, new, profile)
+        # Both key pairs are new; the pinned root stays. The new keys are not certified
+        # until an admin vets the account again.
+        keys = AccountKeys(PrivateKey.generate(), SigningPrivateKey.generate(), old.root)
+        key = keys.key
+        wrapped = rewrap(keys, new, profile)
         # Grants go first: a crash after this leaves an account that reads nothing, never one
         # whose new key inherited the old key's access.
         destroyed = destroy_grants(keyring, old_public.fingerprint)
-        keyring.put_user_key(user.id, key.public_key, wrapped.blob)
+        store_keys(keyring, user.id, keys, wrapped.blob)
         try:
             user.key_fingerprint = key.fingerprint.hex()
             user.passphrase_verifier = wrapped.verifier
@@ -61,7 +72,7 @@ def replace_keys(db: Session, keyring: Keyring, instance_path: Path, desk_id: st
             db.commit()
         except BaseException:
             db.rollback()
-            keyring.put_user_key(user.id, old_public, old_wrapped)
+            store_keys(keyring, user.id, old, old_wrapped)
             raise
     return key
 

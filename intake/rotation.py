@@ -112,6 +112,9 @@ def begin(db: Session, keyring: Keyring, desk_id: str, admin_key: PrivateKey,
     epoch, key = resumed or _new_epoch(keyring, desk_id, admin_key, after)
     reconcile(db, keyring, epoch, key, chain=chain)
     if signer is not None and chain is not None:
+        trust.certify_revocations(keyring, desk_id, signer,
+                                  db.query(User).filter_by(state="revoked").all(),
+                                  dt.date.today())
         trust.certify_epoch(keyring, signer, epoch)
     keyring.set_current_epoch(desk_id, epoch.id, now)
     return epoch, key, resumed is not None

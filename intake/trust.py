@@ -91,39 +91,57 @@ def server_root(keyring: Keyring, desk_id: str, configured: bytes | None) -> byt
         raise TrustError("the keyring's first certificate is unreadable") from exc
 
 
-def check_current(chain: Chain, epoch: Epoch) -> None:
-    """Raise TrustError unless `epoch` is the newest certified epoch, with its certified key."""
+def certified_current(chain: Chain, keyring: Keyring) -> Epoch:
+    """Return the newest certified epoch, raising TrustError unless the keyring holds its key.
+
+    New testimony is sealed to this epoch, whatever the keyring's desk file
+    names as current: an attacker can neither roll the desk back to an older
+    epoch (whose key a revoked reviewer may have kept) nor forward to one no
+    admin certified. A rotation that stopped after certifying its epoch and
+    before switching to it is sealed to already, which the rotation resumes.
+    """
     try:
         newest = chain.current_epoch
     except CertificateError as exc:
         raise TrustError("no epoch of this desk is certified") from exc
-    if epoch.id != newest:
-        raise TrustError(f"the keyring makes epoch {epoch.id} current, but the newest "
-                         f"certified epoch is {newest}")
-    if chain.epochs[epoch.id] != epoch.public_key.raw:
-        raise TrustError(f"the public key of epoch {epoch.id} in the keyring is not the one "
+    try:
+        epoch = keyring.epoch(chain.desk, newest)
+    except KeyringError as exc:
+        raise TrustError(f"the newest certified epoch, {newest}, is missing from the "
+                         "keyring") from exc
+    if chain.epochs[newest] != epoch.public_key.raw:
+        raise TrustError(f"the public key of epoch {newest} in the keyring is not the one "
                          "its certificate names")
+    current = keyring.desk(chain.desk).current_epoch
+    if current > newest or current not in chain.epochs:
+        raise TrustError(f"the keyring makes epoch {current} current, but the newest "
+                         f"certified epoch is {newest}")
+    return epoch
 
 
 def sealing_epoch(keyring: Keyring, desk_id: str, configured_root: bytes | None) -> Epoch:
     """Return the epoch a submission may be sealed to, or raise TrustError."""
-    epoch = keyring.current_epoch(desk_id)
     root = server_root(keyring, desk_id, configured_root)
-    if root is not None:
-        check_current(load_chain(keyring, desk_id, root), epoch)
-    return epoch
+    if root is None:
+        return keyring.current_epoch(desk_id)
+    return certified_current(load_chain(keyring, desk_id, root), keyring)
 
 
 def check_account(chain: Chain, user: User, hpke: PublicKey,
                   signing: SigningPublicKey | None) -> Member | None:
-    """Return the account's certificate entry (None if not yet certified), or raise TrustError."""
+    """Return the account's certificate entry if these are its certified keys, else None.
+
+    Raises TrustError when the database contradicts the chain: an account the
+    chain revoked, or a role other than the certified one.
+    """
     if user.id in chain.revoked:
         raise TrustError(f"this account was revoked by certificate {chain.revoked[user.id]}")
     member = chain.accounts.get(user.id)
     if member is None:
         return None
     if member.hpke != hpke.raw or signing is None or member.signing != signing.raw:
-        raise TrustError("this account's keys are not the ones its certificate names")
+        # Keys its owner replaced since it was vetted: it must be vetted again.
+        return None
     if member.role != user.role:
         raise TrustError(f"the database gives this account the role {user.role}, "
                          f"its certificate the role {member.role}")
@@ -228,8 +246,14 @@ def at_login(keyring: Keyring, desk_id: str, user: User, keys: AccountKeys,
     """
     if keys.root is None or keys.signing_key is None:
         return epoch_keys
+    # What others seal to and certify is read from the keyring: it must be this account's.
+    if keyring.user_key(user.id)[0] != keys.key.public_key \
+            or keyring.signing_key(user.id) != keys.signing_key.public_key.raw:
+        raise TrustError("the keyring holds public keys for this account that are not the "
+                         "ones its passphrase unlocks: grants and certificates would go to "
+                         "someone else's key")
     chain = load_chain(keyring, desk_id, keys.root)
-    check_current(chain, keyring.current_epoch(desk_id))
+    certified_current(chain, keyring)
     member = check_account(chain, user, keys.key.public_key, keys.signing_key.public_key)
     return certified_epochs(chain, member, epoch_keys)
 
@@ -299,3 +323,20 @@ def status_lines(state: Status) -> list[str]:
         lines.append("accounts whose keys are not certified (they read nothing until an admin "
                      f"vets them): {', '.join(sorted(state.uncertified))}")
     return lines
+
+
+def certify_revocations(keyring: Keyring, desk_id: str, signer: Signer, users: list[User],
+                        day: dt.date) -> int:
+    """Certify every revocation the database records and the chain does not yet; say how many.
+
+    `intake users revoke` runs without any admin's passphrase, so it cannot
+    sign; the next certified admin to log in, or to rotate, signs for it.
+    """
+    chain = load_chain(keyring, desk_id, signer.root)
+    member = chain.accounts.get(signer.account)
+    if member is None or member.role != "admin":
+        return 0
+    pending = [user.id for user in users if user.state == "revoked" and user.id in chain.accounts]
+    for user_id in pending:
+        certify_revocation(keyring, desk_id, signer, user_id, day)
+    return len(pending)

@@ -30,7 +30,9 @@ from intake.models import KeyGeneration, Submission, User
 from intake.request import UploadBatch
 from intake.setup import add_granted_user
 from intake.submissions import NewSubmission, store_submission
+from intake.trust import Signer, server_root
 from tests.test_cli import INTAKE, PASSPHRASE, run_intake
+from tests.unlock import unlock_user
 
 REVIEWER_PASSPHRASE = "reviewer passphrase long"
 UNVETTED_PASSPHRASE = "enrolled, never vetted"
@@ -51,10 +53,11 @@ def desk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
     settings, keyring = app.extensions["intake.settings"], Keyring(tmp_path / "keys")
     engine = app.extensions["intake.db"]
     with Session(engine) as db:
-        admin = db.query(User).filter_by(name="amina").one()
-        admin_key = unlock(keyring.user_key(admin.id)[1], admin.passphrase_verifier, PASSPHRASE)
+        _, keys, signer = unlock_user(db, keyring, "amina", PASSPHRASE)
+        admin_key = keys.key
         epoch_key = unlock_epochs(keyring, admin_key)[("main", 1)]
         add_granted_user(db, keyring, settings, epoch_key, name="babak", role="reviewer",
+                         root=keys.root, signer=signer,
                          passphrase=REVIEWER_PASSPHRASE, today=dt.date.today())
         db.commit()
     submit(app, 40)
@@ -230,13 +233,13 @@ def add_unvetted(root: Path, name: str) -> None:
     with Session(database(root)) as db:
         create_user(db, Keyring(root / "keys"), name=name, role="reviewer",
                     passphrase=UNVETTED_PASSPHRASE, profile=INSECURE_TEST_ONLY,
-                    today=dt.date.today())
+                    today=dt.date.today(), root=server_root(Keyring(root / "keys"), "main", None))
         db.commit()
 
 
-def unlocked_admin(db: Session, keyring: Keyring) -> tuple[User, PrivateKey]:
-    admin = db.query(User).filter_by(name="amina").one()
-    return admin, unlock(keyring.user_key(admin.id)[1], admin.passphrase_verifier, PASSPHRASE)
+def unlocked_admin(db: Session, keyring: Keyring) -> tuple[User, PrivateKey, Signer | None]:
+    admin, keys, signer = unlock_user(db, keyring, "amina", PASSPHRASE)
+    return admin, keys.key, signer
 
 
 class Interrupted(Exception):
@@ -251,8 +254,9 @@ def die_before_the_switch(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     keyring = Keyring(root / "keys")
     with monkeypatch.context() as patch, Session(database(root)) as db:
         patch.setattr(Keyring, "set_current_epoch", switch)
+        _, key, signer = unlocked_admin(db, keyring)
         with pytest.raises(Interrupted):
-            rotation.begin(db, keyring, "main", unlocked_admin(db, keyring)[1], 0)
+            rotation.begin(db, keyring, "main", key, 0, signer)
 
 
 @pytest.mark.parametrize("resumed", [False, True])
@@ -275,8 +279,8 @@ def interrupt_after_two_batches(root: Path) -> None:
     """Switch to a new epoch and re-seal two batches of seven, then stop, as a crash would."""
     keyring = Keyring(root / "keys")
     with Session(database(root)) as db:
-        key = unlocked_admin(db, keyring)[1]
-        target = rotation.begin(db, keyring, "main", key, int(time.time()))[0]
+        _, key, signer = unlocked_admin(db, keyring)
+        target = rotation.begin(db, keyring, "main", key, int(time.time()), signer)[0]
         batches = rotation.reseal(db, keyring, target, key, 7)
         assert [next(batches), next(batches)] == [7, 7]
         batches.close()
@@ -320,9 +324,9 @@ def test_an_account_revoked_while_a_rotation_grants_it_keeps_no_grant(
 
     monkeypatch.setattr(Keyring, "put_grant", revoke_first)
     with Session(engine) as db:
-        admin, key = unlocked_admin(db, keyring)
+        admin, key, signer = unlocked_admin(db, keyring)
         rotation.run(db, keyring, root / "instance", "main", admin, key, rotation.Progress(),
-                     settle_seconds=0)
+                     settle_seconds=0, signer=signer)
     assert keyring.grant("main", 2, babak) is None
     assert set(readers(root)) == {"amina"}
     assert_everyone_reads_everything(root)
@@ -364,10 +368,10 @@ def test_a_crash_inside_a_batch_leaves_every_record_readable_and_resuming_adds_o
 
     monkeypatch.setattr(rotation, "seal_case_key", dies_on_the_tenth)
     with Session(database(root)) as db:
-        admin, key = unlocked_admin(db, keyring)
+        admin, key, signer = unlocked_admin(db, keyring)
         with pytest.raises(Interrupted):
             rotation.run(db, keyring, root / "instance", "main", admin, key,
-                         rotation.Progress(), batch=7, settle_seconds=0)
+                         rotation.Progress(), batch=7, settle_seconds=0, signer=signer)
     monkeypatch.undo()
     assert sorted(generations_per_record(root).values()) == [0] * 33 + [1] * 7
     assert records_on_older_epochs(root) == 33

@@ -9,8 +9,8 @@ from flask import current_app, render_template, request
 from flask.typing import ResponseReturnValue
 
 from .. import audit, rekey, rotation
-from ..accounts import AccountError, passphrase_problem
-from ..crypto import DecryptionError, unlock, wrap_private_key
+from ..accounts import AccountError, passphrase_problem, store_keys
+from ..crypto import DecryptionError, rewrap, unlock_account
 from ..db import get_session
 from ..models import ReviewSession
 from ..sessions import id_hash_of_cookie
@@ -28,17 +28,18 @@ def change_passphrase() -> ResponseReturnValue:
     if form.validate_on_submit():
         db, unlocked = get_session(), current()
         keyring = current_app.extensions["intake.desk"].keyring
-        public, wrapped = keyring.user_key(unlocked.user.id)
+        wrapped = keyring.user_key(unlocked.user.id)[1]
         problem = passphrase_problem(form.new.data)
         check_passphrase_allowed(unlocked.user.id)
         try:
-            key = unlock(wrapped, unlocked.user.passphrase_verifier, form.current.data)
+            keys = unlock_account(wrapped, unlocked.user.passphrase_verifier, form.current.data)
         except DecryptionError:
             problem = "wrong"
         if problem is None:
-            new = wrap_private_key(key, form.new.data,
-                                   current_app.extensions["intake.settings"].kdf_profile)
-            keyring.put_user_key(unlocked.user.id, public, new.blob)
+            # The same keys and the same pinned root, wrapped under the new passphrase.
+            new = rewrap(keys, form.new.data,
+                         current_app.extensions["intake.settings"].kdf_profile)
+            store_keys(keyring, unlocked.user.id, keys, new.blob)
             try:
                 unlocked.user.passphrase_verifier = new.verifier
                 keep = id_hash_of_cookie(request.cookies.get(COOKIE))
@@ -49,7 +50,7 @@ def change_passphrase() -> ResponseReturnValue:
             except BaseException:
                 # The key and its login check must change together: put the old key back.
                 db.rollback()
-                keyring.put_user_key(unlocked.user.id, public, wrapped)
+                store_keys(keyring, unlocked.user.id, keys, wrapped)
                 raise
             done = True
     return render_template("review/passphrase.html", form=form, problem=problem, done=done)

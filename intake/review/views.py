@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import time
 from collections.abc import Callable
@@ -92,6 +93,10 @@ def start_session(user: User, keys: AccountKeys, now: int) -> ResponseReturnValu
         db.commit()
         return render_template("review/alarm.html", reason=str(exc)), 409
     signer = trust.signer_of(user, keys)
+    if signer is not None and epochs:
+        trust.certify_revocations(desk.keyring, desk.desk_id, signer,
+                                  db.query(User).filter_by(state="revoked").all(),
+                                  dt.date.today())
     cookie = sessions.start(db, user, epochs, now, signer)
     audit.record(db, user.id, "unlock", detail=f"epochs:{len(epochs)}")
     if signer is not None:

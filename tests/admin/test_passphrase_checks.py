@@ -32,14 +32,16 @@ def argon2_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     from intake import crypto
 
     runs: list[int] = []
-    real = crypto.unlock
 
-    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
-        runs.append(1)
-        return real(*args, **kwargs)
+    def counting(real):  # type: ignore[no-untyped-def]
+        def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+            runs.append(1)
+            return real(*args, **kwargs)
+        return counted
 
-    for module in ("intake.invites", "intake.review.account", "intake.admin.keys"):
-        monkeypatch.setattr(f"{module}.unlock", counted)
+    for module, name in (("intake.invites", "unlock"), ("intake.review.account", "unlock_account"),
+                         ("intake.admin.keys", "unlock_account")):
+        monkeypatch.setattr(f"{module}.{name}", counting(getattr(crypto, name)))
     return runs
 
 

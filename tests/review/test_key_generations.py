@@ -25,6 +25,7 @@ from tests.conftest import ADMIN_PASSPHRASE, REVIEWER_PASSPHRASE
 from tests.review.conftest import log_in, page_token
 from tests.review.test_cases import submit
 from tests.review.test_locked import add_more
+from tests.unlock import unlock_user
 
 Epochs = dict[tuple[str, int], PrivateKey]
 
@@ -52,10 +53,9 @@ def revoke_and_rotate(app: Flask) -> None:
     keyring = app.extensions["intake.desk"].keyring
     with Session(app.extensions["intake.db"]) as db:
         revoke(db, keyring, db.query(User).filter_by(name="reviewer").one())
-        admin = db.query(User).filter_by(name="admin").one()
-        key = unlock(keyring.user_key(admin.id)[1], admin.passphrase_verifier, ADMIN_PASSPHRASE)
+        admin, keys, signer = unlock_user(db, keyring, "admin", ADMIN_PASSPHRASE)
         rotation.run(db, keyring, app.extensions["intake.settings"].instance_path, "main",
-                     admin, key, rotation.Progress(), settle_seconds=0)
+                     admin, keys.key, rotation.Progress(), settle_seconds=0, signer=signer)
 
 
 def write_everything(client: FlaskClient, case_id: str, note: str) -> None:
@@ -129,10 +129,9 @@ def test_a_session_that_kept_a_case_key_picks_up_the_generation_a_rotation_adds(
     submit(family)
     keyring = app.extensions["intake.desk"].keyring
     with Session(app.extensions["intake.db"]) as db:
-        admin = db.query(User).filter_by(name="admin").one()
-        admin_key = unlock(keyring.user_key(admin.id)[1], admin.passphrase_verifier,
-                           ADMIN_PASSPHRASE)
-        target = rotation.begin(db, keyring, "main", admin_key, int(time.time()))[0]
+        _, keys, signer = unlock_user(db, keyring, "admin", ADMIN_PASSPHRASE)
+        admin_key = keys.key
+        target = rotation.begin(db, keyring, "main", admin_key, int(time.time()), signer)[0]
     reviewer = app.test_client()
     assert log_in(app, reviewer).status_code == 302
     assert "علی رضایی" in reviewer.get("/review/").get_data(as_text=True)

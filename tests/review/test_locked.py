@@ -142,7 +142,8 @@ def add_unvetted(app: Flask, name: str) -> None:
         db = get_session()
         create_user(db, app.extensions["intake.desk"].keyring, name=name, role="reviewer",
                     passphrase=NEWCOMER_PASSPHRASE,
-                    profile=app.extensions["intake.settings"].kdf_profile, today=dt.date.today())
+                    profile=app.extensions["intake.settings"].kdf_profile, today=dt.date.today(),
+                    root=app.extensions["intake.settings"].root)
         db.commit()
 
 

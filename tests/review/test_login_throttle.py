@@ -32,13 +32,13 @@ def argon2_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     from intake import accounts
 
     runs: list[int] = []
-    real = accounts.unlock
+    real = accounts.unlock_with_verifier
 
     def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
         runs.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(accounts, "unlock", counted)
+    monkeypatch.setattr(accounts, "unlock_with_verifier", counted)
     return runs
 
 

@@ -14,6 +14,7 @@ from intake.db import get_session
 from intake.models import AuditEvent, ReviewSession, User
 from tests.conftest import ADMIN_PASSPHRASE, REVIEWER_PASSPHRASE
 from tests.review.conftest import log_in, page_token, totp_now
+from tests.unlock import unlock_user
 
 NEW_PASSPHRASE = "a brand new passphrase after phishing"
 
@@ -52,10 +53,9 @@ def grant(app: Flask, admin: FlaskClient, user_id: str) -> None:
 def rotate(app: Flask) -> None:
     keyring = app.extensions["intake.desk"].keyring
     with Session(app.extensions["intake.db"]) as db:
-        admin = db.query(User).filter_by(name="admin").one()
-        key = unlock(keyring.user_key(admin.id)[1], admin.passphrase_verifier, ADMIN_PASSPHRASE)
+        admin, keys, signer = unlock_user(db, keyring, "admin", ADMIN_PASSPHRASE)
         rotation.run(db, keyring, app.extensions["intake.settings"].instance_path, "main",
-                     admin, key, rotation.Progress(), settle_seconds=0)
+                     admin, keys.key, rotation.Progress(), settle_seconds=0, signer=signer)
 
 
 def test_a_phished_key_reads_nothing_after_its_owner_replaces_it_and_is_granted_again(

@@ -1,0 +1,17 @@
+"""Unlocking an account's keys in a test, as a login or `intake keys rotate` does."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from intake.crypto import AccountKeys, Keyring, unlock_account
+from intake.models import User
+from intake.trust import Signer, signer_of
+
+
+def unlock_user(db: Session, keyring: Keyring, name: str,
+                passphrase: str) -> tuple[User, AccountKeys, Signer | None]:
+    """Return an account, its unlocked keys and what it signs certificates with."""
+    user = db.query(User).filter_by(name=name).one()
+    keys = unlock_account(keyring.user_key(user.id)[1], user.passphrase_verifier, passphrase)
+    return user, keys, signer_of(user, keys)
