@@ -28,6 +28,7 @@ from .crypto import (
     rewrap,
     unlock_account,
 )
+from .crypto.signing import parse_fingerprint
 from .db import make_engine
 from .models import User
 
@@ -353,16 +354,38 @@ def backup_command(path: Path) -> None:
 
 @click.command("restore")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--root", "root_text", default=None,
+              help="The root fingerprint printed at `intake init`; the backup's keyring must "
+                   "chain to it. Without it, the backup's root is shown for you to confirm.")
 @with_appcontext
-def restore_command(path: Path) -> None:
+def restore_command(path: Path, root_text: str | None) -> None:
     """Restore a backup into this (empty) instance folder and keyring."""
     from .backup import BackupError
     from .restore import restore_backup
 
     instance = Path(current_app.instance_path)
     keys = Path(current_app.config["KEYS_DIR"]).resolve()
+    if root_text is not None:
+        try:
+            given: bytes | None = parse_fingerprint(root_text)
+        except ValueError as exc:
+            raise click.ClickException(f"--root: {exc}; nothing was restored") from None
+
+    def check_root(found: bytes | None) -> bytes | None:
+        if root_text is not None:
+            return given
+        if found is None:
+            click.echo("WARNING: this backup's keyring is not certified; after restoring, run "
+                       "`intake keys certify --admin NAME`.", err=True)
+            return None
+        click.echo(f"The backup's keyring has the root fingerprint\n  "
+                   f"{trust.fingerprint_text(found)}")
+        click.confirm("Is it the one printed when this instance was set up (kept with the "
+                      "recovery key)?", abort=True)
+        return found
+
     try:
-        count = restore_backup(path, instance, keys)
+        count = restore_backup(path, instance, keys, check_root)
     except BackupError as exc:
         raise click.ClickException(f"{exc}; nothing was restored") from None
     click.echo(f"Restored {count} files into {instance} and {keys}; config.py was written "

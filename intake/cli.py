@@ -120,20 +120,34 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
+@with_appcontext
 def audit_verify_command() -> None:
-    """Check the audit log's hash chain and head; name the first broken entry."""
+    """Check the audit log's chain, head and signed checkpoints; name where it breaks."""
     from sqlalchemy.orm import Session
 
-    from .audit import AuditError, verify
+    from .audit import AuditError, check_checkpoints, verify
+    from .crypto import Keyring
+    from .trust import TrustError, load_chain, server_root
 
-    engine = make_engine(_settings_of(_fresh_app()).database_url)
+    settings = _settings_of(current_app)
+    keyring = Keyring(settings.keys_dir)
+    engine = make_engine(settings.database_url)
     with Session(engine) as session:
         try:
             head = verify(session)
-        except AuditError as exc:
+            root = server_root(keyring, settings.desk_id, settings.root)
+            checked = (check_checkpoints(session, load_chain(keyring, settings.desk_id, root))
+                       if root is not None else None)
+        except (AuditError, TrustError) as exc:
             raise click.ClickException(str(exc)) from None
+    engine.dispose()
     # Kept elsewhere (a notebook, a ticket), the head shows a later rewrite of the log.
     click.echo(f"the audit log is intact ({head.count} entries); its head is {head.hash}")
+    if checked is None:
+        click.echo("WARNING: the keyring is not certified, so no checkpoint was signed: a "
+                   "rewrite of the whole log is caught only by a head kept elsewhere.")
+    else:
+        click.echo(f"{checked[0]} signed checkpoints hold; they cover entries 1-{checked[1]}")
 
 
 @click.command("demo-code", hidden=True)

@@ -5,9 +5,11 @@ blobs under their random names, keyring files in the keyring's layout) and
 it is a plain file listed in the manifest; links, devices, folders, `../`
 and absolute names are refused whatever the manifest says. Everything is
 unpacked into private folders beside the targets while its SHA-256 is
-checked, the database is checked and migrated there, config.py is written
-from the backup's settings as data, and only then are the folders renamed
-into place. Any failure removes what was unpacked and raises one BackupError.
+checked, the keyring's certificate chain is checked against the root the
+admin gives, the database is checked and migrated there, config.py is
+written from the backup's settings as data (with that root pinned), and only
+then are the folders renamed into place. Any failure removes what was
+unpacked and raises one BackupError.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ import sqlite3
 import tarfile
 import tempfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from . import instance_config
+from . import instance_config, trust
 from .backup import DATABASE, MANIFEST, OLD_CONFIG, SETTINGS, BackupError, is_known_member
+from .crypto import Keyring, KeyringError
 from .crypto._files import fsync_dir, make_private_dirs
 from .settings import DEFAULTS, Settings, SettingsError
 
@@ -37,18 +40,50 @@ _LINE = re.compile(r"([0-9a-f]{64})  (\S[^\n]*)")
 _PLAIN = (tarfile.REGTYPE, tarfile.AREGTYPE)
 
 
-def restore_backup(source: Path, instance: Path, keys: Path) -> int:
-    """Check a backup against its manifest, then unpack it into empty folders."""
+# Told the root fingerprint of the backup's keyring (None if it is not certified), returns
+# the fingerprint it must chain to: the one the admin passed, or this one once confirmed.
+RootCheck = Callable[[bytes | None], bytes | None]
+
+
+def restore_backup(source: Path, instance: Path, keys: Path, root: RootCheck) -> int:
+    """Check a backup against its manifest and its keyring against a root, then unpack it."""
     _check_targets(instance, keys)
     with _plainly(), tarfile.open(source, "r") as archive:
         manifest, members = _checked_members(archive)
         with _Staging(instance, keys) as staging:
             member, raw = _unpack(archive, members, manifest, staging)
             values = _settings(member, raw, instance, keys)
+            values["ROOT_FINGERPRINT"] = _check_keyring(staging.keys, values, root)
             _check_database(staging.instance / "intake.sqlite3")
             instance_config.write(staging.instance, values)
             staging.commit()
     return len(members)
+
+
+def _check_keyring(keys: Path, values: dict[str, instance_config.Value],
+                   root: RootCheck) -> str:
+    """Refuse a keyring that does not chain to the admin's root; return the root to pin.
+
+    A manifest proves only that the backup was not damaged: whoever edited the
+    keyring could recompute it. The chain cannot be recomputed without an
+    admin's signing key, so it is what decides.
+    """
+    keyring, desk_id = Keyring(keys), str(values.get("DESK_ID", DEFAULTS["DESK_ID"]))
+    try:
+        found = trust.server_root(keyring, desk_id, None)
+    except trust.TrustError as exc:
+        raise BackupError(f"the backup's keyring cannot be trusted: {exc}") from None
+    expected = root(found)
+    if expected is None:
+        if found is not None:
+            raise BackupError("the backup's root of trust was not confirmed")
+        return ""  # a backup made before certificates: `intake keys certify` after restoring
+    try:
+        trust.sealing_epoch(keyring, desk_id, expected)
+    except (trust.TrustError, KeyringError) as exc:
+        raise BackupError(f"the backup's keyring does not chain to the root "
+                          f"{trust.fingerprint_text(expected)}: {exc}") from None
+    return trust.fingerprint_text(expected)
 
 
 def _check_targets(instance: Path, keys: Path) -> None:
@@ -263,6 +298,10 @@ class _Staging:
     @property
     def instance(self) -> Path:
         return self.folders["instance"]
+
+    @property
+    def keys(self) -> Path:
+        return self.folders["keys"]
 
     def path(self, member: str) -> Path:
         """Return where a member (already checked against the known names) is unpacked."""

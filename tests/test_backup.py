@@ -28,6 +28,7 @@ from intake.crypto import (
     unlock_epochs,
 )
 from intake.models import Attachment, Submission, User
+from intake.trust import fingerprint_text, server_root
 from tests import live
 from tests.review.conftest import log_in
 from tests.review.test_cases import case_ids
@@ -83,9 +84,10 @@ def test_backup_wipe_restore_reads_byte_identical_files(served: Path, tmp_path: 
     backup = tmp_path / "backup.tar"
     result = run_intake(served, "backup", str(backup))
     assert result.returncode == 0, result.stderr
+    root = root_text(served)
     shutil.rmtree(served)
     fresh = tmp_path / "new"
-    restored = run_intake(fresh, "restore", str(backup))
+    restored = run_intake(fresh, "restore", str(backup), "--root", root)
     assert restored.returncode == 0, restored.stderr
     assert read_files(fresh) == before
     assert run_intake(fresh, "audit", "verify").returncode == 0
@@ -216,11 +218,17 @@ def test_a_backup_taken_while_the_server_receives_restores_every_acknowledged_te
     assert [name for name, at in acknowledged if began < at < ended], (began, ended)
     before = {name for name, at in acknowledged if at < began}
     sent = {name: content for family in families for name, content in family.sent.items()}
+    root = root_text(old)
     shutil.rmtree(old)
     fresh = tmp_path / "new"
-    restored = run_intake(fresh, "restore", str(backup))
+    restored = run_intake(fresh, "restore", str(backup), "--root", root)
     assert restored.returncode == 0, restored.stderr
     files = read_as_reviewer(fresh, monkeypatch)
     assert sorted(before - files.keys()) == []
     # Every case in the backup, whether it arrived before or during it, reads whole.
     assert [name for name, content in files.items() if sent[name] != content] == []
+
+
+def root_text(root: Path) -> str:
+    """The root fingerprint `intake init` printed, as its admin kept it."""
+    return fingerprint_text(server_root(Keyring(root / "keys"), "main", None) or b"")

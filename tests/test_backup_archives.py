@@ -75,7 +75,8 @@ def write_archive(path: Path, items: list[Entry], manifest: bytes | None = None)
 
 
 def restore(path: Path) -> Result:
-    return CliRunner().invoke(main, ["restore", str(path)])
+    # The admin confirms the backup's root fingerprint at the prompt.
+    return CliRunner().invoke(main, ["restore", str(path)], input="y\n")
 
 
 def assert_refused(result: Result, message: str, target: Path) -> None:
