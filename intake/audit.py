@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from .crypto.certs import parse_certificate
 from .crypto.chain import Chain
 from .crypto.signing import SignatureError, SigningPublicKey, Use
 from .models import AuditCheckpoint, AuditEvent, AuditHead
@@ -110,40 +111,52 @@ def trail(session: Session, subject_id: str) -> list[AuditEvent]:
             .order_by(AuditEvent.seq).all())
 
 
-def _checkpoint_message(desk_id: str, count: int, head_hash: str, account_id: str) -> bytes:
-    return json.dumps(["intake/audit-checkpoint", 1, desk_id, count, head_hash, account_id],
+def _checkpoint_message(entry: AuditCheckpoint) -> bytes:
+    return json.dumps(["intake/audit-checkpoint", 2, entry.desk_id, entry.count, entry.hash,
+                       entry.account_id, entry.chain_length, entry.chain_head],
                       separators=(",", ":"), ensure_ascii=True).encode()
 
 
-def checkpoint(session: Session, desk_id: str, signer: Signer) -> AuditCheckpoint:
-    """Sign the chain's head as it stands in this transaction (call after an entry is added)."""
+def checkpoint(session: Session, chain: Chain, signer: Signer) -> AuditCheckpoint:
+    """Sign the log's head as it stands in this transaction and the chain's head as checked.
+
+    Called after the unlock's own entry is added, with the chain the login just checked.
+    """
     head = _locked_head(session)
     session.flush()
-    message = _checkpoint_message(desk_id, head.count, head.hash, signer.account)
-    entry = AuditCheckpoint(desk_id=desk_id, count=head.count, hash=head.hash,
-                            account_id=signer.account,
-                            signature=signer.key.sign(message, Use.AUDIT_CHECKPOINT))
+    entry = AuditCheckpoint(desk_id=chain.desk, count=head.count, hash=head.hash,
+                            account_id=signer.account, chain_length=chain.length,
+                            chain_head=chain.head.hex(), signature=b"")
+    entry.signature = signer.key.sign(_checkpoint_message(entry), Use.AUDIT_CHECKPOINT)
     session.add(entry)
     return entry
 
 
-def check_checkpoints(session: Session, chain: Chain) -> tuple[int, int]:
-    """Check every checkpoint against the chain; return (checkpoints, entries they cover).
+def check_checkpoints(session: Session, chain: Chain, blobs: list[bytes]) -> tuple[int, int]:
+    """Check every checkpoint against the log and the chain; return (checkpoints, entries covered).
 
-    Raises AuditError naming the first checkpoint that does not hold and the
-    entries it brackets: those after the newest checkpoint that still holds
-    and up to the one that fails were changed, deleted, inserted or reordered.
+    Raises AuditError naming the first checkpoint that does not hold: for the
+    log, the entries it brackets (after the newest checkpoint that still
+    holds, up to the failing one) were changed, deleted, inserted or
+    reordered; for the chain, certificates were cut from its end or replaced.
     """
     hashes = [h for (h,) in session.query(AuditEvent.hash).order_by(AuditEvent.seq)]
+    digests = [hashlib.sha256(parse_certificate(blob).signed).hexdigest() for blob in blobs]
     covered = 0
     checkpoints = session.query(AuditCheckpoint).filter_by(desk_id=chain.desk).order_by(
         AuditCheckpoint.count, AuditCheckpoint.id).all()
     for entry in checkpoints:
-        message = _checkpoint_message(entry.desk_id, entry.count, entry.hash, entry.account_id)
+        message = _checkpoint_message(entry)
         if not any(_verifies(key, entry.signature, message)
                    for key in chain.signing_history.get(entry.account_id, [])):
             raise AuditError(f"checkpoint {entry.id} is not signed by a key this desk certified "
                              f"for its account: it was forged or edited")
+        if not 0 < entry.chain_length <= len(digests) \
+                or digests[entry.chain_length - 1] != entry.chain_head:
+            raise AuditError(f"checkpoint {entry.id} saw {entry.chain_length} certificates "
+                             f"ending in another one than the keyring holds now "
+                             f"({len(digests)}): certificates were cut from the chain or "
+                             "replaced")
         if entry.count > len(hashes):
             raise AuditError(f"checkpoint {entry.id} covers {entry.count} entries but the log "
                              f"holds {len(hashes)}: entries {len(hashes) + 1}-{entry.count} "

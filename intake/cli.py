@@ -136,7 +136,8 @@ def audit_verify_command() -> None:
         try:
             head = verify(session)
             root = server_root(keyring, settings.desk_id, settings.root)
-            checked = (check_checkpoints(session, load_chain(keyring, settings.desk_id, root))
+            checked = (check_checkpoints(session, load_chain(keyring, settings.desk_id, root),
+                                         keyring.certificates(settings.desk_id))
                        if root is not None else None)
         except (AuditError, TrustError) as exc:
             raise click.ClickException(str(exc)) from None

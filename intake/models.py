@@ -178,7 +178,8 @@ class AuditHead(Base):
 
 
 class AuditCheckpoint(Base):
-    """The audit chain's head as one account saw it at an unlock, signed with its signing key."""
+    """The audit log's and the certificate chain's heads as one account saw them at an unlock,
+    signed with its signing key."""
 
     __tablename__ = "audit_checkpoints"
 
@@ -187,6 +188,8 @@ class AuditCheckpoint(Base):
     count: Mapped[int] = mapped_column()
     hash: Mapped[str] = mapped_column(String(64))
     account_id: Mapped[str] = mapped_column(String(64))
+    chain_length: Mapped[int] = mapped_column()
+    chain_head: Mapped[str] = mapped_column(String(64))
     signature: Mapped[bytes] = mapped_column(LargeBinary)
 
 

@@ -237,15 +237,16 @@ def _issue(keyring: Keyring, desk_id: str, signer: Signer,
 
 def at_login(keyring: Keyring, desk_id: str, user: User, keys: AccountKeys,
              epoch_keys: dict[tuple[str, int], PrivateKey]
-             ) -> dict[tuple[str, int], PrivateKey]:
-    """Check the chain against the account's pinned root; return the epoch keys it may use.
+             ) -> tuple[dict[tuple[str, int], PrivateKey], Chain | None]:
+    """Check the chain against the account's pinned root; return the epoch keys it may use
+    and the chain it checked (None for an account with no pinned root).
 
     Raises TrustError, naming what changed, on any break. An account not yet
     certified (enrolled, awaiting vetting) logs in with no epoch keys; an
     account with no pinned root (warning mode) keeps what its grants open.
     """
     if keys.root is None or keys.signing_key is None:
-        return epoch_keys
+        return epoch_keys, None
     # What others seal to and certify is read from the keyring: it must be this account's.
     if keyring.user_key(user.id)[0] != keys.key.public_key \
             or keyring.signing_key(user.id) != keys.signing_key.public_key.raw:
@@ -255,7 +256,7 @@ def at_login(keyring: Keyring, desk_id: str, user: User, keys: AccountKeys,
     chain = load_chain(keyring, desk_id, keys.root)
     certified_current(chain, keyring)
     member = check_account(chain, user, keys.key.public_key, keys.signing_key.public_key)
-    return certified_epochs(chain, member, epoch_keys)
+    return certified_epochs(chain, member, epoch_keys), chain
 
 
 def signer_of(user: User, keys: AccountKeys) -> Signer | None:

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from intake import create_app, trust
@@ -326,3 +325,254 @@ def cli(app: Flask, *args: str):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def runner_env() -> dict[str, str]:
     return {}
+
+
+# Restoring: the backup's keyring must chain to the root the admin kept.
+
+@pytest.fixture
+def made(instance: Instance, tmp_path: Path) -> Path:
+    from tests.test_backup_archives import made as real_backup
+    return real_backup.__wrapped__(instance, tmp_path)  # type: ignore[attr-defined]
+
+
+def restore_with(path: Path, target: Path, *options: str, answer: str = ""):  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from intake.cli import main
+    return CliRunner().invoke(main, ["--instance", str(target / "instance"), "--keys",
+                                     str(target / "keys"), "restore", str(path), *options],
+                              input=answer)
+
+
+def test_restore_needs_the_root_the_admin_kept(instance: Instance, made: Path,
+                                               tmp_path: Path) -> None:
+    """--root with the fingerprint printed at init restores and pins it in config.py; a
+    different fingerprint is refused and leaves the folders empty."""
+    root = instance.initialised.root_text if instance.initialised else ""
+    wrong = trust.fingerprint_text(bytes(32))
+    refused = restore_with(made, tmp_path / "a", "--root", wrong)
+    assert refused.exit_code != 0
+    assert "does not chain to the root" in refused.output
+    assert not (tmp_path / "a" / "keys").exists() or not any((tmp_path / "a" / "keys").iterdir())
+    restored = restore_with(made, tmp_path / "b", "--root", root.lower().replace("-", " "))
+    assert restored.exit_code == 0, restored.output
+    config = (tmp_path / "b" / "instance" / "config.py").read_text()
+    assert f"ROOT_FINGERPRINT = {root!r}" in config
+
+
+def test_restore_without_root_shows_it_and_asks(instance: Instance, made: Path,
+                                                tmp_path: Path) -> None:
+    root = instance.initialised.root_text if instance.initialised else ""
+    declined = restore_with(made, tmp_path / "a", answer="n\n")
+    assert declined.exit_code != 0
+    assert root in declined.output
+    assert not (tmp_path / "a" / "instance" / "config.py").exists()
+    accepted = restore_with(made, tmp_path / "b", answer="y\n")
+    assert accepted.exit_code == 0, accepted.output
+
+
+@pytest.mark.parametrize("edit", ["epoch-key", "epoch-cert-removed", "certs-removed"])
+def test_a_backup_edited_and_its_manifest_recomputed_is_refused(
+        instance: Instance, made: Path, tmp_path: Path, edit: str) -> None:
+    """Someone edits the stored backup (swaps the current epoch's key, drops the epoch's
+    certificate or every certificate) and recomputes its manifest so it still checks out."""
+    import base64
+    import tarfile
+
+    from tests.test_backup_archives import entries, write_archive
+    items = []
+    for info, data in entries(made):
+        if edit == "epoch-key" and info.name.endswith("epochs/1/epoch.json"):
+            entry = json.loads(data)
+            entry["public_key"] = base64.b64encode(
+                PrivateKey.generate().public_key.raw).decode()
+            data = json.dumps(entry).encode()
+            info = tarfile.TarInfo(info.name)
+            info.size = len(data)
+        if edit == "epoch-cert-removed" and info.name.endswith("certs/000001.cert"):
+            continue
+        if edit == "certs-removed" and "/certs/" in info.name:
+            continue
+        items.append((info, data))
+    edited = write_archive(tmp_path / "edited.tar", items)
+    root = instance.initialised.root_text if instance.initialised else ""
+    result = restore_with(edited, tmp_path / "new", "--root", root)
+    assert result.exit_code != 0
+    assert "nothing was restored" in result.output
+    assert not (tmp_path / "new" / "instance" / "config.py").exists()
+
+
+# Crashes: never a current key without its certificate, never a certificate without its key.
+
+class Crash(Exception):
+    pass
+
+
+@pytest.mark.parametrize("point", ["add_epoch", "put_grant", "append_certificate",
+                                   "set_current_epoch"])
+def test_a_rotation_killed_at_any_step_leaves_the_family_side_sealing_and_resumes(
+        app: Flask, instance: Instance, monkeypatch: pytest.MonkeyPatch, point: str) -> None:
+    """The rotation stops just after one keyring write (as a kill would leave it): the family
+    side still seals to a certified epoch, and running the rotation again completes it with
+    its epoch certified and current."""
+    from intake import rotation
+    keyring = keyring_of(app)
+    real = getattr(Keyring, point)
+    calls = {"n": 0}
+
+    def then_crash(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        result = real(self, *args, **kwargs)
+        calls["n"] += 1
+        if point != "put_grant" or calls["n"] == 2:  # after the recovery and admin grants
+            raise Crash
+        return result
+
+    with Session(app.extensions["intake.db"]) as db:
+        admin, keys, signer = unlock_user(db, keyring, "admin", ADMIN_PASSPHRASE)
+        with monkeypatch.context() as patch:
+            patch.setattr(Keyring, point, then_crash)
+            with pytest.raises(Crash):
+                rotation.run(db, keyring, instance.instance_path, "main", admin, keys.key,
+                             rotation.Progress(), settle_seconds=0, signer=signer)
+    assert family_can_send(app)
+    with Session(app.extensions["intake.db"]) as db:
+        rotation.run(db, keyring, instance.instance_path, "main", admin, keys.key,
+                     rotation.Progress(), settle_seconds=0, signer=signer)
+    chain = trust.load_chain(keyring, "main", app.extensions["intake.settings"].root)
+    current = keyring.current_epoch("main")
+    assert current.id == max(chain.epochs) == 2
+    assert chain.epochs[2] == current.public_key.raw
+    assert family_can_send(app)
+    with Session(app.extensions["intake.db"]) as db:
+        assert {row.epoch_id for row in db.query(Submission)} == {2}
+
+
+def test_vetting_killed_between_certificate_and_grant_is_finished_by_vetting_again(
+        app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The certificate is written first: a crash before the grant leaves a certified account
+    that reads nothing; vetting it again grants without a second certificate."""
+    from intake import accounts
+    from tests.review.conftest import page_token
+    keyring, settings = keyring_of(app), app.extensions["intake.settings"]
+    with Session(app.extensions["intake.db"]) as db:
+        user, _ = accounts.create_user(db, keyring, name="shirin", role="reviewer",
+                                       passphrase="shirin passphrase long",
+                                       profile=settings.kdf_profile, today=dt.date.today(),
+                                       root=settings.root)
+        db.commit()
+        user_id = user.id
+    admin = app.test_client()
+    assert log_in(app, admin, name="admin").status_code == 302
+    token = page_token(admin, "/admin/")
+
+    def crash(*_args: object, **_kwargs: object) -> None:
+        raise Crash
+
+    with monkeypatch.context() as patch:
+        patch.setattr("intake.admin.views.grant_account", crash)
+        assert admin.post(f"/admin/users/{user_id}/grant",
+                          data={"csrf_token": token}).status_code == 500
+    count = len(keyring.certificates("main"))
+    with Session(app.extensions["intake.db"]) as db:
+        user = db.get(User, user_id)
+        assert user is not None
+        assert not accounts.is_vetted(keyring, "main", user, settings.root)
+    assert admin.post(f"/admin/users/{user_id}/grant",
+                      data={"csrf_token": token}).status_code == 302
+    assert len(keyring.certificates("main")) == count
+    with Session(app.extensions["intake.db"]) as db:
+        user = db.get(User, user_id)
+        assert user is not None
+        assert accounts.is_vetted(keyring, "main", user, settings.root)
+
+
+# An instance from before certificates: warning mode, then `intake keys certify`.
+
+def test_an_instance_from_before_certificates_is_certified_and_its_accounts_upgraded(
+        tmp_path: Path) -> None:
+    from intake.accounts import create_user
+    from intake.crypto import create_desk, grant_epoch
+    from intake.crypto.passphrase import needs_upgrade
+    from intake.db import make_engine, upgrade
+    from tests.conftest import instance_config
+    from tests.review.conftest import page_token
+    config = instance_config(tmp_path)
+    from intake.setup import write_config
+    write_config(tmp_path / "instance", {k: v for k, v in config.items()
+                                         if k in ("SECRET_KEY", "PEPPER", "KDF_PROFILE",
+                                                  "CODE_KDF_PROFILE", "SESSION_COOKIE_SECURE")}
+                 | {"DISK_FLOOR_BYTES": 1024 * 1024})
+    app = create_app(dict(config))
+    settings = app.extensions["intake.settings"]
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    keyring = Keyring(settings.keys_dir)
+    desk = create_desk(keyring, "main", "desk", dt.date.today())
+    with Session(engine) as db:
+        for name, role, passphrase in (("admin", "admin", ADMIN_PASSPHRASE),
+                                       ("reviewer", "reviewer", REVIEWER_PASSPHRASE)):
+            _, keys = create_user(db, keyring, name=name, role=role, passphrase=passphrase,
+                                  profile=settings.kdf_profile, today=dt.date.today())
+            grant_epoch(keyring, desk.epoch, desk.epoch_key, keys.key.public_key)
+        db.commit()
+    runner = app.test_cli_runner()
+    status = runner.invoke(args=["keys", "status"])
+    assert "WARNING: this keyring is not certified yet" in status.output
+    assert family_can_send(app)
+    certified = runner.invoke(args=["keys", "certify", "--admin", "admin", "--passphrase-stdin"],
+                              input=f"{ADMIN_PASSPHRASE}\n{desk.recovery_text}\n")
+    assert certified.exit_code == 0, certified.output
+    root = trust.server_root(keyring, "main", None)
+    assert root is not None
+    app = create_app({**config, "ROOT_FINGERPRINT": trust.fingerprint_text(root)})
+    status = app.test_cli_runner().invoke(args=["keys", "status"])
+    assert "accounts whose keys are not certified (they read nothing until an admin vets " \
+           "them): reviewer" in status.output
+    reviewer = app.test_client()
+    assert log_in(app, reviewer).status_code == 302
+    with Session(engine) as db:
+        user = db.query(User).filter_by(name="reviewer").one()
+        assert not needs_upgrade(keyring.user_key(user.id)[1])
+        assert "در انتظار تأیید" in reviewer.get("/review/").get_data(as_text=True)
+        user_id = user.id
+    admin = app.test_client()
+    assert log_in(app, admin, name="admin").status_code == 302
+    assert admin.post(f"/admin/users/{user_id}/grant",
+                      data={"csrf_token": page_token(admin, "/admin/")}).status_code == 302
+    reviewer = app.test_client()
+    from tests.review.conftest import totp_now
+    assert log_in(app, reviewer, code=totp_now(app, "reviewer", 30)).status_code == 302
+    assert "علی رضایی" in reviewer.get("/review/").get_data(as_text=True)
+    assert "accounts whose keys" not in app.test_cli_runner().invoke(
+        args=["keys", "status"]).output
+
+
+def test_a_chain_cut_short_after_a_checkpoint_is_named_by_audit_verify(
+        app: Flask, instance: Instance) -> None:
+    """The newest certificate (here the reviewer's) is removed from the keyring: the chain
+    that is left still verifies, but the checkpoint signed at the last login saw it."""
+    assert log_in(app, app.test_client(), name="admin").status_code == 302
+    assert cli(app, "audit", "verify").exit_code == 0
+    newest = sorted(certs_dir(instance).glob("*.cert"))[-1]
+    newest.unlink()
+    trust.sealing_epoch(keyring_of(app), "main", app.extensions["intake.settings"].root)
+    result = cli(app, "audit", "verify")
+    assert result.exit_code != 0
+    assert "certificates were cut from the chain or replaced" in result.output
+
+
+def test_a_forged_checkpoint_is_refused(app: Flask) -> None:
+    """Someone with the database adds a checkpoint over a log they rewrote, signed with a key
+    of their own: it is not a key the chain certified for the account it names."""
+    from intake.models import AuditCheckpoint
+    assert log_in(app, app.test_client(), name="admin").status_code == 302
+    with Session(app.extensions["intake.db"]) as db:
+        real = db.query(AuditCheckpoint).one()
+        db.add(AuditCheckpoint(desk_id="main", count=real.count, hash=real.hash,
+                               account_id=real.account_id, chain_length=real.chain_length,
+                               chain_head=real.chain_head,
+                               signature=SigningPrivateKey.generate().sign(b"x", trust_use())))
+        db.commit()
+    result = cli(app, "audit", "verify")
+    assert result.exit_code != 0
+    assert "is not signed by a key this desk certified" in result.output

@@ -67,6 +67,7 @@ class Chain:
     desk: str
     root: bytes
     head: bytes = b""
+    length: int = 0
     epochs: dict[int, bytes] = field(default_factory=dict)
     accounts: dict[str, Member] = field(default_factory=dict)
     revoked: dict[str, int] = field(default_factory=dict)
@@ -126,7 +127,7 @@ def verify_chain(root_fingerprint: bytes, desk: str, blobs: Iterable[bytes]) -> 
         _check_place(chain, certificate, expected_seq)
         _check_issuer(chain, certificate)
         _apply(chain, certificate)
-        chain.head = certificate.digest
+        chain.head, chain.length = certificate.digest, expected_seq + 1
     return chain
 
 

@@ -86,8 +86,8 @@ def start_session(user: User, keys: AccountKeys, now: int) -> ResponseReturnValu
     """Open a fresh session (new id) holding the epochs granted to this key and certified."""
     db, desk = get_session(), current_app.extensions["intake.desk"]
     try:
-        epochs = trust.at_login(desk.keyring, desk.desk_id, user,
-                                keys, unlock_epochs(desk.keyring, keys.key))
+        epochs, chain = trust.at_login(desk.keyring, desk.desk_id, user,
+                                       keys, unlock_epochs(desk.keyring, keys.key))
     except trust.TrustError as exc:
         audit.record(db, user.id, "trust_alarm", user.id, str(exc)[:500])
         db.commit()
@@ -99,8 +99,8 @@ def start_session(user: User, keys: AccountKeys, now: int) -> ResponseReturnValu
                                   dt.date.today())
     cookie = sessions.start(db, user, epochs, now, signer)
     audit.record(db, user.id, "unlock", detail=f"epochs:{len(epochs)}")
-    if signer is not None:
-        audit.checkpoint(db, desk.desk_id, signer)
+    if signer is not None and chain is not None:
+        audit.checkpoint(db, chain, signer)
     db.commit()
     # A revocation commits the state before it deletes sessions: reading the state after this
     # session is stored means a revocation racing the login either sees it or is seen here.

@@ -1,4 +1,4 @@
-"""Add audit checkpoints: the audit chain's head, signed by an account at each unlock.
+"""Add audit checkpoints: the heads of the audit log and the certificate chain, signed at unlock.
 
 Revision ID: 0013_checkpoints
 Revises: 0012_review16
@@ -23,6 +23,8 @@ def upgrade() -> None:
         sa.Column("count", sa.Integer, nullable=False),
         sa.Column("hash", sa.String(64), nullable=False),
         sa.Column("account_id", sa.String(64), nullable=False),
+        sa.Column("chain_length", sa.Integer, nullable=False),
+        sa.Column("chain_head", sa.String(64), nullable=False),
         sa.Column("signature", sa.LargeBinary, nullable=False),
     )
 
