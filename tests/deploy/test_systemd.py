@@ -127,7 +127,7 @@ def test_the_timer_starts_the_backup_every_night(tmp_path: Path) -> None:
     runs = [datetime.datetime.strptime(day, "%Y-%m-%d") for day in
             re.findall(r"(\d{4}-\d{2}-\d{2}) 02:30:00 UTC", done.stdout)]
     assert len(runs) == 3
-    assert [later - earlier for earlier, later in zip(runs, runs[1:])] == \
+    assert [later - earlier for earlier, later in zip(runs, runs[1:], strict=False)] == \
         [datetime.timedelta(days=1)] * 2
 
 
