@@ -107,6 +107,16 @@ def test_app_pages_through_the_mirror_carry_each_security_header_once(mirror: Ng
         assert response.getheader("Content-Encoding") is None
 
 
+def test_cookies_through_the_mirror_are_secure(mirror: Nginx) -> None:
+    """The app, set up for the onion service, sends cookies without Secure; the mirror adds it."""
+    response, _ = get(mirror, "/submit")
+    cookies = response.headers.get_all("Set-Cookie")
+    assert cookies
+    for cookie in cookies:
+        assert "; Secure" in cookie, cookie
+        assert "; HttpOnly" in cookie, cookie
+
+
 def test_the_mirror_sets_the_same_headers_as_the_app() -> None:
     """The site's header set is the app's (intake/security.py), plus HSTS only."""
     assert {name: value for name, value in EXPECTED_HEADERS.items()
