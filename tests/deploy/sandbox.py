@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import mmap
 import os
 import socket
 import subprocess
@@ -23,6 +24,7 @@ from pathlib import Path
 import seccomp  # type: ignore[import-not-found]
 
 PR_SET_NO_NEW_PRIVS, PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN = 38, 65, 1
+SHM_EXEC = 0o100000
 
 
 def unit_values(text: str, key: str) -> list[str]:
@@ -55,11 +57,33 @@ def allowed_calls(filters: list[str]) -> set[str]:
     return allowed
 
 
-def load_filter(text: str) -> None:
+def deny_write_execute(rules: seccomp.SyscallFilter, calls: set[str]) -> set[str]:
+    """Refuse writable-and-executable memory by filter, as systemd does without PR_SET_MDWE.
+
+    mmap may not ask for write and execute together; mprotect and pkey_mprotect may
+    not add execute; shmat may not ask for SHM_EXEC. Returns the calls left to allow.
+    """
+    both = mmap.PROT_WRITE | mmap.PROT_EXEC
+    allowed_when = {"mmap": (2, both, (0, mmap.PROT_WRITE, mmap.PROT_EXEC)),
+                    "mprotect": (2, mmap.PROT_EXEC, (0,)),
+                    "pkey_mprotect": (2, mmap.PROT_EXEC, (0,)),
+                    "shmat": (2, SHM_EXEC, (0,))}
+    for call, (argument, mask, values) in allowed_when.items():
+        if call in calls:
+            for value in values:  # rules for one call are alternatives
+                rules.add_rule(seccomp.ALLOW, call,
+                               seccomp.Arg(argument, seccomp.MASKED_EQ, mask, value))
+    return calls - set(allowed_when)
+
+
+def load_filter(text: str, filter_write_execute: bool) -> None:
     """Load the unit's system-call and address-family filter into this process."""
     number = getattr(errno, (unit_values(text, "SystemCallErrorNumber") or ["EPERM"])[0])
     rules = seccomp.SyscallFilter(defaction=seccomp.ERRNO(number))
-    for call in sorted(allowed_calls(unit_values(text, "SystemCallFilter")) - {"socket"}):
+    calls = allowed_calls(unit_values(text, "SystemCallFilter"))
+    if filter_write_execute:
+        calls = deny_write_execute(rules, calls)
+    for call in sorted(calls - {"socket"}):
         try:
             rules.add_rule(seccomp.ALLOW, call)
         except (RuntimeError, ValueError, OSError):
@@ -77,10 +101,10 @@ def main() -> None:
     libc = ctypes.CDLL(None, use_errno=True)
     if unit_values(text, "NoNewPrivileges") == ["yes"]:
         assert libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0
-    if unit_values(text, "MemoryDenyWriteExecute") == ["yes"]:
-        assert libc.prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0) == 0, \
-            "this kernel has no PR_SET_MDWE (Linux 6.3 or later)"
-    load_filter(text)
+    # Linux 6.3 and later refuse W+X memory themselves (EACCES); before, a filter does (EPERM).
+    filter_write_execute = unit_values(text, "MemoryDenyWriteExecute") == ["yes"] and \
+        libc.prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0) != 0
+    load_filter(text, filter_write_execute)
     marks = os.environ.get("SANDBOX_MARKS")
     if marks:
         Path(marks, f"{os.getpid()}.{Path(sys.argv[3] if len(sys.argv) > 3 else program).name}"

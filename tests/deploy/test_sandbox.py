@@ -75,7 +75,9 @@ def test_the_sandbox_refuses_what_the_unit_forbids(tmp_path: Path) -> None:
              "    except OSError as exc:\n        print('refused', exc.errno)\n")
     done = subprocess.run([python, "-c", probe], capture_output=True, text=True, timeout=60,
                           cwd=tmp_path)
-    assert done.stdout.split("\n")[:3] == ["refused 1", "refused 1", "refused 13"], done.stderr
+    # W+X memory: EACCES from the kernel's PR_SET_MDWE, EPERM from the filter before Linux 6.3.
+    assert done.stdout.split("\n")[:3] in (["refused 1", "refused 1", "refused 13"],
+                                           ["refused 1", "refused 1", "refused 1"]), done.stderr
 
 
 def test_init_serve_submit_login_and_backup_work_under_the_units_rules(
