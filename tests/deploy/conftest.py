@@ -15,8 +15,8 @@ def find_tool(name: str) -> str:
     # nginx and tor live in /usr/sbin, which a non-root PATH may lack.
     found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
     if found is None:
-        pytest.fail(f"{name} is missing: `make test` installs Debian's tor and nginx-light "
-                    "packages (make deploy-tools)")
+        pytest.fail(f"{name} is missing: `make test` installs it with Debian's systemd, tor "
+                    "and nginx packages (make deploy-tools)")
     return found
 
 

@@ -155,7 +155,9 @@ def write_config(folder: Path, site_text: str) -> Path:
 def nginx_t(folder: Path, site_text: str) -> subprocess.CompletedProcess[str]:
     """Run `nginx -t` on the site wrapped in a minimal nginx.conf."""
     conf = write_config(folder, site_text)
-    return subprocess.run([find_tool("nginx"), "-t", "-p", str(folder), "-c", str(conf)],
+    # -e: before it reads the configuration, nginx opens its built-in log path.
+    return subprocess.run([find_tool("nginx"), "-t", "-p", str(folder), "-c", str(conf),
+                           "-e", str(folder / "error.log")],
                           capture_output=True, text=True, timeout=30)
 
 
@@ -165,8 +167,8 @@ def start(folder: Path, upstream_port: int) -> Nginx:
     ports = (free_port(), free_port())
     conf = write_config(folder, site_for_test(SITE.read_text(), folder, upstream_port, ports))
     process = subprocess.Popen([find_tool("nginx"), "-p", str(folder), "-c", str(conf),
-                                "-g", "daemon off;"], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+                                "-e", str(folder / "error.log"), "-g", "daemon off;"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         if process.poll() is not None:
