@@ -1,5 +1,6 @@
 # The two commands in README.md: `make demo` and `make test`. Each sets up
-# what it needs on a fresh machine (virtual environment, packages, Chromium).
+# what it needs on a fresh machine (virtual environment, packages, Chromium, and the
+# tools that check deploy/: systemd-analyze, tor, nginx, python3-seccomp).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,12 +8,12 @@ STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MO := intake/translations/fa/LC_MESSAGES/messages.mo
 
-.PHONY: demo test bench lint translations chromium clean
+.PHONY: demo test bench lint translations chromium deploy-tools clean
 
 demo: $(STAMP) $(MO)
 	$(BIN)/intake demo
 
-test: $(STAMP) $(MO) chromium
+test: $(STAMP) $(MO) chromium deploy-tools
 	$(BIN)/python -m pytest
 
 bench: $(STAMP) $(MO)
@@ -44,6 +45,16 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  $(SUDO) apt-get install -y --no-install-recommends chromium || \
 	  { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium; }; }
+
+# tests/deploy checks each file in deploy/ with the tool that owns its format, and
+# runs intake under the units' system-call filter (seccomp from Debian's Python).
+DEPLOY_TOOLS := systemd tor nginx python3-seccomp
+deploy-tools:
+	@{ command -v systemd-analyze && command -v tor && \
+	   { command -v nginx || [ -x /usr/sbin/nginx ]; } && \
+	   /usr/bin/python3 -c 'import seccomp'; } >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get install -y --no-install-recommends $(DEPLOY_TOOLS) || \
+	  { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends $(DEPLOY_TOOLS); }; }
 
 clean:
 	rm -rf $(VENV) test-output .pytest_cache .hypothesis
