@@ -23,6 +23,8 @@ class AddForm(FlaskForm):
     form_nonce = HiddenField()
     # The key of this form's pending files (see intake.pending); never stored.
     files_key = HiddenField()
+    # Buttons: "send", or "language" (keep everything and show the page in another language).
+    action = HiddenField()
     # A button per pending file: remove that file and show the form again.
     remove_file = HiddenField()
     addition = TextAreaField(_l("What would you like to add?"),

@@ -8,6 +8,7 @@ import time
 
 from flask import current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.wrappers import Response
@@ -62,7 +63,11 @@ def status() -> tuple[str, int] | str:
 
 @bp.post("/add")
 def add() -> ResponseReturnValue:
-    """Store more information or files as an addition, keeping files through a correction."""
+    """Store more information or files as an addition, keeping files through every round.
+
+    A language button, a remove button, an answer to change or a refused file shows the
+    page again with what was typed, and the files received so far kept as pending files.
+    """
     form = AddForm()
     refuse_unknown_fields(form)
     case, family_key = open_case(form.code.data or "")
@@ -73,14 +78,13 @@ def add() -> ResponseReturnValue:
     form_key = carried_form_key(form)
     refused, accepted = accepted_files()
     page = functools.partial(keep_and_show, case, family_key, form, form_key)
-    if form.remove_file.data:
-        pending.remove(session, store, form_key, form.remove_file.data)
+    if form.action.data == "language" or form.remove_file.data:
+        if form.remove_file.data:
+            pending.remove(session, store, form_key, form.remove_file.data)
         return page(accepted, 200, refused_types=refused)
-    if not form.validate() or refused:
+    if not form.validate() or refused or nothing_to_add(form, form_key):
         return page(accepted, 422, refused_types=refused)
     restored = pending.restore(session, store, form_key, upload_batch(), int(time.time()))
-    if not (form.addition.data or "").strip() and not restored and not received_files():
-        return render_template("followup/added.html", nothing=True)
     new = NewSubmission(answers={"addition": form.addition.data or ""}, batch=upload_batch(),
                         files=restored + received_files(),
                         keep_originals=form.keep_originals.data, parent_id=case.id,
@@ -92,6 +96,14 @@ def add() -> ResponseReturnValue:
         return answer
     pending.discard_all(session, store, form_key)
     return render_template("followup/added.html")
+
+
+def nothing_to_add(form: AddForm, form_key: pending.FormKey) -> bool:
+    """Mark an addition with no text and no file, new or pending, as an error on its answer."""
+    if (form.addition.data or "").strip() or received_files() or pending_listing(form_key):
+        return False
+    form.addition.errors = [_("Write what you would like to add, or choose a file.")]
+    return True
 
 
 def keep_and_show(case: Submission, family_key: PrivateKey, form: AddForm,
@@ -133,13 +145,17 @@ def new_nonce() -> str:
 
 @bp.errorhandler(CSRFError)
 def expired(error: CSRFError) -> ResponseReturnValue:
-    """Show an expired addition form again with what was typed and its files; lose nothing.
+    """Show an expired code or addition form again with what was typed; lose nothing.
 
     Only for a form sent from our own pages, as on the testimony form: another site
-    must not be able to have a form handed back with a valid token.
+    must not be able to have a form, with a code of its choosing, handed back with a
+    valid token (the family would then open, or add to, a case that site knows).
     """
-    if (request.headers.get("Sec-Fetch-Site") != "same-origin"
-            or request.endpoint != "followup.add"):
+    if request.headers.get("Sec-Fetch-Site") != "same-origin":
+        return render_csrf_error(error)
+    if request.endpoint == "followup.status":
+        return render_template("followup/enter.html", form=CodeForm(), expired=True), 400
+    if request.endpoint != "followup.add":
         return render_csrf_error(error)
     form = AddForm()
     refuse_unknown_fields(form)

@@ -157,3 +157,32 @@ def test_the_status_page_shows_nothing_without_a_code(client: FlaskClient) -> No
     response = client.get("/followup/")
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/followup")
+
+
+def test_an_expired_code_page_sent_from_our_own_page_comes_back_with_the_typed_code(
+        client: FlaskClient) -> None:
+    """It got the plain expired-form page, and the family typed its seven words again."""
+    code = submit_and_get_code(client)
+    back = client.post("/followup/", data={"csrf_token": "old", "code": code},
+                       headers={"Sec-Fetch-Site": "same-origin"})
+    page = back.get_data(as_text=True)
+    assert back.status_code == 400
+    assert f"{code}</textarea>" in page
+    assert "زمان این صفحه گذشته بود. کدی را که نوشته بودید نگه داشته‌ایم" in page
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert token
+    again = client.post("/followup/", data={"csrf_token": token.group(1), "code": code})
+    assert '<dl class="outline">' in again.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("site", [{"Sec-Fetch-Site": "cross-site"}, {}])
+def test_an_expired_code_page_from_another_site_hands_back_no_code_and_no_token(
+        client: FlaskClient, site: dict[str, str]) -> None:
+    """Another site must not have a code of its choosing handed back with a valid token."""
+    back = client.post("/followup/", data={"csrf_token": "old", "code": "سیب انار"},
+                       headers=site)
+    page = back.get_data(as_text=True)
+    assert back.status_code == 400
+    assert "این فرم منقضی شده" in page
+    assert "سیب انار" not in page
+    assert 'name="csrf_token"' not in page

@@ -23,12 +23,12 @@ CARRIED = ("csrf_token", "code", "form_nonce", "files_key")
 
 
 def add(client: FlaskClient, fields: dict[str, object], files: list[tuple[str, bytes]] = (),
-        **headers: str):  # type: ignore[no-untyped-def]
+        lang: str | None = None, **headers: str):  # type: ignore[no-untyped-def]
     data = dict(fields)
     if files:
         data["attachments"] = [(io.BytesIO(content), name) for name, content in files]
-    return client.post("/followup/add", data=data, content_type="multipart/form-data",
-                       headers=headers)
+    path = "/followup/add" + (f"?lang={lang}" if lang else "")
+    return client.post(path, data=data, content_type="multipart/form-data", headers=headers)
 
 
 def sent_back(client: FlaskClient, code: str, files: list[tuple[str, bytes]]) -> str:
@@ -146,3 +146,63 @@ def test_an_expired_addition_never_keeps_a_file_of_a_refused_type(
                **{"Sec-Fetch-Site": "same-origin"}).get_data(as_text=True)
     assert listed(page) == ["l.txt"]
     assert len(pending_blobs(app)) == 1
+
+
+def test_a_language_button_keeps_the_typed_addition_and_its_files_and_stores_nothing_yet(
+        app: Flask, client: FlaskClient) -> None:
+    """The status page's language links went to /followup/?lang=en, which dropped the code,
+    the text typed and the files chosen; the buttons post the form and show it in English."""
+    code = submit_and_get_code(client)
+    first, second = marker_file(300_000), marker_file(2000, "second")
+    switched = add(client, status_form(client, code) | {
+        "action": "language", "addition": "نامهٔ تازه"},
+        [("نامه.txt", first), ("scan.pdf", second)], lang="en")
+    page = switched.get_data(as_text=True)
+    assert switched.status_code == 200
+    assert '<html lang="en" dir="ltr">' in page
+    assert "Add more" in page
+    assert "نامهٔ تازه</textarea>" in page
+    assert listed(page) == ["نامه.txt", "scan.pdf"]
+    assert hidden(page, "code") == code
+    assert (additions(app), len(pending_blobs(app))) == ([], 2)
+    assert add(client, carried(page) | {"addition": "نامهٔ تازه"}).status_code == 200
+    [addition] = additions(app)
+    assert addition["answers"] == {"addition": "نامهٔ تازه"}
+    assert [f["content"] for f in addition["files"]] == [first, second]
+    assert pending_blobs(app) == []
+
+
+def test_the_status_page_switches_language_by_posting_the_addition_form_never_by_a_link(
+        client: FlaskClient) -> None:
+    """The code travels in the POST body only; a link would lose it and what was typed."""
+    page = open_case(client, submit_and_get_code(client)).get_data(as_text=True)
+    buttons = re.findall(r'<button class="link" form="addition-form" formaction="([^"]+)"'
+                         r' formnovalidate name="action" value="language"', page)
+    assert buttons == ["/followup/add?lang=fa", "/followup/add?lang=en"]
+    assert '<form id="addition-form" method="post" action="/followup/add"' in page
+    assert "?lang=" not in page.replace('formaction="/followup/add?lang=', "")
+
+
+def test_nothing_to_add_is_a_persian_error_linked_to_the_answer_and_keeps_the_code(
+        app: Flask, client: FlaskClient) -> None:
+    """It was a page of its own ("Nothing was added"), which left the form and the code."""
+    code = submit_and_get_code(client)
+    back = add(client, status_form(client, code) | {"addition": " \n "})
+    page = back.get_data(as_text=True)
+    assert back.status_code == 422
+    assert '<div class="error-summary" role="alert"' in page
+    assert ('<li><a href="#addition">چه چیزی می‌خواهید اضافه کنید؟: آنچه را می‌خواهید'
+            ' اضافه کنید بنویسید، یا فایلی انتخاب کنید.</a></li>') in page
+    assert '<textarea aria-describedby="addition-error" aria-invalid="true" id="addition"' in page
+    assert '<p class="field-error" id="addition-error">' in page
+    assert hidden(page, "code") == code
+    assert additions(app) == []
+
+
+def test_files_kept_from_an_earlier_round_are_something_to_add_without_any_text(
+        app: Flask, client: FlaskClient) -> None:
+    code = submit_and_get_code(client)
+    page = sent_back(client, code, [("scan.pdf", b"scan")])
+    assert add(client, carried(page) | {"addition": ""}).status_code == 200
+    [addition] = additions(app)
+    assert [f["content"] for f in addition["files"]] == [b"scan"]
