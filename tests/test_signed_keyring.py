@@ -68,6 +68,7 @@ def test_an_epoch_planted_in_the_keyring_is_never_sealed_to(app: Flask) -> None:
     start = family.get("/submit?lang=en")
     assert start.status_code == 200
     plant_epoch(keyring)
+    assert family.get("/submit?lang=en").status_code == 503  # before anything is typed
     assert not family_can_send(app)
     with Session(app.extensions["intake.db"]) as db:
         assert db.query(Submission).count() == 0
@@ -576,3 +577,71 @@ def test_a_forged_checkpoint_is_refused(app: Flask) -> None:
     result = cli(app, "audit", "verify")
     assert result.exit_code != 0
     assert "is not signed by a key this desk certified" in result.output
+
+
+def test_an_export_carries_the_checkpoints_that_cover_the_case_and_their_chain(
+        app: Flask) -> None:
+    """Logging in after the case was viewed signs a checkpoint covering its trail: the bundle
+    carries it and the certificates, and its signature verifies under the certified key of
+    the account it names."""
+    import io
+    import zipfile
+
+    from intake.audit import check_checkpoints
+    from intake.crypto.chain import verify_chain
+    from tests.review.conftest import totp_now
+    assert family_can_send(app)
+    reviewer = app.test_client()
+    assert log_in(app, reviewer).status_code == 302
+    with Session(app.extensions["intake.db"]) as db:
+        case_id = db.query(Submission.id).scalar()
+    reviewer.get(f"/review/{case_id}")
+    again = app.test_client()
+    assert log_in(app, again, code=totp_now(app, "reviewer", 30)).status_code == 302
+    archive = zipfile.ZipFile(io.BytesIO(again.get(f"/review/{case_id}/export").get_data()))
+    [checkpoint] = json.loads(archive.read("checkpoints.json"))
+    blobs = [archive.read(name) for name in sorted(archive.namelist())
+             if name.startswith("certificates/")]
+    chain = verify_chain(app.extensions["intake.settings"].root, "main", blobs)
+    assert checkpoint["certificates"] == len(blobs) == chain.length
+    with Session(app.extensions["intake.db"]) as db:
+        assert check_checkpoints(db, chain, blobs) == (2, checkpoint["entries"])
+
+
+def test_storing_a_submission_checks_the_chain_itself(app: Flask) -> None:
+    """The check right before sealing does not rely on the page guard: a submission stored
+    by any other path (a form opened before the keyring was changed) is refused too."""
+    from intake.request import UploadBatch
+    from intake.submissions import NewSubmission, store_submission
+    desk = app.extensions["intake.desk"]
+    plant_epoch(desk.keyring)
+    with Session(app.extensions["intake.db"]) as db:
+        with pytest.raises(trust.TrustError, match="newest certified epoch is 1"):
+            store_submission(db, desk, NewSubmission(answers={"name": "x"},
+                                                     batch=UploadBatch(desk.store, 0, 0)),
+                             dt.date.today())
+        assert db.query(Submission).count() == 0
+
+
+def test_a_rotation_grants_nothing_to_a_public_key_swapped_in_the_keyring(
+        app: Flask, instance: Instance) -> None:
+    """The reviewer's public key in the keyring is replaced by the attacker's before a
+    rotation: the rotation grants the new epoch only to keys the chain certifies."""
+    import base64
+
+    from intake import rotation
+    keyring = keyring_of(app)
+    with Session(app.extensions["intake.db"]) as db:
+        reviewer_id = db.query(User).filter_by(name="reviewer").one().id
+    attacker = PrivateKey.generate()
+    path = instance.keys_dir / "users" / f"{reviewer_id}.json"
+    entry = json.loads(path.read_text())
+    entry["public_key"] = base64.b64encode(attacker.public_key.raw).decode()
+    path.write_text(json.dumps(entry))
+    with Session(app.extensions["intake.db"]) as db:
+        admin, keys, signer = unlock_user(db, keyring, "admin", ADMIN_PASSPHRASE)
+        rotation.run(db, keyring, instance.instance_path, "main", admin, keys.key,
+                     rotation.Progress(), settle_seconds=0, signer=signer)
+    assert keyring.current_epoch("main").id == 2
+    assert keyring.grant("main", 2, attacker.fingerprint) is None
+    assert unlock_epochs(keyring, attacker) == {}

@@ -1,7 +1,8 @@
 """Exporting a case as an evidence bundle: a zip streamed to the reviewer, never written to disk.
 
 The bundle holds the answers as JSON and as a readable page, the files as
-received by the desk, the case's audit trail, and MANIFEST.sha256 listing the
+received by the desk, the case's audit trail, the signed checkpoints covering it with the
+desk's certificate chain, and MANIFEST.sha256 listing the
 SHA-256 of every other member.
 """
 
@@ -19,7 +20,7 @@ from flask.typing import ResponseReturnValue
 from .. import audit, cases, filenames
 from ..crypto import CaseKeys
 from ..db import get_session
-from ..models import Attachment, Submission
+from ..models import Attachment, AuditCheckpoint, AuditEvent, Submission
 from . import bp, present
 from .auth import case_required, current
 from .views import find, linked_ids
@@ -90,6 +91,30 @@ def _members(submission: Submission, record: dict[str, Any],
               "detail": e.detail, "hash": e.hash} for e in audit.trail(get_session(),
                                                                       submission.id)]
     yield "audit.json", iter([json.dumps(trail, indent=2).encode()])
+    yield from _anchors(submission, trail)
+
+
+def _anchors(submission: Submission,
+             trail: list[dict[str, Any]]) -> Iterator[tuple[str, Iterator[bytes]]]:
+    """Yield the signed checkpoints that cover the case's audit trail, and the desk's chain.
+
+    A checkpoint covers the trail when it was signed after the trail's newest
+    entry before this export (the export's own entry, just written, cannot be
+    covered yet); the certificates name the key each checkpoint is signed
+    with, back to the root fingerprint printed at `intake init`.
+    """
+    db, keyring = get_session(), current_app.extensions["intake.desk"].keyring
+    newest = max((entry["seq"] for entry in trail[:-1]), default=0)
+    position = db.query(AuditEvent).filter(AuditEvent.seq <= newest).count()
+    covering = [{"id": c.id, "desk": c.desk_id, "entries": c.count, "head": c.hash,
+                 "account": c.account_id, "certificates": c.chain_length,
+                 "chain_head": c.chain_head, "signature": c.signature.hex()}
+                for c in db.query(AuditCheckpoint).filter(
+                    AuditCheckpoint.desk_id == submission.desk_id,
+                    AuditCheckpoint.count >= position).order_by(AuditCheckpoint.count)]
+    yield "checkpoints.json", iter([json.dumps(covering, indent=2).encode()])
+    for seq, blob in enumerate(keyring.certificates(submission.desk_id)):
+        yield f"certificates/{seq:06d}.cert", iter([blob])
 
 
 def bundle(submission: Submission, record: dict[str, Any], files: list[File]) -> Iterator[bytes]:
