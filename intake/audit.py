@@ -122,8 +122,12 @@ def checkpoint(session: Session, chain: Chain, signer: Signer) -> AuditCheckpoin
 
     Called after the unlock's own entry is added, with the chain the login just checked.
     """
-    head = _locked_head(session)
+    # The caller's record() took the head's lock in this transaction; reading it again with
+    # _locked_head would reload it from the database over the unflushed new entry.
     session.flush()
+    head = session.get(AuditHead, 1)
+    if head is None:
+        raise AuditError("the audit log's head is missing: run `intake audit verify`")
     entry = AuditCheckpoint(desk_id=chain.desk, count=head.count, hash=head.hash,
                             account_id=signer.account, chain_length=chain.length,
                             chain_head=chain.head.hex(), signature=b"")
