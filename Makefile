@@ -1,5 +1,6 @@
 # The two commands in README.md: `make demo` and `make test`. Each sets up
-# what it needs on a fresh machine (virtual environment, packages, Chromium).
+# what it needs on a fresh machine (virtual environment, packages, Chromium, and
+# PostgreSQL's server programs, which the tests start a throwaway server from).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,12 +8,12 @@ STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MO := intake/translations/fa/LC_MESSAGES/messages.mo
 
-.PHONY: demo test bench lint translations chromium clean
+.PHONY: demo test bench lint translations chromium postgresql clean
 
 demo: $(STAMP) $(MO)
 	$(BIN)/intake demo
 
-test: $(STAMP) $(MO) chromium
+test: $(STAMP) $(MO) chromium postgresql
 	$(BIN)/python -m pytest
 
 bench: $(STAMP) $(MO)
@@ -44,6 +45,14 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  $(SUDO) apt-get install -y --no-install-recommends chromium || \
 	  { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium; }; }
+
+# Debian keeps initdb and pg_ctl in /usr/lib/postgresql/<version>/bin, off PATH; tests/pg.py
+# looks there. Installing the package also makes the `postgres` account the server runs as
+# when the tests run as root. Debian starts a cluster of its own; the tests never use it.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get install -y --no-install-recommends postgresql || \
+	  { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends postgresql; }; }
 
 clean:
 	rm -rf $(VENV) test-output .pytest_cache .hypothesis

@@ -21,6 +21,12 @@ class Base(DeclarativeBase):
     """The declarative base every model derives from."""
 
 
+# Every PostgreSQL session commits durably (a server may default to synchronous_commit=off,
+# which acknowledges a commit before it is on disk) and waits for a lock at most as long as
+# SQLite's busy_timeout below, whatever the server's own settings say.
+POSTGRESQL_OPTIONS = "-c synchronous_commit=on -c lock_timeout=10000"
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine; SQLite gets WAL, secure_delete, foreign keys and full sync."""
     if url.startswith("sqlite:///"):
@@ -28,6 +34,9 @@ def make_engine(url: str) -> Engine:
         make_private_dirs(path.parent)
         if not path.exists():
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    if url.startswith("postgresql"):
+        return create_engine(url, connect_args={"options": POSTGRESQL_OPTIONS},
+                             pool_pre_ping=True)
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)

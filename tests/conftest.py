@@ -1,9 +1,17 @@
-"""Fixtures shared by the whole suite: a migrated instance, its app, client and CLI runner."""
+"""Fixtures shared by the whole suite: a migrated instance, its app, client and CLI runner.
+
+Every test that uses the `instance` fixture (and so `app`, `client` and
+`runner`) runs twice: on SQLite, and on a fresh database of a throwaway
+PostgreSQL server (tests/pg.py) started once per session. A test about a
+property only SQLite has is marked `sqlite_only` with its reason.
+INTAKE_TEST_BACKENDS=sqlite runs the SQLite half alone.
+"""
 
 from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +21,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from intake import create_app
 from intake.setup import Initialised, initialise
+from tests.pg import PostgresServer, start_server
 
 # Instances that tests start in other processes (`intake init`, gunicorn) may use
 # the cheap Argon2 profile too; outside a test suite it is refused.
@@ -20,6 +29,45 @@ os.environ["INTAKE_INSECURE_TEST_PROFILES"] = "true"
 
 ADMIN_PASSPHRASE = "admin passphrase for tests"
 REVIEWER_PASSPHRASE = "reviewer passphrase for tests"
+BACKENDS = tuple(os.environ.get("INTAKE_TEST_BACKENDS", "sqlite,postgresql").split(","))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Declare the marker of tests about a property only SQLite has."""
+    config.addinivalue_line("markers", "sqlite_only(reason): a property only SQLite has")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run each test that needs a database once per backend (SQLite alone if so marked)."""
+    if "backend" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("sqlite_only")
+    backends = [b for b in BACKENDS if marker is None or b == "sqlite"]
+    metafunc.parametrize("backend", backends)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL server for the whole session, stopped at the end."""
+    server = start_server()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """The test's database: None for SQLite's file in the instance, else a fresh PostgreSQL one."""
+    if backend == "sqlite":
+        yield None
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    url = server.new_database()
+    try:
+        yield url
+    finally:
+        server.drop(url)
 
 
 @dataclass
@@ -32,9 +80,11 @@ class Instance:
     initialised: Initialised | None = None
 
 
-def instance_config(root: Path) -> dict[str, object]:
+def instance_config(root: Path, database_url: str | None = None) -> dict[str, object]:
     """Return a test configuration (cheap Argon2 profile, plain-HTTP cookies)."""
+    database = {"DATABASE_URL": database_url} if database_url else {}
     return {
+        **database,
         "INSTANCE_PATH": str(root / "instance"),
         "KEYS_DIR": str(root / "keys"),
         "SECRET_KEY": secrets.token_hex(32),
@@ -50,9 +100,9 @@ def instance_config(root: Path) -> dict[str, object]:
 
 
 @pytest.fixture
-def instance(tmp_path: Path) -> Instance:
+def instance(tmp_path: Path, database_url: str | None) -> Instance:
     """An initialised instance with an admin and a reviewer, both granted the first epoch."""
-    config = instance_config(tmp_path)
+    config = instance_config(tmp_path, database_url)
     inst = Instance(tmp_path / "instance", tmp_path / "keys", config)
     app = create_app(dict(config))
     inst.initialised = initialise(app.extensions["intake.settings"], [
