@@ -253,7 +253,8 @@ def backup_command(path: Path) -> None:
     settings, _, _ = _context()
     try:
         with rotation.exclusive(settings.instance_path, settings.desk_id):
-            written = write_backup(settings.instance_path, settings.keys_dir, path.resolve())
+            written = write_backup(settings.instance_path, settings.keys_dir, path.resolve(),
+                                   settings.database_url)
     except (BackupError, rotation.RotationError) as exc:
         raise click.ClickException(f"{exc}; no backup was written") from None
     click.echo(f"Wrote {written.count} files to {path}. It holds ciphertext, wrapped keys and "
@@ -274,12 +275,17 @@ def restore_command(path: Path) -> None:
 
     instance = Path(current_app.instance_path)
     keys = Path(current_app.config["KEYS_DIR"]).resolve()
+    # Not carried by the backup: the host's own database, from INTAKE_DATABASE_URL.
+    database_url = current_app.config.get("DATABASE_URL")
     try:
-        count = restore_backup(path, instance, keys)
+        count = restore_backup(path, instance, keys, database_url)
     except BackupError as exc:
         raise click.ClickException(f"{exc}; nothing was restored") from None
     click.echo(f"Restored {count} files into {instance} and {keys}; config.py was written "
                "from the backup's settings. Run `intake audit verify` next.")
+    if database_url:
+        click.echo("config.py does not name the database: keep INTAKE_DATABASE_URL set "
+                   "for the server.")
 
 
 COMMANDS = (users_group, keys_group, recover_command, backup_command, restore_command)

@@ -21,7 +21,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from intake import create_app
 from intake.setup import Initialised, initialise
-from tests.pg import PostgresServer, start_server
+from tests.pg import PostgresServer, start_server, table_files
 
 # Instances that tests start in other processes (`intake init`, gunicorn) may use
 # the cheap Argon2 profile too; outside a test suite it is refused.
@@ -70,6 +70,16 @@ def database_url(backend: str, request: pytest.FixtureRequest) -> Iterator[str |
         server.drop(url)
 
 
+def stored_bytes(app: Flask) -> bytes:
+    """What a seized disk holds of the app's database: SQLite's file with its -wal and -shm,
+    or PostgreSQL's table and index files (its WAL is a stated limit, see SECURITY.md)."""
+    url = app.config.get("DATABASE_URL")
+    if url:
+        return table_files(url)
+    folder = app.extensions["intake.settings"].instance_path
+    return b"".join(path.read_bytes() for path in sorted(folder.glob("intake.sqlite3*")))
+
+
 @dataclass
 class Instance:
     """A temporary instance folder and keyring, and what set-up printed."""
@@ -78,6 +88,12 @@ class Instance:
     keys_dir: Path
     config: dict[str, object]
     initialised: Initialised | None = None
+
+    @property
+    def database_url(self) -> str | None:
+        """The PostgreSQL database's URL, or None for SQLite's file in the instance folder."""
+        url = self.config.get("DATABASE_URL")
+        return str(url) if url else None
 
 
 def instance_config(root: Path, database_url: str | None = None) -> dict[str, object]:

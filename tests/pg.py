@@ -160,3 +160,22 @@ def start_server() -> PostgresServer:
         server.stop()
         raise RuntimeError(f"the test PostgreSQL server did not start: {detail}") from None
     return server
+
+
+def table_files(url: str) -> bytes:
+    """Return what a seized disk holds of one database's tables and indexes (not its WAL).
+
+    A checkpoint first writes every changed page from the server's memory to the files.
+    """
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    with psycopg.connect(host=parsed.query["host"], user=parsed.username,
+                         dbname=parsed.database, autocommit=True) as connection:
+        connection.execute("CHECKPOINT")
+        row = connection.execute("SELECT oid, current_setting('data_directory') FROM "
+                                 "pg_database WHERE datname = current_database()").fetchone()
+    assert row is not None
+    folder = Path(row[1]) / "base" / str(row[0])
+    return b"".join(path.read_bytes() for path in sorted(folder.iterdir()) if path.is_file())

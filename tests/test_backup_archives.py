@@ -5,18 +5,22 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import sqlite3
 import tarfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
-from intake import backup, create_app
+from intake import backup, create_app, pgdump
 from intake.cli import main
+from intake.db import make_engine
 from intake.setup import write_config
 from intake.storage import Store
 from tests.conftest import Instance
+from tests.pg import PostgresServer
 
 BLOB = "ab" * 16
 OTHER_BLOB = "cd" * 16
@@ -32,18 +36,29 @@ def made(instance: Instance, tmp_path: Path) -> Path:
     blob.commit()
     target = tmp_path / "backups" / "made.tar"
     target.parent.mkdir()
-    backup.write_backup(instance.instance_path, instance.keys_dir, target)
+    backup.write_backup(instance.instance_path, instance.keys_dir, target, instance.database_url)
     return target
 
 
 @pytest.fixture
-def target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Where restores go: an empty parent folder, named by the environment."""
+def target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str,
+           request: pytest.FixtureRequest) -> Iterator[Path]:
+    """Where restores go: an empty parent folder (and an empty PostgreSQL database), named by
+    the environment."""
     root = tmp_path / "new"
     root.mkdir()
     monkeypatch.setenv("INTAKE_INSTANCE", str(root / "instance"))
     monkeypatch.setenv("INTAKE_KEYS_DIR", str(root / "keys"))
-    return root
+    if backend == "sqlite":
+        yield root
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    url = server.new_database(migrated=False)
+    monkeypatch.setenv("INTAKE_DATABASE_URL", url)
+    try:
+        yield root
+    finally:
+        server.drop(url)
 
 
 def entries(path: Path) -> list[Entry]:
@@ -86,6 +101,13 @@ def assert_refused(result: Result, message: str, target: Path) -> None:
     assert f"Error: {message}" in result.output
     assert "; nothing was restored" in result.output
     assert list(target.iterdir()) == []
+    url = os.environ.get("INTAKE_DATABASE_URL")
+    if url:
+        engine = make_engine(url)
+        try:
+            assert pgdump.is_empty(engine)
+        finally:
+            engine.dispose()
 
 
 def with_settings(made: Path, settings: bytes, name: str = "instance/settings.json") -> list[
@@ -287,6 +309,7 @@ def with_database(made: Path, data: bytes, tmp_path: Path) -> Path:
      "create view evil as select 1"],
     ["create table t (x)"],
 ], ids=["not-a-database", "trigger", "view", "no-version"])
+@pytest.mark.sqlite_only("crafted SQLite files; crafted PostgreSQL dumps are tested below")
 def test_a_database_that_is_damaged_or_carries_triggers_is_refused_after_unpacking(
         made: Path, target: Path, tmp_path: Path, statements: list[str] | None) -> None:
     """The database is checked after every file is unpacked: all of them must go again."""
@@ -297,6 +320,7 @@ def test_a_database_that_is_damaged_or_carries_triggers_is_refused_after_unpacki
                    "database", target)
 
 
+@pytest.mark.sqlite_only("a crafted SQLite file; the PostgreSQL dump's case is tested below")
 def test_a_database_from_a_newer_intake_is_refused(made: Path, target: Path,
                                                    tmp_path: Path) -> None:
     data = database_bytes(tmp_path, ["create table alembic_version (version_num text)",
@@ -419,7 +443,7 @@ def test_a_backup_names_the_config_keys_it_leaves_out(instance: Instance,
         f"SECRET_KEY = {'a' * 64!r}\nPEPPER = {'b' * 64!r}\nKEYS_DIR = '/srv/keys'\n"
         "PREFERRED_URL_SCHEME = 'https'\n")
     written = backup.write_backup(instance.instance_path, instance.keys_dir,
-                                  tmp_path / "b.tar")
+                                  tmp_path / "b.tar", instance.database_url)
     assert written.left_out == ["KEYS_DIR", "PREFERRED_URL_SCHEME"]
     assert sorted(settings_of(tmp_path / "b.tar")) == ["PEPPER", "SECRET_KEY"]
 
@@ -430,14 +454,16 @@ def test_a_backup_refuses_a_keyring_file_it_does_not_know(instance: Instance,
     write_config(instance.instance_path, {})
     (instance.keys_dir / "README.md").write_text("kept out of backups")
     (instance.keys_dir / "users" / ".x.json.0123456789abcdef.tmp").write_text("in flight")
-    written = backup.write_backup(instance.instance_path, instance.keys_dir, tmp_path / "a.tar")
+    written = backup.write_backup(instance.instance_path, instance.keys_dir, tmp_path / "a.tar",
+                                  instance.database_url)
     names = [info.name for info, _ in entries(tmp_path / "a.tar")]
     assert written.count == len(names)
     assert [name for name in names if "README" in name or name.endswith(".tmp")] == []
     (instance.keys_dir / "zzz").mkdir()
     (instance.keys_dir / "zzz" / "evil.json").write_text("{}")
     with pytest.raises(backup.BackupError, match="keys/zzz/evil.json is not a keyring file"):
-        backup.write_backup(instance.instance_path, instance.keys_dir, tmp_path / "b.tar")
+        backup.write_backup(instance.instance_path, instance.keys_dir, tmp_path / "b.tar",
+                            instance.database_url)
     assert not (tmp_path / "b.tar").exists()
 
 
