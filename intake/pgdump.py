@@ -105,6 +105,11 @@ def restore(path: Path, url: str, engine: Engine) -> None:
     entries(path)
     _run(["pg_restore", "--exit-on-error", "--single-transaction", "--no-owner",
           "--no-privileges", "--dbname", make_url(url).database or "", str(path)], url)
+    check_restored(engine)
+
+
+def check_restored(engine: Engine) -> None:
+    """Refuse a database holding triggers, rules (views), or functions of its own."""
     with engine.connect() as connection:
         extras = connection.execute(text(
             "SELECT (SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal)"

@@ -3,7 +3,8 @@
 Every test that uses the `instance` fixture (and so `app`, `client` and
 `runner`) runs twice: on SQLite, and on a fresh database of a throwaway
 PostgreSQL server (tests/pg.py) started once per session. A test about a
-property only SQLite has is marked `sqlite_only` with its reason.
+property only SQLite has is marked `sqlite_only` with its reason, and a
+PostgreSQL counterpart `postgresql_only`.
 INTAKE_TEST_BACKENDS=sqlite runs the SQLite half alone.
 """
 
@@ -35,15 +36,16 @@ BACKENDS = tuple(os.environ.get("INTAKE_TEST_BACKENDS", "sqlite,postgresql").spl
 def pytest_configure(config: pytest.Config) -> None:
     """Declare the marker of tests about a property only SQLite has."""
     config.addinivalue_line("markers", "sqlite_only(reason): a property only SQLite has")
+    config.addinivalue_line("markers", "postgresql_only: a PostgreSQL counterpart")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run each test that needs a database once per backend (SQLite alone if so marked)."""
     if "backend" not in metafunc.fixturenames:
         return
-    marker = metafunc.definition.get_closest_marker("sqlite_only")
-    backends = [b for b in BACKENDS if marker is None or b == "sqlite"]
-    metafunc.parametrize("backend", backends)
+    only = ("sqlite" if metafunc.definition.get_closest_marker("sqlite_only") else
+            "postgresql" if metafunc.definition.get_closest_marker("postgresql_only") else None)
+    metafunc.parametrize("backend", [b for b in BACKENDS if only in (None, b)])
 
 
 @pytest.fixture(scope="session")

@@ -474,3 +474,113 @@ def test_restore_fills_empty_folders_made_in_advance(made: Path, target: Path) -
     assert result.exit_code == 0, result.output
     assert (target / "instance" / "config.py").is_file()
     assert sorted(p.name for p in target.iterdir()) == ["instance", "keys"]
+
+
+def crafted_dump(postgres: PostgresServer, statements: list[str], tmp_path: Path) -> bytes:
+    """Dump a migrated PostgreSQL database after running `statements` in it."""
+    url = postgres.new_database()
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            for statement in statements:
+                connection.exec_driver_sql(statement)
+        engine.dispose()
+        pgdump.dump(url, tmp_path / "crafted.pgdump")
+    finally:
+        engine.dispose()
+        postgres.drop(url)
+    return (tmp_path / "crafted.pgdump").read_bytes()
+
+
+def with_dump(made: Path, data: bytes, tmp_path: Path) -> Path:
+    """Write a copy of a real PostgreSQL backup whose dump is replaced by `data`."""
+    items = [(info, data if info.name == pgdump.DUMP else body)
+             for info, body in entries(made)]
+    assert pgdump.DUMP in [info.name for info, _ in items]
+    for info, body in items:
+        info.size = len(body)
+    return write_archive(tmp_path / "crafted.tar", items)
+
+
+EVIL_FUNCTION = ("CREATE FUNCTION evil() RETURNS trigger LANGUAGE plpgsql AS "
+                 "$$ BEGIN DELETE FROM submissions; RETURN NULL; END $$")
+
+
+@pytest.mark.parametrize(("statements", "message"), [
+    ([EVIL_FUNCTION, "CREATE TRIGGER evil AFTER INSERT ON submissions "
+      "FOR EACH STATEMENT EXECUTE FUNCTION evil()"], "the backup's database is damaged or "
+     "not an intake database (the backup's database holds what an intake database does not)"),
+    (["CREATE VIEW evil AS SELECT 1 AS one"], "the backup's database is damaged or not an "
+     "intake database (the backup's database holds what an intake database does not)"),
+    (["UPDATE alembic_version SET version_num = '9999_future'"],
+     "the backup's database is at revision '9999_future', which this version of intake does "
+     "not know"),
+], ids=["trigger", "view", "newer"])
+@pytest.mark.postgresql_only
+def test_a_postgresql_dump_with_triggers_views_or_from_a_newer_intake_is_refused(
+        made: Path, target: Path, tmp_path: Path, postgres: PostgresServer,
+        statements: list[str], message: str) -> None:
+    """A dump is SQL that pg_restore runs: a trigger or function in it would run inside the
+    restored instance. Refused, and the target database is left empty."""
+    crafted = with_dump(made, crafted_dump(postgres, statements, tmp_path), tmp_path)
+    assert_refused(restore(crafted), message, target)
+
+
+@pytest.mark.postgresql_only
+def test_a_postgresql_backup_is_restored_only_into_an_empty_database(
+        made: Path, target: Path) -> None:
+    engine = make_engine(os.environ["INTAKE_DATABASE_URL"])
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE kept (x integer)")
+    engine.dispose()
+    result = restore(made)
+    assert result.exit_code == 1
+    assert ("the database INTAKE_DATABASE_URL names is not empty; restore into an empty "
+            "database; nothing was restored") in result.output
+    assert list(target.iterdir()) == []
+
+
+@pytest.mark.postgresql_only
+def test_a_restored_postgresql_backup_holds_the_accounts_and_audit_chain(
+        made: Path, target: Path) -> None:
+    result = restore(made)
+    assert result.exit_code == 0, result.output
+    assert "keep INTAKE_DATABASE_URL set" in result.output
+    assert not (target / "instance" / "intake.pgdump").exists()
+    assert not (target / "instance" / "intake.sqlite3").exists()
+    from sqlalchemy.orm import Session
+
+    from intake.audit import verify
+    from intake.models import User
+
+    engine = make_engine(os.environ["INTAKE_DATABASE_URL"])
+    with Session(engine) as db:
+        assert sorted(u.name for u in db.query(User)) == ["admin", "reviewer"]
+        verify(db)
+    engine.dispose()
+
+
+@pytest.mark.postgresql_only
+@pytest.mark.parametrize("check", ["listing", "restored"])
+def test_each_check_of_a_dump_alone_refuses_a_trigger(
+        tmp_path: Path, postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch,
+        check: str) -> None:
+    """The archive's listing is checked before pg_restore, and what it made after: either
+    alone refuses a dump carrying a function and a trigger."""
+    path = tmp_path / "evil.pgdump"
+    path.write_bytes(crafted_dump(postgres, [EVIL_FUNCTION, "CREATE TRIGGER evil AFTER INSERT "
+                                             "ON submissions FOR EACH STATEMENT EXECUTE "
+                                             "FUNCTION evil()"], tmp_path))
+    # Each check runs with the other one turned off.
+    if check == "restored":
+        monkeypatch.setattr(pgdump, "entries", lambda _path: [])
+    else:
+        monkeypatch.setattr(pgdump, "check_restored", lambda _engine: None)
+    url = postgres.new_database(migrated=False)
+    engine = make_engine(url)
+    try:
+        with pytest.raises(pgdump.DumpError, match="holds what an intake database does not"):
+            pgdump.restore(path, url, engine)
+    finally:
+        engine.dispose()
+        postgres.drop(url)
