@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,6 +96,24 @@ class Instance:
         """The PostgreSQL database's URL, or None for SQLite's file in the instance folder."""
         url = self.config.get("DATABASE_URL")
         return str(url) if url else None
+
+
+@pytest.fixture
+def empty_database(backend: str, request: pytest.FixtureRequest,
+                   monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """Return a function that points INTAKE_DATABASE_URL at a new, empty PostgreSQL database
+    (where a restore goes); on SQLite it does nothing (a restore makes the file)."""
+    made: list[str] = []
+
+    def point() -> None:
+        if backend == "postgresql":
+            server: PostgresServer = request.getfixturevalue("postgres")
+            made.append(server.new_database(migrated=False))
+            monkeypatch.setenv("INTAKE_DATABASE_URL", made[-1])
+
+    yield point  # type: ignore[misc]
+    for url in made:
+        request.getfixturevalue("postgres").drop(url)
 
 
 def instance_config(root: Path, database_url: str | None = None) -> dict[str, object]:
