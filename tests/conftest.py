@@ -51,6 +51,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     """A throwaway PostgreSQL server for the whole session, stopped at the end."""
+    if "postgresql" not in BACKENDS:
+        pytest.skip("INTAKE_TEST_BACKENDS leaves PostgreSQL out")
     server = start_server()
     try:
         yield server

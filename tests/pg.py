@@ -145,7 +145,9 @@ def start_server() -> PostgresServer:
         raise RuntimeError("PostgreSQL's server programs are not installed: "
                            "run `make test` (it installs Debian's postgresql package)")
     account = _server_account()
-    root = Path(tempfile.mkdtemp(prefix="intake-pg-"))
+    # Under /tmp when the server runs as another account: a TMPDIR inside root's home
+    # would not let that account reach its own folder.
+    root = Path(tempfile.mkdtemp(prefix="intake-pg-", dir="/tmp" if account else None))
     (root / "socket").mkdir()
     if account is not None:
         for folder in (root, root / "socket"):
