@@ -30,7 +30,7 @@ def test_migrating_twice_changes_nothing(app: Flask) -> None:
     upgrade(engine)
     with engine.connect() as connection:
         version = connection.execute(text("select version_num from alembic_version")).scalar()
-    assert version == "0012_review16"
+    assert version == "0013_pg"
 
 
 @pytest.mark.sqlite_only("pragmas are SQLite's; the PostgreSQL settings are tested below")
@@ -161,7 +161,7 @@ def test_downgrading_and_upgrading_keeps_every_row_and_index(
                 for t in FAMILY_TABLES} == before
         assert {t: inspect(connection).get_indexes(t) for t in FAMILY_TABLES} == indexes
         version = connection.execute(text("select version_num from alembic_version")).scalar()
-    assert version == "0012_review16"
+    assert version == "0013_pg"
     assert len(read_everything(app)) == 3
 
 
@@ -207,3 +207,28 @@ def test_upgrading_a_database_with_cases_drops_the_rowid_and_keeps_every_row(
         assert connection.execute(text("pragma foreign_keys")).scalar() == 1
         assert not connection.execute(text("pragma foreign_key_check")).all()
     assert len(read_everything(app)) == 3
+
+
+def test_unix_times_after_january_2038_are_kept(app: Flask) -> None:
+    """PostgreSQL's integer ends at 2038-01-19 03:14:07 UTC: a session seen, an invite or a
+    pending file expiring after it was refused there (SQLite's integers are 64-bit)."""
+    from intake.db import get_session
+    from intake.models import Invite, PendingFile, ReviewSession
+
+    later = 2**31 + 86400
+    with app.app_context():
+        db = get_session()
+        admin = db.query(User).filter_by(name="admin").one()
+        db.add_all([
+            PendingFile(id="a" * 32, form_ref="b" * 64, blob="c" * 32, record_id="d" * 32,
+                        wrapped_key=b"k", meta=b"m", expires_at=later),
+            Invite(token_hash="e" * 64, purpose="enrol", name="new", role="reviewer",
+                   totp_secret=b"t", expires_at=later),
+            ReviewSession(id_hash="f" * 64, user_id=admin.id, sealed_keys=b"s",
+                          started_at=later, seen_at=later)])
+        db.commit()
+    with app.extensions["intake.db"].connect() as connection:
+        stored = [connection.execute(text(query)).scalar() for query in (
+            "select expires_at from pending_files", "select expires_at from invites",
+            "select started_at from review_sessions", "select seen_at from review_sessions")]
+    assert stored == [later] * 4
