@@ -1,6 +1,7 @@
 # The two commands in README.md: `make demo` and `make test`. Each sets up
-# what it needs on a fresh machine (virtual environment, packages, Chromium, and the
-# tools that check deploy/: systemd-analyze, tor, nginx, python3-seccomp).
+# what it needs on a fresh machine (virtual environment, packages, Chromium,
+# PostgreSQL's server programs, which the tests start a throwaway server from, and
+# the tools that check deploy/: systemd-analyze, tor, nginx, python3-seccomp).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,12 +9,12 @@ STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MO := intake/translations/fa/LC_MESSAGES/messages.mo
 
-.PHONY: demo test bench lint translations chromium deploy-tools clean
+.PHONY: demo test bench lint translations chromium postgresql deploy-tools clean
 
 demo: $(STAMP) $(MO)
 	$(BIN)/intake demo
 
-test: $(STAMP) $(MO) chromium deploy-tools
+test: $(STAMP) $(MO) chromium postgresql deploy-tools
 	$(BIN)/python -m pytest
 
 bench: $(STAMP) $(MO)
@@ -55,6 +56,14 @@ deploy-tools:
 	   /usr/bin/python3 -c 'import seccomp'; } >/dev/null 2>&1 || { \
 	  $(SUDO) apt-get install -y --no-install-recommends $(DEPLOY_TOOLS) || \
 	  { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends $(DEPLOY_TOOLS); }; }
+
+# Debian keeps initdb and pg_ctl in /usr/lib/postgresql/<version>/bin, off PATH; tests/pg.py
+# looks there. Installing the package also makes the `postgres` account the server runs as
+# when the tests run as root. Debian starts a cluster of its own; the tests never use it.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get install -y --no-install-recommends postgresql || \
+	  { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends postgresql; }; }
 
 clean:
 	rm -rf $(VENV) test-output .pytest_cache .hypothesis

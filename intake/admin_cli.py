@@ -341,7 +341,8 @@ def backup_command(path: Path) -> None:
     settings, _, _ = _context()
     try:
         with rotation.exclusive(settings.instance_path, settings.desk_id):
-            written = write_backup(settings.instance_path, settings.keys_dir, path.resolve())
+            written = write_backup(settings.instance_path, settings.keys_dir, path.resolve(),
+                                   settings.database_url)
     except (BackupError, rotation.RotationError) as exc:
         raise click.ClickException(f"{exc}; no backup was written") from None
     click.echo(f"Wrote {written.count} files to {path}. It holds ciphertext, wrapped keys and "
@@ -385,11 +386,16 @@ def restore_command(path: Path, root_text: str | None) -> None:
         return found
 
     try:
-        count = restore_backup(path, instance, keys, check_root)
+        # Not carried by the backup: the host's own database, from INTAKE_DATABASE_URL.
+        count = restore_backup(path, instance, keys, check_root,
+                               current_app.config.get("DATABASE_URL"))
     except BackupError as exc:
         raise click.ClickException(f"{exc}; nothing was restored") from None
     click.echo(f"Restored {count} files into {instance} and {keys}; config.py was written "
                "from the backup's settings. Run `intake audit verify` next.")
+    if database_url:
+        click.echo("config.py does not name the database: keep INTAKE_DATABASE_URL set "
+                   "for the server.")
 
 
 COMMANDS = (users_group, keys_group, recover_command, backup_command, restore_command)

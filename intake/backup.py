@@ -4,8 +4,9 @@ Everything in it is what the server already keeps at rest: ciphertext,
 public keys, wrapped keys and grants, plus the instance's settings as JSON
 data, whose secret key and pepper families' follow-up codes need after a
 restore. No member is code: `intake restore` writes config.py itself from the
-checked settings. The database is copied with SQLite's online backup API, so
-the server can keep running; blobs are never deleted while a record refers to
+checked settings. The database is copied with SQLite's online backup API, or
+dumped with `pg_dump` (one consistent snapshot) when DATABASE_URL names
+PostgreSQL, so the server can keep running; blobs are never deleted while a record refers to
 them, so every blob the copied database names is in the store when it is
 read. A rotation must not run at the same time (the command takes the
 rotation lock).
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from . import instance_config
+from . import instance_config, pgdump
 from .crypto._files import fsync_dir
 from .crypto.keyring import is_keyring_file
 
@@ -57,7 +58,7 @@ class Written:
 
 def is_known_member(name: str) -> bool:
     """Say whether a member name is one a backup writes (and so one restore may write)."""
-    if name in (DATABASE, SETTINGS) or BLOB.fullmatch(name):
+    if name in (DATABASE, pgdump.DUMP, SETTINGS) or BLOB.fullmatch(name):
         return True
     return name.startswith("keys/") and is_keyring_file(name.removeprefix("keys/"))
 
@@ -138,7 +139,22 @@ def _snapshot(instance: Path, target: Path) -> None:
         source.close()
 
 
-def write_backup(instance: Path, keys: Path, target: Path) -> Written:
+def _copy_database(instance: Path, database_url: str | None, scratch: Path) -> tuple[str, Path]:
+    """Copy the database consistently into `scratch`; return its member name and the copy."""
+    if pgdump.is_postgresql(database_url):
+        copy = scratch / "intake.pgdump"
+        try:
+            pgdump.dump(str(database_url), copy)
+        except pgdump.DumpError as exc:
+            raise BackupError(str(exc)) from None
+        return pgdump.DUMP, copy
+    copy = scratch / "intake.sqlite3"
+    _snapshot(instance, copy)
+    return DATABASE, copy
+
+
+def write_backup(instance: Path, keys: Path, target: Path,
+                 database_url: str | None = None) -> Written:
     """Write the backup tar to `target`; say how many files it holds and what it left out."""
     if target.exists():
         raise BackupError(f"{target} exists already")
@@ -148,12 +164,12 @@ def write_backup(instance: Path, keys: Path, target: Path) -> Written:
     # Written inside a private scratch folder beside the target: a failed
     # backup leaves nothing behind, and only a complete one is renamed out.
     with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
-        partial, snapshot = Path(scratch) / "backup.tar", Path(scratch) / "intake.sqlite3"
-        _snapshot(instance, snapshot)
+        partial = Path(scratch) / "backup.tar"
+        member, snapshot = _copy_database(instance, database_url, Path(scratch))
         # Listed after the snapshot: every account the copied database names has its key.
         keyring = _keyring_files(keys)
         with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as archive:
-            _add(archive, DATABASE, snapshot, digests)
+            _add(archive, member, snapshot, digests)
             _add_bytes(archive, SETTINGS, settings, digests)
             for path in sorted((instance / "store").iterdir()):
                 name = f"instance/store/{path.name}"

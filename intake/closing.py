@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from . import audit
 from .crypto import PublicKey, seal_for_family
+from .db import vacuum
 from .models import AuditEvent, Reply, Submission
 
 HOLD = "safety_hold"
@@ -48,12 +49,17 @@ def close_code(db: Session, case: Submission, actor_id: str) -> None:
 
 
 def forget_old_pages(db: Session) -> None:
-    """Copy the WAL into the database and empty it, so old row versions do not linger there."""
+    """Make the old row versions go: SQLite's WAL emptied, PostgreSQL's dead rows vacuumed."""
     # secure_delete zeroes the freed cells in the database file; the WAL would still hold
     # the pages as they were until the next checkpoint.
-    if db.get_bind().dialect.name == "sqlite":
+    engine = db.get_bind().engine
+    if engine.dialect.name == "sqlite":
         db.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
         db.commit()
+    elif engine.dialect.name == "postgresql":
+        # The update left the old rows (lookup id, key, outline, replies) as dead tuples in
+        # the table files; PostgreSQL's own WAL keeps them too (see SECURITY.md).
+        vacuum(engine, ("submissions", "replies"))
 
 
 def code_closed_on(db: Session, case: Submission) -> dt.date | None:

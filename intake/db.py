@@ -10,6 +10,7 @@ from alembic import command
 from alembic.config import Config
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session
 
 from .crypto._files import make_private_dirs
@@ -21,6 +22,12 @@ class Base(DeclarativeBase):
     """The declarative base every model derives from."""
 
 
+# Every PostgreSQL session commits durably (a server may default to synchronous_commit=off,
+# which acknowledges a commit before it is on disk) and waits for a lock at most as long as
+# SQLite's busy_timeout below, whatever the server's own settings say.
+POSTGRESQL_OPTIONS = "-c synchronous_commit=on -c lock_timeout=10000"
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine; SQLite gets WAL, secure_delete, foreign keys and full sync."""
     if url.startswith("sqlite:///"):
@@ -28,6 +35,9 @@ def make_engine(url: str) -> Engine:
         make_private_dirs(path.parent)
         if not path.exists():
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    if url.startswith("postgresql"):
+        return create_engine(url, connect_args={"options": POSTGRESQL_OPTIONS},
+                             pool_pre_ping=True)
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -68,6 +78,26 @@ def upgrade(engine: Engine) -> None:
                 connection.rollback()
                 connection.exec_driver_sql("PRAGMA foreign_keys=ON")
                 connection.commit()
+
+
+def vacuum(engine: Engine, tables: tuple[str, ...]) -> None:
+    """Rewrite these PostgreSQL tables (and their TOAST and indexes) without dead row versions.
+
+    An UPDATE or DELETE leaves the old row in the table file; a plain VACUUM marks its
+    space free but leaves its bytes there (seen in tests: a closed code's public key in
+    the TOAST table). VACUUM FULL writes new files holding live rows only; the old ones
+    are emptied at once and unlinked at the next checkpoint. It locks the tables while it
+    runs (well under a second for thousands of cases): if requests keep them longer than
+    lock_timeout, a plain VACUUM runs instead and the bytes wait for the next rewrite.
+    """
+    for full in (True, False):
+        try:
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.exec_driver_sql(f"VACUUM {'FULL ' if full else ''}{', '.join(tables)}")
+            return
+        except OperationalError:
+            if not full:
+                raise
 
 
 def get_session() -> Session:

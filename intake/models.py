@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String
+from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .db import Base
@@ -111,8 +111,9 @@ class ReviewSession(Base):
     sealed_keys: Mapped[bytes] = mapped_column(LargeBinary)
     # Case data keys this session has opened, under the same cookie-held key.
     sealed_case_keys: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
-    started_at: Mapped[int]
-    seen_at: Mapped[int]
+    # Unix times: 64-bit, as PostgreSQL's integer ends in 2038 (0014_pg).
+    started_at: Mapped[int] = mapped_column(BigInteger)
+    seen_at: Mapped[int] = mapped_column(BigInteger)
 
 
 class Note(Base):
@@ -215,7 +216,7 @@ class Invite(Base):
     name: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(16))
     totp_secret: Mapped[bytes] = mapped_column(LargeBinary)
-    expires_at: Mapped[int]
+    expires_at: Mapped[int] = mapped_column(BigInteger)
     user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
 
 
@@ -246,4 +247,4 @@ class PendingFile(Base):
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     meta: Mapped[bytes] = mapped_column(LargeBinary)
     # Unix time of a UTC midnight: enough to expire it, not to time a visit.
-    expires_at: Mapped[int] = mapped_column(index=True)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)

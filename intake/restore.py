@@ -10,6 +10,11 @@ admin gives, the database is checked and migrated there, config.py is
 written from the backup's settings as data (with that root pinned), and only
 then are the folders renamed into place. Any failure removes what was
 unpacked and raises one BackupError.
+
+A backup of a PostgreSQL instance holds a pg_dump archive instead: it is
+restored only into the empty PostgreSQL database that INTAKE_DATABASE_URL
+names on the restoring host (see pgdump.py for what is checked), then
+migrated; any later failure empties that database again.
 """
 
 from __future__ import annotations
@@ -27,7 +32,9 @@ import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from . import instance_config, trust
+from sqlalchemy import Engine
+
+from . import instance_config, pgdump, trust
 from .backup import DATABASE, MANIFEST, OLD_CONFIG, SETTINGS, BackupError, is_known_member
 from .crypto import Keyring, KeyringError
 from .crypto._files import fsync_dir, make_private_dirs
@@ -45,19 +52,68 @@ _PLAIN = (tarfile.REGTYPE, tarfile.AREGTYPE)
 RootCheck = Callable[[bytes | None], bytes | None]
 
 
-def restore_backup(source: Path, instance: Path, keys: Path, root: RootCheck) -> int:
+def restore_backup(source: Path, instance: Path, keys: Path, root: RootCheck,
+                   database_url: str | None = None) -> int:
     """Check a backup against its manifest and its keyring against a root, then unpack it."""
     _check_targets(instance, keys)
-    with _plainly(), tarfile.open(source, "r") as archive:
-        manifest, members = _checked_members(archive)
-        with _Staging(instance, keys) as staging:
-            member, raw = _unpack(archive, members, manifest, staging)
-            values = _settings(member, raw, instance, keys)
-            values["ROOT_FINGERPRINT"] = _check_keyring(staging.keys, values, root)
-            _check_database(staging.instance / "intake.sqlite3")
-            instance_config.write(staging.instance, values)
-            staging.commit()
+    engine = _empty_database(database_url)
+    loaded = False
+    try:
+        with _plainly(), tarfile.open(source, "r") as archive:
+            manifest, members = _checked_members(archive)
+            _check_database_kind(members, engine)
+            with _Staging(instance, keys) as staging:
+                member, raw = _unpack(archive, members, manifest, staging)
+                values = _settings(member, raw, instance, keys)
+                values["ROOT_FINGERPRINT"] = _check_keyring(staging.keys, values, root)
+                if engine is None:
+                    _check_database(staging.instance / "intake.sqlite3")
+                else:
+                    loaded = True
+                    _load_dump(staging.path(pgdump.DUMP), str(database_url), engine)
+                instance_config.write(staging.instance, values)
+                staging.commit()
+    except BaseException:
+        if engine is not None and loaded:
+            pgdump.empty(engine)
+        raise
+    finally:
+        if engine is not None:
+            engine.dispose()
     return len(members)
+
+
+def _empty_database(database_url: str | None) -> Engine | None:
+    """Return an engine for the PostgreSQL database to restore into (refused unless empty)."""
+    if not pgdump.is_postgresql(database_url):
+        return None
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .db import make_engine
+
+    engine = make_engine(str(database_url))
+    try:
+        empty = pgdump.is_empty(engine)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise BackupError(f"the database INTAKE_DATABASE_URL names cannot be reached "
+                          f"({type(exc).__name__})") from None
+    if not empty:
+        engine.dispose()
+        raise BackupError("the database INTAKE_DATABASE_URL names is not empty; restore into "
+                          "an empty database")
+    return engine
+
+
+def _check_database_kind(members: list[tarfile.TarInfo], engine: Engine | None) -> None:
+    """Refuse a PostgreSQL dump without a PostgreSQL target, and a SQLite file with one."""
+    names = {member.name for member in members}
+    if pgdump.DUMP in names and engine is None:
+        raise BackupError("the backup holds a PostgreSQL dump: set INTAKE_DATABASE_URL to an "
+                          "empty PostgreSQL database to restore it into")
+    if DATABASE in names and engine is not None:
+        raise BackupError("the backup holds a SQLite database: restore it without "
+                          "INTAKE_DATABASE_URL (moving between databases is not supported)")
 
 
 def _check_keyring(keys: Path, values: dict[str, instance_config.Value],
@@ -135,7 +191,7 @@ def _checked_members(archive: tarfile.TarFile) -> tuple[dict[str, str],
     if missing:
         raise BackupError(f"the backup is missing {len(missing)} files its manifest lists "
                           f"(the first is {missing[0]!r})")
-    if DATABASE not in seen or (SETTINGS in seen) == (OLD_CONFIG in seen):
+    if (DATABASE in seen) == (pgdump.DUMP in seen) or (SETTINGS in seen) == (OLD_CONFIG in seen):
         raise BackupError("the backup lacks its database or its settings")
     return manifest, checked
 
@@ -239,11 +295,7 @@ def _check_database(path: Path) -> None:
 
     It is then migrated in place, before anything is moved into the instance.
     """
-    from alembic.script import ScriptDirectory
-    from alembic.util import CommandError
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from .db import MIGRATIONS, make_engine, upgrade
+    from .db import make_engine
 
     try:
         connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
@@ -261,20 +313,54 @@ def _check_database(path: Path) -> None:
             from None
     if integrity != [("ok",)] or extras or len(versions) != 1:
         raise BackupError("the backup's database is damaged or not an intake database")
+    engine = make_engine(f"sqlite:///{path}")
     try:
-        ScriptDirectory(str(MIGRATIONS)).get_revision(versions[0][0])
+        _migrate(engine, versions[0][0])
+    finally:
+        engine.dispose()
+
+
+def _load_dump(path: Path, database_url: str, engine: Engine) -> None:
+    """Restore the dump into the empty database, check it, migrate it; never keep the file."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        pgdump.restore(path, database_url, engine)
+        with engine.connect() as connection:
+            versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    except pgdump.DumpError as exc:
+        raise BackupError(f"the backup's database is damaged or not an intake database "
+                          f"({exc})") from None
+    except SQLAlchemyError:
+        raise BackupError("the backup's database is damaged or not an intake database") \
+            from None
+    finally:
+        path.unlink(missing_ok=True)
+    if len(versions) != 1:
+        raise BackupError("the backup's database is damaged or not an intake database")
+    _migrate(engine, versions[0][0])
+
+
+def _migrate(engine: Engine, version: str) -> None:
+    """Refuse a revision this code does not know; bring a known one up to date."""
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .db import MIGRATIONS, upgrade
+
+    try:
+        ScriptDirectory(str(MIGRATIONS)).get_revision(version)
     except CommandError:
-        raise BackupError(f"the backup's database is at revision {versions[0][0]!r}, which "
+        raise BackupError(f"the backup's database is at revision {version!r}, which "
                           "this version of intake does not know: restore it with the version "
                           "that made it") from None
-    engine = make_engine(f"sqlite:///{path}")
     try:
         upgrade(engine)
     except (SQLAlchemyError, CommandError) as exc:
         raise BackupError(f"the backup's database cannot be brought up to date "
                           f"({type(exc).__name__})") from None
-    finally:
-        engine.dispose()
 
 
 class _Staging:

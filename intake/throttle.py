@@ -62,7 +62,8 @@ def _window(now: float | None) -> int:
 
 def purge_expired(session: Session, now: float | None = None) -> None:
     """Delete the counters of minutes that have passed (the caller commits)."""
-    session.execute(text("DELETE FROM throttle WHERE window < :window"),
+    # "window" is quoted: PostgreSQL reserves the word (SQLite accepts it either way).
+    session.execute(text('DELETE FROM throttle WHERE "window" < :window'),
                     {"window": _window(now)})
 
 
@@ -71,10 +72,10 @@ def allow(session: Session, key: str, per_minute: int, now: float | None = None)
     window = _window(now)
     purge_expired(session, now)
     session.execute(text(
-        "INSERT INTO throttle (key, window, count) VALUES (:key, :window, 1) "
-        "ON CONFLICT (key, window) DO UPDATE SET count = count + 1"),
+        'INSERT INTO throttle (key, "window", count) VALUES (:key, :window, 1) '
+        'ON CONFLICT (key, "window") DO UPDATE SET count = throttle.count + 1'),
         {"key": key, "window": window})
-    count = session.execute(text("SELECT count FROM throttle WHERE key = :key AND "
-                                 "window = :window"), {"key": key, "window": window}).scalar()
+    count = session.execute(text('SELECT count FROM throttle WHERE key = :key AND '
+                                 '"window" = :window'), {"key": key, "window": window}).scalar()
     session.commit()
     return int(count or 0) <= per_minute

@@ -1,9 +1,18 @@
-"""Fixtures shared by the whole suite: a migrated instance, its app, client and CLI runner."""
+"""Fixtures shared by the whole suite: a migrated instance, its app, client and CLI runner.
+
+Every test that uses the `instance` fixture (and so `app`, `client` and
+`runner`) runs twice: on SQLite, and on a fresh database of a throwaway
+PostgreSQL server (tests/pg.py) started once per session. A test about a
+property only SQLite has is marked `sqlite_only` with its reason, and a
+PostgreSQL counterpart `postgresql_only`.
+INTAKE_TEST_BACKENDS=sqlite runs the SQLite half alone.
+"""
 
 from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +22,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from intake import create_app
 from intake.setup import Initialised, initialise
+from tests.pg import PostgresServer, start_server, table_files
 
 # Instances that tests start in other processes (`intake init`, gunicorn) may use
 # the cheap Argon2 profile too; outside a test suite it is refused.
@@ -20,6 +30,58 @@ os.environ["INTAKE_INSECURE_TEST_PROFILES"] = "true"
 
 ADMIN_PASSPHRASE = "admin passphrase for tests"
 REVIEWER_PASSPHRASE = "reviewer passphrase for tests"
+BACKENDS = tuple(os.environ.get("INTAKE_TEST_BACKENDS", "sqlite,postgresql").split(","))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Declare the marker of tests about a property only SQLite has."""
+    config.addinivalue_line("markers", "sqlite_only(reason): a property only SQLite has")
+    config.addinivalue_line("markers", "postgresql_only: a PostgreSQL counterpart")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run each test that needs a database once per backend (SQLite alone if so marked)."""
+    if "backend" not in metafunc.fixturenames:
+        return
+    only = ("sqlite" if metafunc.definition.get_closest_marker("sqlite_only") else
+            "postgresql" if metafunc.definition.get_closest_marker("postgresql_only") else None)
+    metafunc.parametrize("backend", [b for b in BACKENDS if only in (None, b)])
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL server for the whole session, stopped at the end."""
+    if "postgresql" not in BACKENDS:
+        pytest.skip("INTAKE_TEST_BACKENDS leaves PostgreSQL out")
+    server = start_server()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """The test's database: None for SQLite's file in the instance, else a fresh PostgreSQL one."""
+    if backend == "sqlite":
+        yield None
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    url = server.new_database()
+    try:
+        yield url
+    finally:
+        server.drop(url)
+
+
+def stored_bytes(app: Flask) -> bytes:
+    """What a seized disk holds of the app's database: SQLite's file with its -wal and -shm,
+    or PostgreSQL's table and index files (its WAL is a stated limit, see SECURITY.md)."""
+    url = app.config.get("DATABASE_URL")
+    if url:
+        return table_files(url)
+    folder = app.extensions["intake.settings"].instance_path
+    return b"".join(path.read_bytes() for path in sorted(folder.glob("intake.sqlite3*")))
 
 
 @dataclass
@@ -31,10 +93,36 @@ class Instance:
     config: dict[str, object]
     initialised: Initialised | None = None
 
+    @property
+    def database_url(self) -> str | None:
+        """The PostgreSQL database's URL, or None for SQLite's file in the instance folder."""
+        url = self.config.get("DATABASE_URL")
+        return str(url) if url else None
 
-def instance_config(root: Path) -> dict[str, object]:
+
+@pytest.fixture
+def empty_database(backend: str, request: pytest.FixtureRequest,
+                   monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """Return a function that points INTAKE_DATABASE_URL at a new, empty PostgreSQL database
+    (where a restore goes); on SQLite it does nothing (a restore makes the file)."""
+    made: list[str] = []
+
+    def point() -> None:
+        if backend == "postgresql":
+            server: PostgresServer = request.getfixturevalue("postgres")
+            made.append(server.new_database(migrated=False))
+            monkeypatch.setenv("INTAKE_DATABASE_URL", made[-1])
+
+    yield point  # type: ignore[misc]
+    for url in made:
+        request.getfixturevalue("postgres").drop(url)
+
+
+def instance_config(root: Path, database_url: str | None = None) -> dict[str, object]:
     """Return a test configuration (cheap Argon2 profile, plain-HTTP cookies)."""
+    database = {"DATABASE_URL": database_url} if database_url else {}
     return {
+        **database,
         "INSTANCE_PATH": str(root / "instance"),
         "KEYS_DIR": str(root / "keys"),
         "SECRET_KEY": secrets.token_hex(32),
@@ -50,9 +138,9 @@ def instance_config(root: Path) -> dict[str, object]:
 
 
 @pytest.fixture
-def instance(tmp_path: Path) -> Instance:
+def instance(tmp_path: Path, database_url: str | None) -> Instance:
     """An initialised instance with an admin and a reviewer, both granted the first epoch."""
-    config = instance_config(tmp_path)
+    config = instance_config(tmp_path, database_url)
     inst = Instance(tmp_path / "instance", tmp_path / "keys", config)
     app = create_app(dict(config))
     inst.initialised = initialise(app.extensions["intake.settings"], [

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import re
 import secrets
 import shutil
 import tarfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,7 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from intake import create_app
+from intake import create_app, pgdump
 from intake.cli import main
 from intake.crypto import (
     Keyring,
@@ -38,9 +40,11 @@ from tests.test_cli import PASSPHRASE, run_intake
 
 
 @pytest.fixture
-def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str | None) -> Path:
     """An instance made by `intake init` with one testimony and two files."""
     root = tmp_path / "old"
+    if database_url:
+        monkeypatch.setenv("INTAKE_DATABASE_URL", database_url)
     assert run_intake(root, "init", "--admin", "amina", "--passphrase-stdin",
                       stdin=PASSPHRASE + "\n").returncode == 0
     for name, value in (("INTAKE_INSTANCE", root / "instance"), ("INTAKE_KEYS_DIR",
@@ -59,7 +63,8 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def read_files(root: Path) -> dict[str, bytes]:
     """Decrypt every file as the admin, through the restored keyring and database."""
     keyring = Keyring(root / "keys")
-    engine = create_engine(f"sqlite:///{root / 'instance' / 'intake.sqlite3'}")
+    engine = create_engine(os.environ.get("INTAKE_DATABASE_URL")
+                           or f"sqlite:///{root / 'instance' / 'intake.sqlite3'}")
     with Session(engine) as db:
         admin = db.query(User).filter_by(name="amina").one()
         epochs = unlock_epochs(keyring, unlock(keyring.user_key(admin.id)[1],
@@ -78,7 +83,8 @@ def read_files(root: Path) -> dict[str, bytes]:
         return files
 
 
-def test_backup_wipe_restore_reads_byte_identical_files(served: Path, tmp_path: Path) -> None:
+def test_backup_wipe_restore_reads_byte_identical_files(
+        served: Path, tmp_path: Path, empty_database: Callable[[], None]) -> None:
     before = read_files(served)
     assert before["a.bin"] == marker_file(1_000_000)
     backup = tmp_path / "backup.tar"
@@ -87,6 +93,7 @@ def test_backup_wipe_restore_reads_byte_identical_files(served: Path, tmp_path: 
     root = root_text(served)
     shutil.rmtree(served)
     fresh = tmp_path / "new"
+    empty_database()
     restored = run_intake(fresh, "restore", str(backup), "--root", root)
     assert restored.returncode == 0, restored.stderr
     assert read_files(fresh) == before
@@ -101,8 +108,8 @@ def test_the_backup_holds_no_plaintext(served: Path, tmp_path: Path) -> None:
     assert "علی رضایی".encode() not in data
 
 
-def test_a_tampered_backup_is_refused_and_nothing_is_restored(served: Path,
-                                                              tmp_path: Path) -> None:
+def test_a_tampered_backup_is_refused_and_nothing_is_restored(
+        served: Path, tmp_path: Path, empty_database: Callable[[], None]) -> None:
     backup = tmp_path / "backup.tar"
     assert run_intake(served, "backup", str(backup)).returncode == 0
     tampered = tmp_path / "tampered.tar"
@@ -115,10 +122,15 @@ def test_a_tampered_backup_is_refused_and_nothing_is_restored(served: Path,
 
             target.addfile(member, io.BytesIO(data))
     fresh = tmp_path / "new"
+    empty_database()
     result = run_intake(fresh, "restore", str(tampered))
     assert result.returncode != 0
     assert "does not match the manifest" in result.stderr
     assert not (fresh / "instance" / "intake.sqlite3").exists()
+    if os.environ.get("INTAKE_DATABASE_URL"):
+        engine = create_engine(os.environ["INTAKE_DATABASE_URL"])
+        assert pgdump.is_empty(engine)
+        engine.dispose()
 
 
 def test_restore_refuses_a_folder_that_is_not_empty(served: Path, tmp_path: Path) -> None:
@@ -184,8 +196,12 @@ def read_as_reviewer(root: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, b
 
 
 def test_a_backup_taken_while_the_server_receives_restores_every_acknowledged_testimony(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str | None,
+        empty_database: Callable[[], None]) -> None:
+    """On PostgreSQL the backup is pg_dump's snapshot, taken while gunicorn commits."""
     old = tmp_path / "old"
+    if database_url:
+        monkeypatch.setenv("INTAKE_DATABASE_URL", database_url)
     env = live.initialise(old, reviewers=("reviewer",))
     server = live.start(old, env, workers=2)
     families = [Submitter(server.port) for _ in range(3)]
@@ -221,6 +237,7 @@ def test_a_backup_taken_while_the_server_receives_restores_every_acknowledged_te
     root = root_text(old)
     shutil.rmtree(old)
     fresh = tmp_path / "new"
+    empty_database()
     restored = run_intake(fresh, "restore", str(backup), "--root", root)
     assert restored.returncode == 0, restored.stderr
     files = read_as_reviewer(fresh, monkeypatch)

@@ -5,18 +5,22 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import sqlite3
 import tarfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
-from intake import backup, create_app
+from intake import backup, create_app, pgdump
 from intake.cli import main
+from intake.db import make_engine
 from intake.setup import write_config
 from intake.storage import Store
 from tests.conftest import Instance
+from tests.pg import PostgresServer
 
 BLOB = "ab" * 16
 OTHER_BLOB = "cd" * 16
@@ -32,18 +36,29 @@ def made(instance: Instance, tmp_path: Path) -> Path:
     blob.commit()
     target = tmp_path / "backups" / "made.tar"
     target.parent.mkdir()
-    backup.write_backup(instance.instance_path, instance.keys_dir, target)
+    backup.write_backup(instance.instance_path, instance.keys_dir, target, instance.database_url)
     return target
 
 
 @pytest.fixture
-def target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Where restores go: an empty parent folder, named by the environment."""
+def target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str,
+           request: pytest.FixtureRequest) -> Iterator[Path]:
+    """Where restores go: an empty parent folder (and an empty PostgreSQL database), named by
+    the environment."""
     root = tmp_path / "new"
     root.mkdir()
     monkeypatch.setenv("INTAKE_INSTANCE", str(root / "instance"))
     monkeypatch.setenv("INTAKE_KEYS_DIR", str(root / "keys"))
-    return root
+    if backend == "sqlite":
+        yield root
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    url = server.new_database(migrated=False)
+    monkeypatch.setenv("INTAKE_DATABASE_URL", url)
+    try:
+        yield root
+    finally:
+        server.drop(url)
 
 
 def entries(path: Path) -> list[Entry]:
@@ -87,6 +102,13 @@ def assert_refused(result: Result, message: str, target: Path) -> None:
     assert f"Error: {message}" in result.output
     assert "; nothing was restored" in result.output
     assert list(target.iterdir()) == []
+    url = os.environ.get("INTAKE_DATABASE_URL")
+    if url:
+        engine = make_engine(url)
+        try:
+            assert pgdump.is_empty(engine)
+        finally:
+            engine.dispose()
 
 
 def with_settings(made: Path, settings: bytes, name: str = "instance/settings.json") -> list[
@@ -288,6 +310,7 @@ def with_database(made: Path, data: bytes, tmp_path: Path) -> Path:
      "create view evil as select 1"],
     ["create table t (x)"],
 ], ids=["not-a-database", "trigger", "view", "no-version"])
+@pytest.mark.sqlite_only("crafted SQLite files; crafted PostgreSQL dumps are tested below")
 def test_a_database_that_is_damaged_or_carries_triggers_is_refused_after_unpacking(
         made: Path, target: Path, tmp_path: Path, statements: list[str] | None) -> None:
     """The database is checked after every file is unpacked: all of them must go again."""
@@ -298,6 +321,7 @@ def test_a_database_that_is_damaged_or_carries_triggers_is_refused_after_unpacki
                    "database", target)
 
 
+@pytest.mark.sqlite_only("a crafted SQLite file; the PostgreSQL dump's case is tested below")
 def test_a_database_from_a_newer_intake_is_refused(made: Path, target: Path,
                                                    tmp_path: Path) -> None:
     data = database_bytes(tmp_path, ["create table alembic_version (version_num text)",
@@ -420,7 +444,7 @@ def test_a_backup_names_the_config_keys_it_leaves_out(instance: Instance,
         f"SECRET_KEY = {'a' * 64!r}\nPEPPER = {'b' * 64!r}\nKEYS_DIR = '/srv/keys'\n"
         "PREFERRED_URL_SCHEME = 'https'\n")
     written = backup.write_backup(instance.instance_path, instance.keys_dir,
-                                  tmp_path / "b.tar")
+                                  tmp_path / "b.tar", instance.database_url)
     assert written.left_out == ["KEYS_DIR", "PREFERRED_URL_SCHEME"]
     assert sorted(settings_of(tmp_path / "b.tar")) == ["PEPPER", "SECRET_KEY"]
 
@@ -431,14 +455,16 @@ def test_a_backup_refuses_a_keyring_file_it_does_not_know(instance: Instance,
     write_config(instance.instance_path, {})
     (instance.keys_dir / "README.md").write_text("kept out of backups")
     (instance.keys_dir / "users" / ".x.json.0123456789abcdef.tmp").write_text("in flight")
-    written = backup.write_backup(instance.instance_path, instance.keys_dir, tmp_path / "a.tar")
+    written = backup.write_backup(instance.instance_path, instance.keys_dir, tmp_path / "a.tar",
+                                  instance.database_url)
     names = [info.name for info, _ in entries(tmp_path / "a.tar")]
     assert written.count == len(names)
     assert [name for name in names if "README" in name or name.endswith(".tmp")] == []
     (instance.keys_dir / "zzz").mkdir()
     (instance.keys_dir / "zzz" / "evil.json").write_text("{}")
     with pytest.raises(backup.BackupError, match="keys/zzz/evil.json is not a keyring file"):
-        backup.write_backup(instance.instance_path, instance.keys_dir, tmp_path / "b.tar")
+        backup.write_backup(instance.instance_path, instance.keys_dir, tmp_path / "b.tar",
+                            instance.database_url)
     assert not (tmp_path / "b.tar").exists()
 
 
@@ -449,3 +475,113 @@ def test_restore_fills_empty_folders_made_in_advance(made: Path, target: Path) -
     assert result.exit_code == 0, result.output
     assert (target / "instance" / "config.py").is_file()
     assert sorted(p.name for p in target.iterdir()) == ["instance", "keys"]
+
+
+def crafted_dump(postgres: PostgresServer, statements: list[str], tmp_path: Path) -> bytes:
+    """Dump a migrated PostgreSQL database after running `statements` in it."""
+    url = postgres.new_database()
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            for statement in statements:
+                connection.exec_driver_sql(statement)
+        engine.dispose()
+        pgdump.dump(url, tmp_path / "crafted.pgdump")
+    finally:
+        engine.dispose()
+        postgres.drop(url)
+    return (tmp_path / "crafted.pgdump").read_bytes()
+
+
+def with_dump(made: Path, data: bytes, tmp_path: Path) -> Path:
+    """Write a copy of a real PostgreSQL backup whose dump is replaced by `data`."""
+    items = [(info, data if info.name == pgdump.DUMP else body)
+             for info, body in entries(made)]
+    assert pgdump.DUMP in [info.name for info, _ in items]
+    for info, body in items:
+        info.size = len(body)
+    return write_archive(tmp_path / "crafted.tar", items)
+
+
+EVIL_FUNCTION = ("CREATE FUNCTION evil() RETURNS trigger LANGUAGE plpgsql AS "
+                 "$$ BEGIN DELETE FROM submissions; RETURN NULL; END $$")
+
+
+@pytest.mark.parametrize(("statements", "message"), [
+    ([EVIL_FUNCTION, "CREATE TRIGGER evil AFTER INSERT ON submissions "
+      "FOR EACH STATEMENT EXECUTE FUNCTION evil()"], "the backup's database is damaged or "
+     "not an intake database (the backup's database holds what an intake database does not)"),
+    (["CREATE VIEW evil AS SELECT 1 AS one"], "the backup's database is damaged or not an "
+     "intake database (the backup's database holds what an intake database does not)"),
+    (["UPDATE alembic_version SET version_num = '9999_future'"],
+     "the backup's database is at revision '9999_future', which this version of intake does "
+     "not know"),
+], ids=["trigger", "view", "newer"])
+@pytest.mark.postgresql_only
+def test_a_postgresql_dump_with_triggers_views_or_from_a_newer_intake_is_refused(
+        made: Path, target: Path, tmp_path: Path, postgres: PostgresServer,
+        statements: list[str], message: str) -> None:
+    """A dump is SQL that pg_restore runs: a trigger or function in it would run inside the
+    restored instance. Refused, and the target database is left empty."""
+    crafted = with_dump(made, crafted_dump(postgres, statements, tmp_path), tmp_path)
+    assert_refused(restore(crafted), message, target)
+
+
+@pytest.mark.postgresql_only
+def test_a_postgresql_backup_is_restored_only_into_an_empty_database(
+        made: Path, target: Path) -> None:
+    engine = make_engine(os.environ["INTAKE_DATABASE_URL"])
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE kept (x integer)")
+    engine.dispose()
+    result = restore(made)
+    assert result.exit_code == 1
+    assert ("the database INTAKE_DATABASE_URL names is not empty; restore into an empty "
+            "database; nothing was restored") in result.output
+    assert list(target.iterdir()) == []
+
+
+@pytest.mark.postgresql_only
+def test_a_restored_postgresql_backup_holds_the_accounts_and_audit_chain(
+        made: Path, target: Path) -> None:
+    result = restore(made)
+    assert result.exit_code == 0, result.output
+    assert "keep INTAKE_DATABASE_URL set" in result.output
+    assert not (target / "instance" / "intake.pgdump").exists()
+    assert not (target / "instance" / "intake.sqlite3").exists()
+    from sqlalchemy.orm import Session
+
+    from intake.audit import verify
+    from intake.models import User
+
+    engine = make_engine(os.environ["INTAKE_DATABASE_URL"])
+    with Session(engine) as db:
+        assert sorted(u.name for u in db.query(User)) == ["admin", "reviewer"]
+        verify(db)
+    engine.dispose()
+
+
+@pytest.mark.postgresql_only
+@pytest.mark.parametrize("check", ["listing", "restored"])
+def test_each_check_of_a_dump_alone_refuses_a_trigger(
+        tmp_path: Path, postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch,
+        check: str) -> None:
+    """The archive's listing is checked before pg_restore, and what it made after: either
+    alone refuses a dump carrying a function and a trigger."""
+    path = tmp_path / "evil.pgdump"
+    path.write_bytes(crafted_dump(postgres, [EVIL_FUNCTION, "CREATE TRIGGER evil AFTER INSERT "
+                                             "ON submissions FOR EACH STATEMENT EXECUTE "
+                                             "FUNCTION evil()"], tmp_path))
+    # Each check runs with the other one turned off.
+    if check == "restored":
+        monkeypatch.setattr(pgdump, "entries", lambda _path: [])
+    else:
+        monkeypatch.setattr(pgdump, "check_restored", lambda _engine: None)
+    url = postgres.new_database(migrated=False)
+    engine = make_engine(url)
+    try:
+        with pytest.raises(pgdump.DumpError, match="holds what an intake database does not"):
+            pgdump.restore(path, url, engine)
+    finally:
+        engine.dispose()
+        postgres.drop(url)

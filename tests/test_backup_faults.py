@@ -32,13 +32,15 @@ def test_a_backup_that_fails_part_way_leaves_no_file_behind(
     folder = tmp_path / "backups"
     folder.mkdir()
     with pytest.raises(OSError, match="no space"):
-        backup.write_backup(served.instance_path, served.keys_dir, folder / "intake.tar")
+        backup.write_backup(served.instance_path, served.keys_dir, folder / "intake.tar",
+                            served.database_url)
     assert list(folder.iterdir()) == []
 
 
 def test_a_backup_is_private_to_its_owner(served: Instance, tmp_path: Path) -> None:
     folder = tmp_path / "backups"
     folder.mkdir()
-    backup.write_backup(served.instance_path, served.keys_dir, folder / "intake.tar")
+    backup.write_backup(served.instance_path, served.keys_dir, folder / "intake.tar",
+                            served.database_url)
     assert (folder / "intake.tar").stat().st_mode & 0o777 == 0o600
     assert [p.name for p in folder.iterdir()] == ["intake.tar"]

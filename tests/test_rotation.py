@@ -31,6 +31,7 @@ from intake.request import UploadBatch
 from intake.setup import add_granted_user
 from intake.submissions import NewSubmission, store_submission
 from intake.trust import Signer, server_root
+from tests.pg import table_files
 from tests.test_cli import INTAKE, PASSPHRASE, run_intake
 from tests.unlock import unlock_user
 
@@ -40,8 +41,12 @@ PASSPHRASES = {"amina": PASSPHRASE, "babak": REVIEWER_PASSPHRASE}
 
 
 @pytest.fixture
-def desk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
+def desk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+         database_url: str | None) -> tuple[Path, str]:
     """An instance with an admin (amina), a vetted reviewer (babak) and 40 submissions."""
+    if database_url:
+        # Every `intake` command the test runs, and create_app here, use this database.
+        monkeypatch.setenv("INTAKE_DATABASE_URL", database_url)
     result = run_intake(tmp_path, "init", "--admin", "amina", "--passphrase-stdin",
                         stdin=PASSPHRASE + "\n")
     assert result.returncode == 0, result.stderr
@@ -86,7 +91,8 @@ def readers(root: Path, passphrases: dict[str, str] | None = None,
 
 
 def database(root: Path):  # type: ignore[no-untyped-def]
-    return create_engine(f"sqlite:///{root / 'instance' / 'intake.sqlite3'}")
+    return create_engine(os.environ.get("INTAKE_DATABASE_URL")
+                         or f"sqlite:///{root / 'instance' / 'intake.sqlite3'}")
 
 
 def assert_reads_everything(root: Path, name: str,
@@ -131,7 +137,7 @@ def test_rotation_reseals_everything_and_destroys_the_old_grants(desk: tuple[Pat
     assert "Retired epochs [1]" in result.stdout
     assert grant_files(root, 1) == []
     assert len(grant_files(root, 2)) == 3
-    engine = create_engine(f"sqlite:///{root / 'instance' / 'intake.sqlite3'}")
+    engine = database(root)
     with Session(engine) as db:
         assert {row.epoch_id for row in db.query(Submission)} == {2}
     assert_everyone_reads_everything(root)
@@ -144,7 +150,7 @@ def test_new_submissions_are_sealed_to_the_new_epoch(desk: tuple[Path, str]) -> 
     root, _ = desk
     assert rotate(root).returncode == 0
     submit(create_app(), 1)
-    engine = create_engine(f"sqlite:///{root / 'instance' / 'intake.sqlite3'}")
+    engine = database(root)
     with Session(engine) as db:
         assert {row.epoch_id for row in db.query(Submission)} == {2}
 
@@ -203,7 +209,7 @@ def test_recovery_regrants_the_current_epoch_and_refuses_a_wrong_key(
         desk: tuple[Path, str]) -> None:
     root, printed = desk
     keyring = Keyring(root / "keys")
-    engine = create_engine(f"sqlite:///{root / 'instance' / 'intake.sqlite3'}")
+    engine = database(root)
     with Session(engine) as db:
         amina = db.query(User).filter_by(name="amina").one()
         keyring.delete_grant("main", 1, bytes.fromhex(amina.key_fingerprint))
@@ -366,13 +372,13 @@ def test_a_crash_inside_a_batch_leaves_every_record_readable_and_resuming_adds_o
             raise Interrupted
         return real_seal(*args, **kwargs)
 
-    monkeypatch.setattr(rotation, "seal_case_key", dies_on_the_tenth)
-    with Session(database(root)) as db:
+    # Only this patch is undone: the fixture's environment (the database) stays.
+    with monkeypatch.context() as patch, Session(database(root)) as db:
+        patch.setattr(rotation, "seal_case_key", dies_on_the_tenth)
         admin, key, signer = unlocked_admin(db, keyring)
         with pytest.raises(Interrupted):
             rotation.run(db, keyring, root / "instance", "main", admin, key,
                          rotation.Progress(), batch=7, settle_seconds=0, signer=signer)
-    monkeypatch.undo()
     assert sorted(generations_per_record(root).values()) == [0] * 33 + [1] * 7
     assert records_on_older_epochs(root) == 33
     assert_everyone_reads_everything(root)
@@ -401,8 +407,12 @@ def residues(root: Path, secrets: dict[str, bytes]) -> list[str]:
     """Name every old secret any 32-byte piece of which is in the database files or keys/."""
     files = [root / "instance" / f"intake.sqlite3{suffix}" for suffix in ("", "-wal", "-shm")]
     files += [path for path in (root / "keys").rglob("*") if path.is_file()]
-    contents = {path: path.read_bytes() for path in files if path.exists()}
-    return sorted({f"{name} in {path.name}" for name, secret in secrets.items()
+    contents = {path.name: path.read_bytes() for path in files if path.exists()}
+    url = os.environ.get("INTAKE_DATABASE_URL")
+    if url:
+        # PostgreSQL's table and index files; its WAL is a stated limit (SECURITY.md).
+        contents["postgresql tables"] = table_files(url)
+    return sorted({f"{name} in {path}" for name, secret in secrets.items()
                    for path, data in contents.items()
                    for start in range(0, len(secret) - 31, 32)
                    if secret[start:start + 32] in data})

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from intake import create_app
 from intake.db import get_session
 from intake.setup import initialise
-from tests.conftest import instance_config
+from tests.conftest import instance_config, stored_bytes
 from tests.review.conftest import log_in, login_form_token, totp_now
 
 WRONG = "wrong passphrase here"
@@ -114,8 +114,9 @@ def counter_keys(app: Flask) -> list[str]:
 
 
 def database_bytes(app: Flask) -> bytes:
-    instance = Path(app.instance_path)
-    return b"".join(p.read_bytes() for p in instance.glob("intake.sqlite3*"))
+    stored = stored_bytes(app)
+    assert stored
+    return stored
 
 
 def test_attempt_counters_hold_no_account_name_and_are_keyed_by_an_instance_secret(
@@ -153,7 +154,7 @@ def test_upgrading_forgets_counters_named_in_the_clear(app: Flask) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "0006")
-        connection.execute(text("INSERT INTO throttle (key, window, count) "
+        connection.execute(text("INSERT INTO throttle (key, \"window\", count) "
                                 "VALUES ('login:shirin.ahmadi', 99999999, 1)"))
     upgrade(engine)
     assert counter_keys(app) == []

@@ -19,7 +19,7 @@ from tests.submit.test_followup import open_case, submit_and_get_code
 
 def counters(app: Flask) -> list[tuple[str, int, int]]:
     with app.app_context():
-        rows = get_session().execute(text("SELECT key, window, count FROM throttle"))
+        rows = get_session().execute(text('SELECT key, "window", count FROM throttle'))
         return [tuple(row) for row in rows]
 
 
@@ -42,7 +42,7 @@ def test_counters_of_past_minutes_are_purged_on_a_workers_first_request(
         instance: Instance) -> None:
     app = create_app(dict(instance.config))
     with app.app_context():
-        get_session().execute(text("INSERT INTO throttle (key, window, count) "
+        get_session().execute(text("INSERT INTO throttle (key, \"window\", count) "
                                    "VALUES ('followup', 29000000, 3)"))
         get_session().commit()
     fresh = create_app(dict(instance.config))
