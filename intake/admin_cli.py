@@ -385,10 +385,10 @@ def restore_command(path: Path, root_text: str | None) -> None:
                       "recovery key)?", abort=True)
         return found
 
+    # Not carried by the backup: the host's own database, from INTAKE_DATABASE_URL.
+    database_url = current_app.config.get("DATABASE_URL")
     try:
-        # Not carried by the backup: the host's own database, from INTAKE_DATABASE_URL.
-        count = restore_backup(path, instance, keys, check_root,
-                               current_app.config.get("DATABASE_URL"))
+        count = restore_backup(path, instance, keys, check_root, database_url)
     except BackupError as exc:
         raise click.ClickException(f"{exc}; nothing was restored") from None
     click.echo(f"Restored {count} files into {instance} and {keys}; config.py was written "

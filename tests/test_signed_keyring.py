@@ -345,6 +345,8 @@ def restore_with(path: Path, target: Path, *options: str, answer: str = ""):  # 
                               input=answer)
 
 
+@pytest.mark.sqlite_only("the keyring check is the same for both databases; restoring a "
+                        "pg_dump into an empty PostgreSQL database is tested in test_backup")
 def test_restore_needs_the_root_the_admin_kept(instance: Instance, made: Path,
                                                tmp_path: Path) -> None:
     """--root with the fingerprint printed at init restores and pins it in config.py; a
@@ -361,6 +363,8 @@ def test_restore_needs_the_root_the_admin_kept(instance: Instance, made: Path,
     assert f"ROOT_FINGERPRINT = {root!r}" in config
 
 
+@pytest.mark.sqlite_only("the keyring check is the same for both databases; restoring a "
+                        "pg_dump into an empty PostgreSQL database is tested in test_backup")
 def test_restore_without_root_shows_it_and_asks(instance: Instance, made: Path,
                                                 tmp_path: Path) -> None:
     root = instance.initialised.root_text if instance.initialised else ""
@@ -372,6 +376,8 @@ def test_restore_without_root_shows_it_and_asks(instance: Instance, made: Path,
     assert accepted.exit_code == 0, accepted.output
 
 
+@pytest.mark.sqlite_only("the keyring check is the same for both databases; restoring a "
+                        "pg_dump into an empty PostgreSQL database is tested in test_backup")
 @pytest.mark.parametrize("edit", ["epoch-key", "epoch-cert-removed", "certs-removed"])
 def test_a_backup_edited_and_its_manifest_recomputed_is_refused(
         instance: Instance, made: Path, tmp_path: Path, edit: str) -> None:
