@@ -26,7 +26,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_prefixed_env("INTAKE")
     app.config.from_mapping(config)
 
-    from . import cli, db, errors, i18n, offline, security, uploads
+    from . import bound, cli, db, errors, i18n, offline, security, uploads
 
     app.jinja_env.globals.update(quick_exit_url=app.config["QUICK_EXIT_URL"],
                                  organisation=app.config["ORGANISATION_NAME"])
@@ -36,11 +36,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     try:
         settings = Settings.from_config(app.config, instance_path)
     except SettingsError as exc:
-        app.extensions["intake.settings"] = None
+        bound.bind_settings(app, None)
         security.init_app(app)
         offline.init_app(app, str(exc))
         return app
-    app.extensions["intake.settings"] = settings
+    bound.bind_settings(app, settings)
     db.init_app(app, settings.database_url)
     # Before security: a full disk is refused before any request body is read.
     uploads.init_app(app, settings)

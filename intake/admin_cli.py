@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from . import audit, instance_config, rotation, trust
 from .accounts import is_vetted, revoke, store_keys
+from .bound import get_settings
 from .crypto import (
     AccountKeys,
     DecryptionError,
@@ -34,7 +35,7 @@ from .models import User
 
 
 def _context() -> tuple[Any, Keyring, Session]:
-    settings = current_app.extensions["intake.settings"]
+    settings = get_settings()
     if settings is None:
         raise click.ClickException("the instance is not set up: run `intake init`")
     keyring = Keyring(settings.keys_dir)
@@ -63,7 +64,7 @@ def _admin_unlock(db: Session, keyring: Keyring, name: str,
     if admin.role != "admin" or admin.state != "active":
         raise click.ClickException(f"{name} is not an active admin")
     # A rotation grants its new epoch to the rotating admin: only a vetted one may start it.
-    settings = current_app.extensions["intake.settings"]
+    settings = get_settings()
     if not is_vetted(keyring, settings.desk_id, admin, settings.root):
         raise click.ClickException(f"{name} is not vetted: another admin must grant them "
                                    "access first (or run `intake recover`)")
@@ -186,11 +187,11 @@ def keys_certify(admin_name: str, passphrase_stdin: bool) -> None:
             raise click.ClickException("a rotation is unfinished: complete it first "
                                        "(`intake keys rotate`); nothing was changed")
         secret = _recovery_secret(keyring, settings.desk_id)
-        upgraded = AccountKeys(keys.key, keys.signing_key or SigningPrivateKey.generate(), None)
+        signing = keys.signing_key or SigningPrivateKey.generate()
         root = trust.start_chain(keyring, settings.desk_id, admin.id, keys.key.public_key,
-                                 upgraded.signing_key, recovery_signing_key(secret).public_key,
+                                 signing, recovery_signing_key(secret).public_key,
                                  keyring.current_epoch(settings.desk_id))
-        upgraded = AccountKeys(keys.key, upgraded.signing_key, root)
+        upgraded = AccountKeys(keys.key, signing, root)
         wrapped = rewrap(upgraded, passphrase, settings.kdf_profile)
         # Key file first, verifier second: a crash between them is repaired at the next login.
         store_keys(keyring, admin.id, upgraded, wrapped.blob)

@@ -16,6 +16,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from . import instance_config
 from .accounts import passphrase_problem
+from .bound import offline_reason, settings_of
 from .db import make_engine, upgrade
 from .setup import Initialised, initialise, write_config
 
@@ -72,9 +73,9 @@ def serve_command(host: str, port: int, workers: int, threads: int, log_level: s
     from .server import serve
 
     app = _fresh_app()
-    settings = app.extensions["intake.settings"]
+    settings = settings_of(app)
     if settings is None:
-        reason = app.extensions["intake.offline_reason"]
+        reason = offline_reason(app)
         click.echo(f"warning: serving the offline page only: {reason}", err=True)
     else:
         prepare_to_serve(settings)
@@ -204,7 +205,7 @@ def _fresh_app() -> Flask:
 
 
 def _settings_of(app: Flask) -> Any:
-    settings = app.extensions["intake.settings"]
+    settings = settings_of(app)
     if settings is None:
         raise click.ClickException("the instance configuration is not usable (see above)")
     return settings

@@ -8,11 +8,12 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from flask import Flask, current_app, g
+from flask import Flask, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session
 
+from .bound import bind_engine, get_engine
 from .crypto._files import make_private_dirs
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -103,7 +104,7 @@ def vacuum(engine: Engine, tables: tuple[str, ...]) -> None:
 def get_session() -> Session:
     """Return this request's database session, opening it on first use."""
     if "db_session" not in g:
-        g.db_session = Session(current_app.extensions["intake.db"], expire_on_commit=False)
+        g.db_session = Session(get_engine(), expire_on_commit=False)
     session: Session = g.db_session
     return session
 
@@ -117,5 +118,5 @@ def close_session(_exc: BaseException | None = None) -> None:
 
 def init_app(app: Flask, url: str) -> None:
     """Bind the database to the app."""
-    app.extensions["intake.db"] = make_engine(url)
+    bind_engine(app, make_engine(url))
     app.teardown_appcontext(close_session)

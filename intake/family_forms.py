@@ -21,6 +21,7 @@ from werkzeug.exceptions import BadRequest
 from wtforms import FormField
 
 from . import pending
+from .bound import get_desk, get_uploads
 from .codes import parse_code
 from .db import get_session
 from .request import EncryptingRequest, UploadBatch
@@ -73,7 +74,7 @@ def file_or_refuse(new: NewSubmission, form_page: Callable[..., ResponseReturnVa
     answers a code another testimony already uses (without it, a page says so).
     """
     try:
-        store_submission(get_session(), current_app.extensions["intake.desk"], new,
+        store_submission(get_session(), get_desk(), new,
                          utc_today())
     except AlreadyReceived:
         return remember_shown_code(make_response(received_page(), 409), None), 409
@@ -144,7 +145,7 @@ def keep_pending(form_key: pending.FormKey, files: list[ReceivedFile]) -> list[s
     pending.keep_alive(session, form_key, now)
     if not files:
         return []
-    room = current_app.extensions["intake.uploads"]["max_files"] - len(
+    room = get_uploads().max_files - len(
         pending.listing(session, form_key, now))
     return pending.stash(session, form_key, upload_batch(), files, now, room)
 

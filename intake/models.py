@@ -13,7 +13,6 @@ ROLES = ("admin", "reviewer")
 # SQLite numbers rows in arrival order in a hidden rowid; tables that show when
 # families came are stored without it, in the order of their random ids.
 NO_ROWID = {"sqlite_with_rowid": False}
-USER_STATES = ("invited", "active", "revoked")
 
 
 class User(Base):

@@ -6,10 +6,12 @@ import logging
 
 from flask import Flask, render_template, request
 
+from .bound import bind_offline_reason, get_desk
+
 
 def init_app(app: Flask, reason: str) -> None:
     """Answer every request with the offline page; `intake serve` says why."""
-    app.extensions["intake.offline_reason"] = reason
+    bind_offline_reason(app, reason)
 
     @app.before_request
     def show_offline_page() -> tuple[str, int]:
@@ -33,7 +35,7 @@ def guard_family_side(app: Flask) -> None:
     def check_keyring() -> tuple[str, int] | None:
         if request.blueprint not in FAMILY_BLUEPRINTS:
             return None
-        desk = app.extensions["intake.desk"]
+        desk = get_desk()
         trust.sealing_epoch(desk.keyring, desk.desk_id, desk.root)
         return None
 

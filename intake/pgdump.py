@@ -97,7 +97,7 @@ def is_empty(engine: Engine) -> bool:
         functions = connection.execute(text(
             "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
             "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')")).scalar_one()
-    return found == 0 and functions == 0
+    return bool(found == 0 and functions == 0)
 
 
 def restore(path: Path, url: str, engine: Engine) -> None:

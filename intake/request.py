@@ -14,9 +14,10 @@ import secrets
 import sys
 from typing import IO, Any, cast
 
-from flask import Request, current_app
+from flask import Request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
+from .bound import get_uploads
 from .crypto import StreamEncryptor, new_data_key
 from .storage import PendingBlob, Store
 
@@ -55,7 +56,7 @@ class EncryptedUpload:
         raise OSError("an encrypted upload cannot be read back as plaintext")
 
     def close(self) -> None:
-        """Close the underlying blob file if the upload was abandoned."""
+        """Do nothing: Werkzeug closes every file part, but the batch owns the blob file."""
 
 
 class UploadBatch:
@@ -96,17 +97,17 @@ class EncryptingRequest(Request):
     def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
                          filename: str | None = None,
                          content_length: int | None = None) -> IO[bytes]:
-        if self.endpoint not in current_app.extensions["intake.uploads"]["endpoints"]:
+        if self.endpoint not in get_uploads().endpoints:
             raise BadRequest("this page does not accept files")
         return cast(IO[bytes], self.batch().new_upload())
 
     def batch(self) -> UploadBatch:
         """Return this request's upload batch, made on first use."""
         if self.upload_batch is None:
-            uploads = current_app.extensions["intake.uploads"]
+            uploads = get_uploads()
             # One file may be as large as the whole request: the admin's live limit.
-            limit = self.max_content_length or uploads["file_limit"]
-            self.upload_batch = UploadBatch(uploads["store"], limit, uploads["max_files"])
+            limit = self.max_content_length or uploads.file_limit
+            self.upload_batch = UploadBatch(uploads.store, limit, uploads.max_files)
         return self.upload_batch
 
 

@@ -69,14 +69,14 @@ def initialise(settings: Settings, users: list[tuple[str, str, str]],
         engine.dispose()
         return Initialised([], desk.recovery_text, "")
     admin_id = secrets.token_hex(16)
-    first = AccountKeys(PrivateKey.generate(), SigningPrivateKey.generate(), None)
-    root = trust.start_chain(keyring, settings.desk_id, admin_id, first.key.public_key,
-                             first.signing_key, desk.recovery_signing, desk.epoch)
-    signer = trust.Signer(admin_id, first.signing_key, root)
+    first_key, first_signing = PrivateKey.generate(), SigningPrivateKey.generate()
+    root = trust.start_chain(keyring, settings.desk_id, admin_id, first_key.public_key,
+                             first_signing, desk.recovery_signing, desk.epoch)
+    signer = trust.Signer(admin_id, first_signing, root)
     with Session(engine) as session:
         accounts = []
         for position, (name, role, passphrase) in enumerate(users):
-            keys = AccountKeys(first.key, first.signing_key, root) if position == 0 else None
+            keys = AccountKeys(first_key, first_signing, root) if position == 0 else None
             accounts.append(add_granted_user(
                 session, keyring, settings, desk.epoch_key, name=name, role=role,
                 passphrase=passphrase, today=today, root=root, signer=signer, keys=keys,

@@ -7,6 +7,7 @@ import os
 from flask import Flask, current_app, g, request
 from flask_babel import get_locale
 
+from .bound import Uploads, bind_desk, get_desk, get_settings, get_uploads
 from .crypto import Keyring
 from .db import get_session
 from .errors import StorageFull
@@ -25,7 +26,7 @@ CODE_CHECK_WAIT_SECONDS = 20.0
 
 def apply_live_settings() -> None:
     """Load the admin-set settings for this request; the upload limit applies before parsing."""
-    settings = current_app.extensions["intake.settings"]
+    settings = get_settings()
     live = load(get_session(), settings.organisation_name, settings.max_upload_bytes)
     g.live_settings = live
     request.max_content_length = live.upload_limit_mib * 2**20
@@ -43,8 +44,8 @@ def live_context() -> dict[str, object]:
 def refuse_new_work_on_a_full_disk() -> None:
     """Refuse new testimony while free space is under the floor; stored data is untouched."""
     if request.endpoint in NEW_WORK_ENDPOINTS:
-        desk = current_app.extensions["intake.desk"]
-        if desk.store.free_bytes() < current_app.extensions["intake.disk_floor"]:
+        desk = get_desk()
+        if desk.store.free_bytes() < get_uploads().disk_floor:
             raise StorageFull
 
 
@@ -67,15 +68,13 @@ def init_app(app: Flask, settings: Settings) -> None:
     """Make file parts stream into encrypted blobs; never into plaintext temp files."""
     store = Store(settings.instance_path / "store")
     app.request_class = EncryptingRequest
-    app.extensions["intake.desk"] = Desk(Keyring(settings.keys_dir), store, settings.desk_id,
-                                         settings.pepper, settings.code_profile, settings.root)
-    app.extensions["intake.uploads"] = {"store": store, "endpoints": UPLOAD_ENDPOINTS,
-                                        "file_limit": settings.max_upload_bytes,
-                                        "max_files": settings.max_files}
-    app.extensions["intake.disk_floor"] = settings.disk_floor_bytes
+    desk = Desk(Keyring(settings.keys_dir), store, settings.desk_id, settings.pepper,
+                settings.code_profile, settings.root)
+    uploads = Uploads(store, UPLOAD_ENDPOINTS, settings.max_upload_bytes, settings.max_files,
+                      settings.disk_floor_bytes)
     # Half the cores, so that code checks never crowd out testimony being stored.
-    app.extensions["intake.code_gate"] = WorkGate(max(1, (os.cpu_count() or 2) // 2),
-                                                  CODE_CHECK_WAIT_SECONDS)
+    bind_desk(app, desk, uploads, WorkGate(max(1, (os.cpu_count() or 2) // 2),
+                                           CODE_CHECK_WAIT_SECONDS))
     app.before_request(purge_expired_counters_once)
     app.before_request(apply_live_settings)
     app.before_request(refuse_new_work_on_a_full_disk)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 
 import segno
-from flask import current_app, render_template
+from flask import render_template
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
 from .. import invites, trust
 from ..accounts import AccountError
+from ..bound import get_desk, get_settings
 from ..db import get_session
 from ..models import Invite, User
 from ..review.auth import check_passphrase_allowed
@@ -42,18 +43,18 @@ def enrol(token: str) -> ResponseReturnValue:
             problem = str(exc)
         else:
             return render_template("admin/enrolled.html", user=user)
-    uri = invites.totp_uri(invite, current_app.extensions["intake.settings"].organisation_name)
+    uri = invites.totp_uri(invite, get_settings().organisation_name)
     return render_template("admin/enrol.html", form=form, invite=invite, problem=problem,
                            qr=qr_svg(uri), uri=uri)
 
 
 def _redeem(invite: Invite, passphrase: str, code: str, now: int) -> User:
     """Enrol a new account, or move an account to a new second factor (throttled)."""
-    db, keyring = get_session(), current_app.extensions["intake.desk"].keyring
+    db, keyring = get_session(), get_desk().keyring
     if invite.purpose == "enrol":
-        desk = current_app.extensions["intake.desk"]
+        desk = get_desk()
         return invites.enrol(db, keyring, invite, passphrase, code,
-                             current_app.extensions["intake.settings"].kdf_profile, now,
+                             get_settings().kdf_profile, now,
                              trust.server_root(keyring, desk.desk_id, desk.root))
     # Whoever holds a reset link could otherwise try passphrases at Argon2's pace.
     check_passphrase_allowed(invite.user_id or "")

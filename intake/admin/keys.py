@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
 from .. import rotation, trust
+from ..bound import get_desk, get_engine, get_settings
 from ..crypto import DecryptionError, PrivateKey, unlock_account
 from ..db import get_session
 from ..models import User
@@ -20,13 +21,16 @@ from .views import admin_required
 
 def _run_in_background(admin_id: str, key: PrivateKey, signer: trust.Signer | None) -> None:
     """Rotate in a thread of this worker; if the worker dies, running it again resumes."""
-    settings = current_app.extensions["intake.settings"]
-    desk = current_app.extensions["intake.desk"]
-    engine, log = current_app.extensions["intake.db"], current_app.logger
+    settings = get_settings()
+    desk = get_desk()
+    engine, log = get_engine(), current_app.logger
 
     def work() -> None:
         with Session(engine) as db:
             admin = db.get(User, admin_id)
+            if admin is None:
+                log.warning("rotation not started: the admin's account is gone")
+                return
             try:
                 rotation.run(db, desk.keyring, settings.instance_path, desk.desk_id, admin,
                              key, rotation.Progress(), settle_seconds=settings.settle_seconds,
@@ -41,7 +45,7 @@ def _run_in_background(admin_id: str, key: PrivateKey, signer: trust.Signer | No
 @admin_required
 def keys() -> ResponseReturnValue:
     """Show each epoch's records and grants; with the passphrase, start or resume a rotation."""
-    db, desk, unlocked = get_session(), current_app.extensions["intake.desk"], current()
+    db, desk, unlocked = get_session(), get_desk(), current()
     form, problem = ConfirmPassphraseForm(), None
     if form.validate_on_submit():
         wrapped = desk.keyring.user_key(unlocked.user.id)[1]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from flask.typing import ResponseReturnValue
 
 from .. import rekey
 from ..accounts import AccountError
+from ..bound import get_desk
 from ..db import get_session
 from ..review.auth import current
 from . import bp
@@ -21,7 +21,7 @@ def require_new_keys(user_id: str) -> ResponseReturnValue:
     if user.state != "active":
         return overview(message="cannot-grant")
     try:
-        rekey.require_new_keys(get_session(), current_app.extensions["intake.desk"].keyring,
+        rekey.require_new_keys(get_session(), get_desk().keyring,
                                current().user, user)
     except AccountError as exc:
         return overview(message=str(exc))

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import current_app, g, redirect, render_template, url_for
+from flask import g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import Forbidden, NotFound
 
@@ -16,6 +16,7 @@ from .. import audit, invites, rotation, sessions, trust
 from ..accounts import AccountError, is_vetted
 from ..accounts import grant as grant_account
 from ..accounts import revoke as revoke_account
+from ..bound import get_desk, get_settings
 from ..db import get_session
 from ..live_settings import parse_types
 from ..live_settings import save as save_settings
@@ -45,12 +46,12 @@ def admin_required(view: View) -> View:
 
 
 def _desk() -> Any:
-    return current_app.extensions["intake.desk"]
+    return get_desk()
 
 
 def _rotation_lock() -> Any:
     """Hold the desk's rotation lock without waiting; RotationError if one is running."""
-    return rotation.exclusive(current_app.extensions["intake.settings"].instance_path,
+    return rotation.exclusive(get_settings().instance_path,
                               _desk().desk_id)
 
 
@@ -174,7 +175,7 @@ def revoke(user_id: str) -> ResponseReturnValue:
         # signs is accepted, and it can never be certified again.
         trust.certify_revocation(desk.keyring, desk.desk_id, unlocked.signer, user.id,
                                  dt.date.today())
-    settings = current_app.extensions["intake.settings"]
+    settings = get_settings()
     busy = rotation.running(settings.instance_path, desk.desk_id)
     return overview(message="rotate-after" if busy else "rotate")
 

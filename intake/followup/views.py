@@ -6,7 +6,7 @@ import functools
 import secrets
 import time
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -14,6 +14,7 @@ from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.wrappers import Response
 
 from .. import pending
+from ..bound import get_code_gate, get_desk, get_store, get_uploads
 from ..cases import replies_for_family
 from ..codes import MAX_CODE_CHARS, normalise_code
 from ..crypto import PrivateKey
@@ -73,7 +74,7 @@ def add() -> ResponseReturnValue:
     case, family_key = open_case(form.code.data or "")
     if case is None:
         return render_template("followup/enter.html", form=CodeForm(), not_found=True)
-    session, store = get_session(), current_app.extensions["intake.desk"].store
+    session, store = get_session(), get_store()
     pending.sweep_expired(session, store, int(time.time()))
     form_key = carried_form_key(form)
     refused, accepted = accepted_files()
@@ -119,10 +120,10 @@ def status_page(case: Submission, family_key: PrivateKey, form: AddForm,
                 **notices: object) -> str:
     """Show a case's outline and replies, and the form to add more."""
     session = get_session()
-    outline = case_outline(session, current_app.extensions["intake.desk"], case, family_key)
+    outline = case_outline(session, get_desk(), case, family_key)
     replies = replies_for_family(session, case, family_key)
     return render_template("followup/status.html", outline=outline, replies=replies, form=form,
-                           max_files=current_app.extensions["intake.uploads"]["max_files"],
+                           max_files=get_uploads().max_files,
                            **notices)
 
 
@@ -130,8 +131,8 @@ def open_case(typed_code: str) -> tuple[Submission | None, PrivateKey]:
     """Look a code up; every wrong code, of any length, gets the same work and answer."""
     code = normalise_code(typed_code)
     try:
-        with current_app.extensions["intake.code_gate"].slot():
-            case, family_key = find_case(get_session(), current_app.extensions["intake.desk"],
+        with get_code_gate().slot():
+            case, family_key = find_case(get_session(), get_desk(),
                                          code[:MAX_CODE_CHARS])
     except Busy:
         raise ServiceUnavailable from None

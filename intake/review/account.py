@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from .. import audit, rekey, rotation
 from ..accounts import AccountError, passphrase_problem, store_keys
+from ..bound import get_desk, get_settings
 from ..crypto import DecryptionError, rewrap, unlock_account
 from ..db import get_session
 from ..models import ReviewSession
@@ -24,12 +25,14 @@ def change_passphrase() -> ResponseReturnValue:
     """Re-wrap the same private key under a new passphrase and end the other sessions."""
     from ..admin.forms import PassphraseForm
 
-    form, problem, done = PassphraseForm(), None, False
+    form, done = PassphraseForm(), False
+    problem: str | None = None
     if form.validate_on_submit():
         db, unlocked = get_session(), current()
-        keyring = current_app.extensions["intake.desk"].keyring
+        keyring = get_desk().keyring
         wrapped = keyring.user_key(unlocked.user.id)[1]
-        problem = passphrase_problem(form.new.data)
+        found = passphrase_problem(form.new.data)
+        problem = str(found) if found else None
         check_passphrase_allowed(unlocked.user.id)
         try:
             keys = unlock_account(wrapped, unlocked.user.passphrase_verifier, form.current.data)
@@ -38,7 +41,7 @@ def change_passphrase() -> ResponseReturnValue:
         if problem is None:
             # The same keys and the same pinned root, wrapped under the new passphrase.
             new = rewrap(keys, form.new.data,
-                         current_app.extensions["intake.settings"].kdf_profile)
+                         get_settings().kdf_profile)
             store_keys(keyring, unlocked.user.id, keys, new.blob)
             try:
                 unlocked.user.passphrase_verifier = new.verifier
@@ -70,7 +73,7 @@ def replace_keys() -> ResponseReturnValue:
 
     form, problem, unlocked = PassphraseForm(), None, current()
     if form.validate_on_submit():
-        settings, desk = current_app.extensions["intake.settings"], _desk()
+        settings, desk = get_settings(), _desk()
         # Each try costs an Argon2id run and tests a passphrase: it shares the counter of every
         # other passphrase check, named by a keyed hash, never by the account id.
         check_passphrase_allowed(unlocked.user.id)
@@ -94,4 +97,4 @@ def replace_keys() -> ResponseReturnValue:
 
 
 def _desk() -> Any:
-    return current_app.extensions["intake.desk"]
+    return get_desk()

@@ -11,6 +11,7 @@ from flask import current_app, g, redirect, request, url_for
 from werkzeug.exceptions import Forbidden, TooManyRequests
 
 from .. import cases, sessions
+from ..bound import get_settings
 from ..crypto import DecryptionError
 from ..db import get_session
 from ..throttle import account_key, allow
@@ -24,7 +25,7 @@ View = TypeVar("View", bound=Callable[..., Any])
 
 def count_attempt(purpose: str, account: str, per_minute: int) -> bool:
     """Count one attempt of `purpose` against an account; say whether it is within the limit."""
-    key = account_key(current_app.extensions["intake.settings"].pepper, purpose, account)
+    key = account_key(get_settings().pepper, purpose, account)
     return allow(get_session(), key, per_minute)
 
 

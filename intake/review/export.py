@@ -12,12 +12,13 @@ import hashlib
 import json
 import zipfile
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any, cast
 
 from flask import current_app, render_template, stream_with_context
 from flask.typing import ResponseReturnValue
 
 from .. import audit, cases, filenames
+from ..bound import get_desk, get_store
 from ..crypto import CaseKeys
 from ..db import get_session
 from ..models import Attachment, AuditCheckpoint, AuditEvent, Submission
@@ -55,7 +56,7 @@ File = tuple[str, Submission, CaseKeys, Attachment]
 def contents(submission: Submission, key: CaseKeys) -> tuple[dict[str, Any], list[File]]:
     """Decrypt the record and check every file up front, so a damaged part refuses the export."""
     db, keys = get_session(), current().epoch_keys
-    store = current_app.extensions["intake.desk"].store
+    store = get_store()
     additions = [(a, cases.data_key(a, keys, db)) for a in
                  db.query(Submission).filter_by(parent_id=submission.id)]
     record = {"id": submission.id, "received_on": submission.received_on.isoformat(),
@@ -79,7 +80,7 @@ def contents(submission: Submission, key: CaseKeys) -> tuple[dict[str, Any], lis
 
 def _members(submission: Submission, record: dict[str, Any],
              files: list[File]) -> Iterator[tuple[str, Iterator[bytes]]]:
-    store = current_app.extensions["intake.desk"].store
+    store = get_store()
     yield "case.json", iter([json.dumps(record, ensure_ascii=False, indent=2).encode()])
     page = render_template("review/export.html", submission=submission,
                            sections=present.sections(record["answers"]), record=record)
@@ -103,7 +104,7 @@ def _anchors(submission: Submission,
     covered yet); the certificates name the key each checkpoint is signed
     with, back to the root fingerprint printed at `intake init`.
     """
-    db, keyring = get_session(), current_app.extensions["intake.desk"].keyring
+    db, keyring = get_session(), get_desk().keyring
     newest = max((entry["seq"] for entry in trail[:-1]), default=0)
     position = db.query(AuditEvent).filter(AuditEvent.seq <= newest).count()
     covering = [{"id": c.id, "desk": c.desk_id, "entries": c.count, "head": c.hash,
@@ -120,7 +121,8 @@ def _anchors(submission: Submission,
 def bundle(submission: Submission, record: dict[str, Any], files: list[File]) -> Iterator[bytes]:
     """Yield the zip's bytes as each member is written."""
     pipe, digests = _Pipe(), []
-    with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_DEFLATED) as archive:  # type: ignore[arg-type]
+    # ZipFile needs only write, tell and flush of its file when writing.
+    with zipfile.ZipFile(cast(IO[bytes], pipe), "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, chunks in _members(submission, record, files):
             digest = hashlib.sha256()
             with archive.open(name, "w", force_zip64=True) as member:

@@ -15,6 +15,7 @@ from werkzeug.exceptions import NotFound, TooManyRequests
 
 from .. import audit, cases, closing, filenames, sessions, trust
 from ..accounts import authenticate, refresh_wrapping
+from ..bound import get_desk, get_settings, get_store
 from ..crypto import AccountKeys, CaseKeys, unlock_epochs
 from ..db import get_session
 from ..models import Attachment, CaseLink, CaseRead, Note, Reply, Submission, User
@@ -53,7 +54,7 @@ def login() -> ResponseReturnValue:
         # The code is checked first whatever the count: a right, unspent code goes through,
         # so wrong tries against a name cannot lock its reviewer out. Argon2 runs only after
         # a right code, and each code is spent on first use: that bounds the work per account.
-        found = authenticate(db, current_app.extensions["intake.desk"].keyring, form.name.data,
+        found = authenticate(db, get_desk().keyring, form.name.data,
                              form.passphrase.data, form.code.data, now)
         if found:
             user, keys = refresh_at_login(db, *found, form.passphrase.data)
@@ -67,8 +68,8 @@ def login() -> ResponseReturnValue:
 def refresh_at_login(db: Session, user: User, keys: AccountKeys,
                      passphrase: str) -> tuple[User, AccountKeys]:
     """Give an account made before certificates its signing key, or stronger wrapping."""
-    desk = current_app.extensions["intake.desk"]
-    settings = current_app.extensions["intake.settings"]
+    desk = get_desk()
+    settings = get_settings()
     root = trust.server_root(desk.keyring, desk.desk_id, settings.root)
     # The new wrapping is written before its verifier: a crash between them leaves a
     # verifier that the next login repairs (accounts.authenticate), never a lost key.
@@ -84,7 +85,7 @@ def refresh_at_login(db: Session, user: User, keys: AccountKeys,
 
 def start_session(user: User, keys: AccountKeys, now: int) -> ResponseReturnValue:
     """Open a fresh session (new id) holding the epochs granted to this key and certified."""
-    db, desk = get_session(), current_app.extensions["intake.desk"]
+    db, desk = get_session(), get_desk()
     try:
         epochs, chain = trust.at_login(desk.keyring, desk.desk_id, user,
                                        keys, unlock_epochs(desk.keyring, keys.key))
@@ -108,7 +109,8 @@ def start_session(user: User, keys: AccountKeys, now: int) -> ResponseReturnValu
     if user.state != "active":
         sessions.end(db, cookie)
         return render_template("review/login.html", form=LoginForm(), failed=True), 401
-    return set_cookie(redirect(url_for("review.inbox")), cookie)
+    response: ResponseReturnValue = set_cookie(redirect(url_for("review.inbox")), cookie)
+    return response
 
 
 @bp.post("/logout")
@@ -291,7 +293,7 @@ def download(case_id: str, file_id: str) -> ResponseReturnValue:
     meta = cases.attachment_meta(submission, key, attachment)
     audit.record(db, unlocked.user.id, "download", submission.id, attachment.id)
     db.commit()
-    store = current_app.extensions["intake.desk"].store
+    store = get_store()
     # Only images intake rebuilt itself, in a format every browser shows, are shown
     # inline; anything else (a rebuilt TIFF included) downloads.
     inline = (request.args.get("inline") == "1" and meta.get("scrubbed")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from flask import Response, current_app, make_response, render_template, request
+from flask import Response, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -17,6 +17,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest
 
 from .. import pending
+from ..bound import get_store, get_uploads
 from ..codes import new_code, parse_code
 from ..db import get_session
 from ..errors import render_csrf_error
@@ -95,7 +96,7 @@ def submit() -> ResponseReturnValue:
     """Encrypt and store a testimony, or show the form again keeping everything sent."""
     testimony = TestimonyForm()
     refuse_unknown_fields(testimony)
-    session, store = get_session(), current_app.extensions["intake.desk"].store
+    session, store = get_session(), get_store()
     pending.sweep_expired(session, store, int(time.time()))
     form_key = carried_form_key(testimony)
     refused, accepted = accepted_files()
@@ -110,7 +111,7 @@ def submit() -> ResponseReturnValue:
 
 def send(testimony: TestimonyForm, form_key: pending.FormKey) -> ResponseReturnValue:
     """Store the accepted form with its pending and new files, then drop the pending copies."""
-    session, store = get_session(), current_app.extensions["intake.desk"].store
+    session, store = get_session(), get_store()
     code = parse_code(testimony.code.data or "")
     restored = pending.restore(session, store, form_key, upload_batch(), int(time.time()))
     new = NewSubmission(
@@ -160,7 +161,7 @@ def render_form(testimony: TestimonyForm, form_key: pending.FormKey | None = Non
     code = parse_code(testimony.code.data or "")
     return render_template("submit/form.html", form=testimony, pending_files=kept,
                            code_words=code.split() if code else [],
-                           max_files=current_app.extensions["intake.uploads"]["max_files"],
+                           max_files=get_uploads().max_files,
                            **notices)
 
 
