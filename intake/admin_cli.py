@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,14 @@ from .db import make_engine
 from .models import User
 
 
+def read_passphrase(from_stdin: bool, prompt: str, confirm: bool = True) -> str:
+    """Read a secret from standard input or a hidden prompt, never from argv."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    passphrase: str = click.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
+    return passphrase
+
+
 def _context() -> tuple[Any, Keyring, Session]:
     settings = get_settings()
     if settings is None:
@@ -58,8 +67,6 @@ def _admin_key(db: Session, keyring: Keyring, name: str, from_stdin: bool) -> tu
 def _admin_unlock(db: Session, keyring: Keyring, name: str,
                   from_stdin: bool) -> tuple[User, AccountKeys, str]:
     """Unlock a vetted admin's keys from its passphrase, checking the chain as a login does."""
-    from .cli import read_passphrase
-
     admin = _user(db, name)
     if admin.role != "admin" or admin.state != "active":
         raise click.ClickException(f"{name} is not an active admin")

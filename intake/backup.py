@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from . import instance_config, pgdump
-from .crypto._files import fsync_dir
+from .crypto.files import fsync_dir
 from .crypto.keyring import is_keyring_file
 
 MANIFEST = "MANIFEST.sha256"

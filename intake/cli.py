@@ -16,6 +16,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from . import instance_config
 from .accounts import passphrase_problem
+from .admin_cli import COMMANDS, read_passphrase
 from .bound import offline_reason, settings_of
 from .db import make_engine, upgrade
 from .setup import Initialised, initialise, write_config
@@ -26,14 +27,6 @@ def _set_env(name: str) -> Any:
         if value:
             os.environ[name] = str(Path(value).resolve())
     return callback
-
-
-def read_passphrase(from_stdin: bool, prompt: str, confirm: bool = True) -> str:
-    """Read a secret from standard input or a hidden prompt, never from argv."""
-    if from_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    passphrase: str = click.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
-    return passphrase
 
 
 @click.command("init")
@@ -227,8 +220,6 @@ def _print_initialised(result: Initialised) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands on the app, for `flask --app intake`."""
-    from .admin_cli import COMMANDS
-
     for command in (init_command, serve_command, demo_command, demo_code_command, audit_group,
                     *COMMANDS):
         app.cli.add_command(command)

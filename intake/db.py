@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session
 
 from .bound import bind_engine, get_engine
-from .crypto._files import make_private_dirs
+from .crypto.files import make_private_dirs
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from flask import Config
 
-from .crypto._files import atomic_write, fsync_dir, make_private_dirs
+from .crypto.files import atomic_write, fsync_dir, make_private_dirs
 from .settings import DEFAULTS
 
 Value = str | int | bool

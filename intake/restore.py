@@ -37,7 +37,7 @@ from sqlalchemy import Engine
 from . import instance_config, pgdump, trust
 from .backup import DATABASE, MANIFEST, OLD_CONFIG, SETTINGS, BackupError, is_known_member
 from .crypto import Keyring, KeyringError
-from .crypto._files import fsync_dir, make_private_dirs
+from .crypto.files import fsync_dir, make_private_dirs
 from .settings import DEFAULTS, Settings, SettingsError
 
 CHUNK = 1 << 20

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
-from .crypto._files import contained, fsync_dir, make_private_dirs
+from .crypto.files import contained, fsync_dir, make_private_dirs
 
 PARTIAL_SUFFIX = ".partial"
 _NAME_LENGTH = 32

@@ -14,7 +14,7 @@ from ..accounts import AccountError
 from ..bound import get_desk, get_settings
 from ..db import get_session
 from ..models import Invite, User
-from ..review.auth import check_passphrase_allowed
+from ..staff_auth import check_passphrase_allowed
 from . import enrol_bp
 from .forms import EnrolForm, ResetForm
 

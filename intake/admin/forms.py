@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import Field, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, ValidationError
 
-from ..submit.forms import choices
+from ..testimony_form import choices
 
 
 class InviteForm(FlaskForm):
@@ -59,14 +59,3 @@ class ConfirmPassphraseForm(FlaskForm):
 
     passphrase = PasswordField(_l("Your passphrase"), validators=[DataRequired(),
                                                                   Length(max=1024)])
-
-
-class PassphraseForm(FlaskForm):
-    """Changing one's own passphrase."""
-
-    current = PasswordField(_l("Current passphrase"), validators=[DataRequired(),
-                                                                  Length(max=1024)])
-    new = PasswordField(_l("New passphrase"), validators=[DataRequired(),
-                                                          Length(min=12, max=1024)])
-    confirm = PasswordField(_l("The same passphrase again"), validators=[
-        EqualTo("new", _l("The two passphrases differ."))])

@@ -13,7 +13,7 @@ from ..bound import get_desk, get_engine, get_settings
 from ..crypto import DecryptionError, PrivateKey, unlock_account
 from ..db import get_session
 from ..models import User
-from ..review.auth import check_passphrase_allowed, current
+from ..staff_auth import check_passphrase_allowed, current
 from . import bp
 from .forms import ConfirmPassphraseForm
 from .views import admin_required

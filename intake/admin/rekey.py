@@ -8,7 +8,7 @@ from .. import rekey
 from ..accounts import AccountError
 from ..bound import get_desk
 from ..db import get_session
-from ..review.auth import current
+from ..staff_auth import current
 from . import bp
 from .views import _user, admin_required, overview
 

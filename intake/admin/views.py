@@ -21,7 +21,7 @@ from ..db import get_session
 from ..live_settings import parse_types
 from ..live_settings import save as save_settings
 from ..models import User
-from ..review.auth import current, current_or_none
+from ..staff_auth import current, current_or_none
 from . import bp
 from .forms import InviteForm, SettingsForm
 

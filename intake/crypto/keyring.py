@@ -32,7 +32,7 @@ from typing import Any
 
 from ._encoding import FINGERPRINT_SIZE, check_id
 from ._encoding import ID_PATTERN as _ID
-from ._files import (
+from .files import (
     atomic_write,
     contained,
     fsync_dir,

@@ -15,16 +15,15 @@ from ..crypto import DecryptionError, rewrap, unlock_account
 from ..db import get_session
 from ..models import ReviewSession
 from ..sessions import id_hash_of_cookie
+from ..staff_auth import COOKIE, check_passphrase_allowed, current, reviewer_required
 from . import bp
-from .auth import COOKIE, check_passphrase_allowed, current, reviewer_required
+from .forms import PassphraseForm
 
 
 @bp.route("/passphrase", methods=["GET", "POST"])
 @reviewer_required
 def change_passphrase() -> ResponseReturnValue:
     """Re-wrap the same private key under a new passphrase and end the other sessions."""
-    from ..admin.forms import PassphraseForm
-
     form, done = PassphraseForm(), False
     problem: str | None = None
     if form.validate_on_submit():
@@ -69,8 +68,6 @@ def fingerprint(hex_digits: str) -> str:
 @reviewer_required
 def replace_keys() -> ResponseReturnValue:
     """Replace this account's key pair with a new one under a new passphrase."""
-    from ..admin.forms import PassphraseForm
-
     form, problem, unlocked = PassphraseForm(), None, current()
     if form.validate_on_submit():
         settings, desk = get_settings(), _desk()

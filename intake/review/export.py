@@ -22,8 +22,8 @@ from ..bound import get_desk, get_store
 from ..crypto import CaseKeys
 from ..db import get_session
 from ..models import Attachment, AuditCheckpoint, AuditEvent, Submission
+from ..staff_auth import case_required, current
 from . import bp, present
-from .auth import case_required, current
 from .views import find, linked_ids
 
 

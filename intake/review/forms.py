@@ -12,9 +12,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 
-from ..submit.forms import choices
+from ..testimony_form import choices
 
 STATUSES = choices(
     ("new", _l("New")), ("in_triage", _l("In triage")),
@@ -83,3 +83,14 @@ class CloseCodeForm(FlaskForm):
 
     confirm = BooleanField(_l("I understand: this code stops working for good, and the family "
                               "will need a new one"), validators=[DataRequired()])
+
+
+class PassphraseForm(FlaskForm):
+    """Changing one's own passphrase."""
+
+    current = PasswordField(_l("Current passphrase"), validators=[DataRequired(),
+                                                                  Length(max=1024)])
+    new = PasswordField(_l("New passphrase"), validators=[DataRequired(),
+                                                          Length(min=12, max=1024)])
+    confirm = PasswordField(_l("The same passphrase again"), validators=[
+        EqualTo("new", _l("The two passphrases differ."))])

@@ -9,9 +9,9 @@ from .. import audit, cases, linking, sessions
 from ..crypto import DecryptionError
 from ..db import get_session
 from ..models import CaseLink, Submission
+from ..staff_auth import case_required, current
 from ..storage import utc_today
 from . import bp
-from .auth import case_required, current
 from .views import find, linked_ids
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from ..dates import DateAnswer, format_gregorian_range
-from ..submit.forms import CALENDAR_CHOICES, PRECISION_CHOICES, TestimonyForm
+from ..testimony_form import CALENDAR_CHOICES, PRECISION_CHOICES, TestimonyForm
 
 SECTIONS: list[tuple[Any, list[str]]] = [
     (_l("Consent"), list(TestimonyForm.CONSENTS)),

@@ -19,8 +19,7 @@ from ..bound import get_desk, get_settings, get_store
 from ..crypto import AccountKeys, CaseKeys, unlock_epochs
 from ..db import get_session
 from ..models import Attachment, CaseLink, CaseRead, Note, Reply, Submission, User
-from . import bp, present
-from .auth import (
+from ..staff_auth import (
     COOKIE,
     LOGIN_ATTEMPTS_PER_MINUTE,
     CaseRefused,
@@ -31,6 +30,7 @@ from .auth import (
     set_cookie,
     vetted,
 )
+from . import bp, present
 from .forms import (
     ASSESSMENT_FIELDS,
     CloseCodeForm,

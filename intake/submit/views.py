@@ -35,8 +35,8 @@ from ..family_forms import (
     upload_batch,
 )
 from ..submissions import NewSubmission, ReceivedFile
+from ..testimony_form import CodeForm, TestimonyForm
 from . import bp
-from .forms import CodeForm, TestimonyForm
 
 
 @bp.get("/")

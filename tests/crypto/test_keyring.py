@@ -18,15 +18,15 @@ from intake.crypto import (
     KeyringError,
     NewDesk,
     PrivateKey,
-    _files,
     create_desk,
+    files,
     grant_epoch,
     parse_recovery_secret,
     recovery_key,
     unlock_epochs,
     wrap_private_key,
 )
-from intake.crypto._files import atomic_write, contained
+from intake.crypto.files import atomic_write, contained
 
 TODAY = dt.date(2026, 11, 25)
 
@@ -167,7 +167,7 @@ def test_a_failed_write_leaves_no_temporary_file_and_keeps_the_old_entry(
         raise OSError(errno.ENOSPC, "No space left on device")
 
     with monkeypatch.context() as patched:
-        patched.setattr(_files.os, failing, fail)
+        patched.setattr(files.os, failing, fail)
         with pytest.raises(OSError, match="No space"):
             atomic_write(path, b"new")
     assert path.read_bytes() == b"old"
@@ -319,7 +319,7 @@ def test_a_failed_epoch_write_does_not_lock_the_desk(
         raise OSError(errno.ENOSPC, "No space left on device")
 
     with monkeypatch.context() as patched:
-        patched.setattr(_files.os, "replace", no_space)
+        patched.setattr(files.os, "replace", no_space)
         with pytest.raises(OSError, match="No space"):
             keyring.add_epoch("main", PrivateKey.generate().public_key, TODAY)
     recovery = recovery_key(parse_recovery_secret(desk.recovery_text))

@@ -13,12 +13,12 @@ from wtforms import FormField, SelectField
 from wtforms.fields.core import UnboundField
 
 from intake import create_app
+from intake import testimony_form as forms
 from intake.db import get_session
 from intake.live_settings import save
 from intake.request import UploadBatch
 from intake.security import HEADERS
 from intake.storage import Store
-from intake.submit import forms
 from tests.conftest import Instance
 from tests.submit.conftest import MARKER, csrf_and_nonce, filled_form, hidden, post_form
 from tests.submit.test_submit import store_files, stored_rows
@@ -180,7 +180,7 @@ def test_a_full_disk_refuses_new_testimony_and_keeps_the_old(app: Flask,
     assert post_form(client, filled_form()).status_code == 200
     payload = csrf_and_nonce(client) | filled_form()
     payload["attachments"] = [(io.BytesIO(b"new file"), "new.txt")]
-    app.extensions["intake.disk_floor"] = 10**18
+    app.extensions["intake.uploads"].disk_floor = 10**18
     for response in (client.get("/submit"), client.post("/submit", data=payload)):
         assert response.status_code == 507
         assert "حافظهٔ" in response.get_data(as_text=True)

@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from intake.dates import read_date
 from intake.review.present import shown
-from intake.submit.forms import DATE_EXAMPLES, DateAnswerForm
+from intake.testimony_form import DATE_EXAMPLES, DateAnswerForm
 from tests.submit.conftest import filled_form, post_form, read_everything
 
 

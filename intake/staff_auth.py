@@ -10,11 +10,11 @@ from typing import Any, TypeVar
 from flask import current_app, g, redirect, request, url_for
 from werkzeug.exceptions import Forbidden, TooManyRequests
 
-from .. import cases, sessions
-from ..bound import get_settings
-from ..crypto import DecryptionError
-from ..db import get_session
-from ..throttle import account_key, allow
+from . import cases, sessions
+from .bound import get_settings
+from .crypto import DecryptionError
+from .db import get_session
+from .throttle import account_key, allow
 
 COOKIE = "intake_review"
 # Per account and minute. Logins beyond it still pass with a right code (see views.login).

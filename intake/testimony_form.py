@@ -22,8 +22,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from ..codes import parse_code
-from ..dates import CALENDARS, PRECISIONS, DateAnswer, read_date
+from .codes import parse_code
+from .dates import CALENDARS, PRECISIONS, DateAnswer, read_date
 
 SHORT, MEDIUM, LONG = 300, 5_000, 100_000
 
