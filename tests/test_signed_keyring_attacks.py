@@ -1,0 +1,312 @@
+"""Attacks on the signed keyring that still work (issue 10 review): each test fails on main.
+
+The attacker can write the keyring folder, the database and backup files, and
+knows no passphrase and no recovery key; or is a revoked reviewer or admin who
+kept every key they ever held (epoch keys, private keys, signing key), and
+also knows their own passphrase and TOTP secret. Each test plays the attack
+as they would, then uses the instance as the family, the admin or the
+operator does, and asserts the property the signed keyring promises.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from intake import audit, rotation, trust
+from intake.crypto import Keyring, PrivateKey, SigningPrivateKey, unlock_epochs
+from intake.crypto.certs import parse_certificate
+from intake.crypto.signing import Use
+from intake.models import AuditCheckpoint, AuditEvent, AuditHead, Submission, User
+from tests.conftest import ADMIN_PASSPHRASE, REVIEWER_PASSPHRASE, Instance
+from tests.review.conftest import log_in, page_token
+from tests.test_signed_keyring import (
+    certs_dir,
+    family_can_send,
+    keyring_of,
+    made,  # noqa: F401 (a fixture)
+    restore_with,
+    sign_next,
+)
+from tests.unlock import unlock_user
+
+ALARM = "هشدار کلیدها: دست نگه دارید"  # "Keyring alarm: stop", in the default Persian
+
+
+def cli(app: Flask, *args: str, input: str = ""):  # type: ignore[no-untyped-def]
+    return app.test_cli_runner().invoke(args=list(args), input=input)
+
+
+def user_id(app: Flask, name: str) -> str:
+    with Session(app.extensions["intake.db"]) as db:
+        return db.query(User).filter_by(name=name).one().id
+
+
+def sealed_epochs(app: Flask) -> set[int]:
+    with Session(app.extensions["intake.db"]) as db:
+        return {row.epoch_id for row in db.query(Submission)}
+
+
+def log_in_again(app: Flask, name: str):  # type: ignore[no-untyped-def]
+    """Log in once more in the same 30 s (the harness forgets the spent code, not the attack)."""
+    with Session(app.extensions["intake.db"]) as db:
+        db.query(User).filter_by(name=name).one().totp_last_step = 0
+        db.commit()
+    return log_in(app, app.test_client(), name=name)
+
+
+def revoke_in_admin_page(app: Flask, name: str) -> None:
+    """The admin revokes an account in /admin/ (its session signs the revocation)."""
+    admin = app.test_client()
+    assert log_in(app, admin, name="admin").status_code == 302
+    assert admin.post(f"/admin/users/{user_id(app, name)}/revoke",
+                      data={"csrf_token": page_token(admin, "/admin/")}).status_code == 200
+
+
+def rotate(app: Flask, instance: Instance) -> None:
+    """The admin rotates the desk, as `intake keys rotate` does."""
+    keyring = keyring_of(app)
+    with Session(app.extensions["intake.db"]) as db:
+        admin, keys, signer = unlock_user(db, keyring, "admin", ADMIN_PASSPHRASE)
+        rotation.run(db, keyring, instance.instance_path, "main", admin, keys.key,
+                     rotation.Progress(), settle_seconds=0, signer=signer)
+
+
+def cut_chain(instance: Instance, keep: int) -> None:
+    """Delete every certificate from sequence number `keep` on, as a keyring writer can."""
+    for path in sorted(certs_dir(instance).glob("*.cert"))[keep:]:
+        path.unlink()
+
+
+def revoked_reviewer_after_rotation(app: Flask, instance: Instance) -> PrivateKey:
+    """Revoke the reviewer (revocation certified), rotate; return the epoch-1 key they kept."""
+    keyring = keyring_of(app)
+    with Session(app.extensions["intake.db"]) as db:
+        _, keys, _ = unlock_user(db, keyring, "reviewer", REVIEWER_PASSPHRASE)
+    kept = unlock_epochs(keyring, keys.key)[("main", 1)]
+    revoke_in_admin_page(app, "reviewer")
+    rotate(app, instance)
+    kinds = [parse_certificate(blob).kind.value for blob in keyring.certificates("main")]
+    # root, epoch 1, the reviewer's account, its revocation, epoch 2
+    assert kinds == ["root", "epoch", "account", "revocation", "epoch"]
+    assert keyring.current_epoch("main").id == 2
+    return kept
+
+
+def test_a_chain_cut_before_the_rotation_seals_new_testimony_to_the_key_a_revoked_reviewer_kept(
+        app: Flask, instance: Instance) -> None:
+    """CRITICAL. The reviewer is revoked (the revocation is certified) and the desk rotated
+    to epoch 2, as the runbook says. The revoked reviewer kept epoch 1's private key and can
+    write the keyring: they delete the last two certificate files (the revocation and epoch
+    2's certificate) and set desk.json's current epoch back to 1. What is left is a valid
+    prefix of the real chain, so the server's check passes: its newest certified epoch is 1
+    and new testimony is sealed to epoch 1, which the revoked reviewer opens. No signing key
+    is needed, nothing is forged. The family side must refuse a chain shorter than one it has
+    already trusted (here: a checkpoint signed after the rotation saw 5 certificates)."""
+    revoked_reviewer_after_rotation(app, instance)
+    assert log_in_again(app, "admin").status_code == 302  # its checkpoint saw 5 certificates
+    cut_chain(instance, keep=3)
+    keyring_of(app).set_current_epoch("main", 1)
+    family_can_send(app)
+    assert 1 not in sealed_epochs(app), "new testimony was sealed to the revoked reviewer's epoch"
+
+
+def test_a_login_accepts_a_chain_cut_short_silently(app: Flask, instance: Instance) -> None:
+    """HIGH. Same cut as above (revocation and epoch 2 certificates deleted, epoch 1 current).
+    The admin logged in after the rotation, so its own signed checkpoint records that it
+    trusted a chain of 5 certificates ending in epoch 2's. Its next login is accepted with
+    no alarm, and signs a new checkpoint over the shorter chain: the session never compares
+    the chain with what this account already trusted. Expected: the alarm page (409)."""
+    revoked_reviewer_after_rotation(app, instance)
+    assert log_in_again(app, "admin").status_code == 302
+    cut_chain(instance, keep=3)
+    keyring_of(app).set_current_epoch("main", 1)
+    response = log_in_again(app, "admin")
+    assert response.status_code == 409, "the login accepted a chain cut short"
+    assert ALARM in response.get_data(as_text=True)
+
+
+def swap_keys(instance: Instance, keyring: Keyring, account: str) -> tuple[PrivateKey,
+                                                                            SigningPrivateKey]:
+    """Replace an account's public keys in the keyring with the attacker's (keeping its
+    wrapped blob); return the attacker's private keys."""
+    hpke, signing = PrivateKey.generate(), SigningPrivateKey.generate()
+    keyring.put_user_key(account, hpke.public_key, keyring.user_key(account)[1],
+                         signing.public_key.raw)
+    return hpke, signing
+
+
+def test_vetting_certifies_and_grants_keys_swapped_into_the_keyring(
+        app: Flask, instance: Instance) -> None:
+    """HIGH. An admin invites shirin as an admin; she enrols. Before an admin vets her, the
+    attacker (who can write the keyring) replaces her HPKE and signing public keys in
+    users/<id>.json by their own. The admin clicks "grant" for shirin: the session certifies
+    whatever keys the keyring holds for her (`trust.certify_account` reads them from the
+    keyring) and grants the current epoch to that key. The attacker now holds a grant of the
+    current epoch and a signing key the chain certifies as admin: they certify an epoch of
+    their own, make it current, and the family side seals to it. Shirin's own login would
+    raise the alarm, but only after all of that."""
+    from intake.accounts import create_user
+    keyring, settings = keyring_of(app), app.extensions["intake.settings"]
+    with Session(app.extensions["intake.db"]) as db:
+        user, _ = create_user(db, keyring, name="shirin", role="admin",
+                              passphrase="shirin passphrase long",
+                              profile=settings.kdf_profile, today=dt.date.today(),
+                              root=settings.root)
+        db.commit()
+        shirin = user.id
+    hpke, signing = swap_keys(instance, keyring, shirin)
+    admin = app.test_client()
+    assert log_in(app, admin, name="admin").status_code == 302
+    admin.post(f"/admin/users/{shirin}/grant", data={"csrf_token": page_token(admin, "/admin/")})
+    granted = keyring.grant("main", 1, hpke.public_key.fingerprint) is not None
+    sign_next(instance, signing)  # the attacker certifies an epoch of their own
+    sent = family_can_send(app)
+    assert not granted, "the current epoch was granted to the attacker's key"
+    assert not sent or 2 not in sealed_epochs(app), "testimony sealed to the attacker's epoch"
+
+
+def test_recover_certifies_keys_swapped_into_the_keyring(app: Flask, instance: Instance) -> None:
+    """HIGH. The attacker replaces the admin's public keys in the keyring by their own. The
+    operator runs `intake recover --admin admin` with the printed recovery key (the admin
+    lost access): the recovery key certifies whatever keys the keyring holds for the admin,
+    as admin, and every epoch is granted to the attacker's key."""
+    keyring = keyring_of(app)
+    admin_id = user_id(app, "admin")
+    hpke, signing = swap_keys(instance, keyring, admin_id)
+    recovery = instance.initialised.recovery_text if instance.initialised else ""
+    cli(app, "recover", "--admin", "admin", input=f"{recovery}\n")
+    chain = trust.load_chain(keyring, "main", app.extensions["intake.settings"].root)
+    assert chain.accounts[admin_id].signing != signing.public_key.raw, \
+        "the recovery key certified the attacker's signing key as admin"
+    assert keyring.grant("main", 1, hpke.public_key.fingerprint) is None
+
+
+def test_a_revocation_from_the_command_line_leaves_the_admin_able_to_certify_epochs(
+        app: Flask, instance: Instance) -> None:
+    """HIGH. Darius, an admin, is revoked with `intake users revoke darius` (no passphrase,
+    so nothing is signed: the revocation waits for the next admin login or rotation). Darius
+    kept his signing key and can write the keyring: in that window he certifies an epoch of
+    his own and makes it current, and the family side seals to it. The server knows darius
+    is revoked (the database says so) but checks only the chain."""
+    from intake.setup import add_granted_user
+    keyring = keyring_of(app)
+    with Session(app.extensions["intake.db"]) as db:
+        _, keys, signer = unlock_user(db, keyring, "admin", ADMIN_PASSPHRASE)
+        epoch_key = unlock_epochs(keyring, keys.key)[("main", 1)]
+        add_granted_user(db, keyring, app.extensions["intake.settings"], epoch_key,
+                         name="darius", role="admin", passphrase="darius passphrase long",
+                         today=dt.date.today(), root=keys.root, signer=signer)
+        db.commit()
+        _, darius, _ = unlock_user(db, keyring, "darius", "darius passphrase long")
+    assert cli(app, "users", "revoke", "darius").exit_code == 0
+    assert darius.signing_key is not None
+    sign_next(instance, darius.signing_key)
+    family_can_send(app)
+    assert 2 not in sealed_epochs(app), "testimony sealed to the revoked admin's epoch"
+
+
+def test_a_backup_stripped_of_its_certificates_restores_without_any_question(
+        instance: Instance, made: Path, tmp_path: Path) -> None:  # noqa: F811
+    """HIGH. The attacker edits a stored backup: deletes every certificate (and recomputes
+    the manifest). `intake restore PATH` without --root then treats it as a backup from
+    before certificates: it prints a warning and restores, with no prompt, and config.py
+    pins no root, so the restored server runs in warning mode and seals to whatever epoch
+    the keyring names. Yet every account's wrapped key in the backup pins a root (format 2):
+    this keyring had a chain, and it was deleted. The operator answers "no" to any question
+    here; the restore must be refused."""
+    from tests.test_backup_archives import entries, write_archive
+    items = [(info, data) for info, data in entries(made) if "/certs/" not in info.name]
+    edited = write_archive(tmp_path / "edited.tar", items)
+    result = restore_with(edited, tmp_path / "new", answer="n\n")
+    assert result.exit_code != 0, result.output
+    assert not (tmp_path / "new" / "instance" / "config.py").exists()
+
+
+def test_a_revoked_reviewer_signs_a_checkpoint_over_a_rewritten_log(
+        app: Flask, instance: Instance) -> None:
+    """MEDIUM. The reviewer is revoked (certified). Keeping their signing key, with the
+    database in hand, they rewrite the audit log from its first entry (chain and head
+    recomputed), delete the checkpoints, and sign a new checkpoint over the new head and the
+    current chain with their revoked key. `intake audit verify` reports the log intact and
+    covered by a signed checkpoint: `check_checkpoints` accepts any key the account was ever
+    certified with, even for a checkpoint that saw the chain after the account's revocation."""
+    assert log_in(app, app.test_client()).status_code == 302
+    keyring = keyring_of(app)
+    with Session(app.extensions["intake.db"]) as db:
+        _, keys, _ = unlock_user(db, keyring, "reviewer", REVIEWER_PASSPHRASE)
+    revoke_in_admin_page(app, "reviewer")
+    assert keys.signing_key is not None
+    chain = trust.load_chain(keyring, "main", app.extensions["intake.settings"].root)
+    with Session(app.extensions["intake.db"]) as db:
+        prev = audit.GENESIS
+        for event in db.query(AuditEvent).order_by(AuditEvent.seq):
+            if event.action == "revoke":
+                event.detail = "rewritten"
+            event.prev_hash = prev
+            event.hash = audit._digest(prev, event.at, event.actor_id, event.action,
+                                       event.subject_id, event.detail)
+            prev = event.hash
+        head = db.get(AuditHead, 1)
+        assert head is not None
+        head.hash = prev
+        db.query(AuditCheckpoint).delete()
+        forged = AuditCheckpoint(desk_id="main", count=head.count, hash=head.hash,
+                                 account_id=user_id(app, "reviewer"), chain_length=chain.length,
+                                 chain_head=chain.head.hex(), signature=b"")
+        forged.signature = keys.signing_key.sign(audit._checkpoint_message(forged),
+                                                 Use.AUDIT_CHECKPOINT)
+        db.add(forged)
+        db.commit()
+    result = cli(app, "audit", "verify")
+    assert result.exit_code != 0, result.output
+
+
+def test_an_unpinned_upgrade_pins_a_root_planted_in_the_keyring(tmp_path: Path) -> None:
+    """MEDIUM. An instance made before certificates (warning mode, no ROOT_FINGERPRINT). The
+    attacker writes a chain of their own into the keyring, rooted in their key, certifying
+    an epoch they planted and made current. The server now reads its root from that chain
+    (`trust.server_root` falls back to the keyring's first certificate): `keys status` now
+    shows the attacker's root with only the "config.py does not pin" warning, and `intake
+    keys certify` refuses ("certified already"). The reviewer's next login then wraps the
+    attacker's root into its key for good (`refresh_at_login` pins the root read from the
+    keyring), so from then on its logins check the chain against the attacker's root. A
+    root read from the attacker-writable keyring must never be pinned into an account."""
+    from intake import create_app
+    from intake.accounts import create_user
+    from intake.crypto import create_desk, grant_epoch, unlock_account
+    from intake.db import make_engine, upgrade
+    from intake.setup import write_config
+    from tests.conftest import instance_config
+    from tests.test_signed_keyring import replace_chain
+    config = instance_config(tmp_path)
+    write_config(tmp_path / "instance", {k: v for k, v in config.items()
+                                         if k in ("SECRET_KEY", "PEPPER", "KDF_PROFILE",
+                                                  "CODE_KDF_PROFILE", "SESSION_COOKIE_SECURE")}
+                 | {"DISK_FLOOR_BYTES": 1024 * 1024})
+    app = create_app(dict(config))
+    settings = app.extensions["intake.settings"]
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    keyring = Keyring(settings.keys_dir)
+    desk = create_desk(keyring, "main", "desk", dt.date.today())
+    with Session(engine) as db:
+        _, keys = create_user(db, keyring, name="reviewer", role="reviewer",
+                              passphrase=REVIEWER_PASSPHRASE, profile=settings.kdf_profile,
+                              today=dt.date.today())
+        grant_epoch(keyring, desk.epoch, desk.epoch_key, keys.key.public_key)
+        db.commit()
+    attacked = Instance(tmp_path / "instance", tmp_path / "keys", config)
+    certs_dir(attacked).mkdir()  # replace_chain removes it first
+    replace_chain(attacked)
+    attacker_root = trust.server_root(keyring, "main", None)
+    log_in(app, app.test_client())
+    with Session(engine) as db:
+        user = db.query(User).filter_by(name="reviewer").one()
+        pinned = unlock_account(keyring.user_key(user.id)[1], user.passphrase_verifier,
+                                REVIEWER_PASSPHRASE).root
+    assert pinned != attacker_root, "the reviewer's key now pins the attacker's root"
+
