@@ -310,3 +310,20 @@ def test_an_unpinned_upgrade_pins_a_root_planted_in_the_keyring(tmp_path: Path) 
                                 REVIEWER_PASSPHRASE).root
     assert pinned != attacker_root, "the reviewer's key now pins the attacker's root"
 
+
+
+def test_a_revocation_written_into_the_database_is_signed_at_the_next_admin_login(
+        app: Flask) -> None:
+    """MEDIUM (lock-out). Someone who can write only the database sets the reviewer's state
+    to "revoked" (no admin revoked anyone). At the admin's next login, `certify_revocations`
+    signs a revocation certificate for every account the database calls revoked, without
+    asking: the reviewer is now revoked in the chain for good (a revoked account can never
+    be certified again), by a certificate the admin never decided on. Done to every other
+    admin, it leaves a desk whose admins cannot be restored without new accounts."""
+    with Session(app.extensions["intake.db"]) as db:
+        db.query(User).filter_by(name="reviewer").one().state = "revoked"
+        db.commit()
+    assert log_in(app, app.test_client(), name="admin").status_code == 302
+    kinds = [parse_certificate(blob).kind.value
+             for blob in keyring_of(app).certificates("main")]
+    assert "revocation" not in kinds, "the admin's login signed a revocation nobody decided"
