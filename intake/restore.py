@@ -29,8 +29,9 @@ from pathlib import Path
 
 from . import instance_config, trust
 from .backup import DATABASE, MANIFEST, OLD_CONFIG, SETTINGS, BackupError, is_known_member
-from .crypto import Keyring, KeyringError
+from .crypto import DecryptionError, Keyring, KeyringError
 from .crypto._files import fsync_dir, make_private_dirs
+from .crypto.passphrase import needs_upgrade
 from .settings import DEFAULTS, Settings, SettingsError
 
 CHUNK = 1 << 20
@@ -73,6 +74,10 @@ def _check_keyring(keys: Path, values: dict[str, instance_config.Value],
         found = trust.server_root(keyring, desk_id, None)
     except trust.TrustError as exc:
         raise BackupError(f"the backup's keyring cannot be trusted: {exc}") from None
+    if found is None and _pins_a_root(keyring, keys):
+        # Accounts pin a root only once a chain exists: this chain was deleted, not missing.
+        raise BackupError("the backup's accounts trust a root of trust, but its keyring holds "
+                          "no certificates: they were deleted")
     expected = root(found)
     if expected is None:
         if found is not None:
@@ -84,6 +89,17 @@ def _check_keyring(keys: Path, values: dict[str, instance_config.Value],
         raise BackupError(f"the backup's keyring does not chain to the root "
                           f"{trust.fingerprint_text(expected)}: {exc}") from None
     return trust.fingerprint_text(expected)
+
+
+def _pins_a_root(keyring: Keyring, keys: Path) -> bool:
+    """Say whether any account's wrapped keys are format 2 (made with a pinned root)."""
+    for path in sorted((keys / "users").glob("*.json")):
+        try:
+            if not needs_upgrade(keyring.user_key(path.stem)[1]):
+                return True
+        except (KeyringError, DecryptionError, ValueError, KeyError):
+            continue  # an unreadable account opens nothing either way
+    return False
 
 
 def _check_targets(instance: Path, keys: Path) -> None:
