@@ -69,7 +69,9 @@ def refresh_at_login(db: Session, user: User, keys: AccountKeys,
     """Give an account made before certificates its signing key, or stronger wrapping."""
     desk = current_app.extensions["intake.desk"]
     settings = current_app.extensions["intake.settings"]
-    root = trust.server_root(desk.keyring, desk.desk_id, settings.root)
+    # Only the root config.py pins: a root read from the keyring is whatever its writer put
+    # there, and an account that pinned it would trust that writer for good.
+    root = settings.root
     # The new wrapping is written before its verifier: a crash between them leaves a
     # verifier that the next login repairs (accounts.authenticate), never a lost key.
     keys, verifier = refresh_wrapping(desk.keyring, user, keys, passphrase,
