@@ -327,3 +327,56 @@ def test_a_revocation_written_into_the_database_is_signed_at_the_next_admin_logi
     kinds = [parse_certificate(blob).kind.value
              for blob in keyring_of(app).certificates("main")]
     assert "revocation" not in kinds, "the admin's login signed a revocation nobody decided"
+
+
+def test_a_rotation_grants_every_new_epoch_to_a_recovery_key_swapped_into_the_keyring(
+        app: Flask, instance: Instance) -> None:
+    """CRITICAL. The recovery key's HPKE public key (desks/main/recovery.json) is certified
+    nowhere: the root certificate names only the recovery key's signing key. Someone who can
+    write the keyring (a revoked reviewer, say) replaces it with a public key of their own.
+    The admin rotates, as the runbook says to after a revocation: `rotation._new_epoch`
+    grants the new epoch to whatever recovery key the keyring holds, so the attacker opens
+    the new epoch's private key, and with it everything sealed after the rotation. Nothing
+    alarms: no login, no `keys status`, no `audit verify` reads that file against the chain."""
+    from intake.crypto import open_epoch_key
+    keyring = keyring_of(app)
+    attacker = PrivateKey.generate()
+    keyring.set_recovery_key("main", attacker.public_key)
+    rotate(app, instance)
+    epoch = keyring.current_epoch("main")
+    assert epoch.id == 2
+    sealed = keyring.grant("main", 2, attacker.public_key.fingerprint)
+    opened = sealed is not None and open_epoch_key(
+        sealed, attacker, desk_id="main", epoch_id=2, epoch_public=epoch.public_key) is not None
+    assert not opened, "the attacker opened the new epoch's private key"
+
+
+def test_a_revocation_certificate_deleted_before_the_rotation_gets_the_revoked_reviewer_the_new_epoch(  # noqa: E501
+        app: Flask, instance: Instance) -> None:
+    """CRITICAL. The admin revokes the reviewer in /admin/ (its session certifies the
+    revocation, after the login's checkpoint was signed). Before the rotation that follows,
+    the revoked reviewer, who kept epoch 1's key and can write the keyring and the database,
+    deletes the revocation certificate (the newest one), sets their state back to "active"
+    and writes themselves a grant of epoch 1 (sealing the key they kept to their own public
+    key). The rotation checks a chain that is a valid prefix of the real one, finds them
+    certified and active and holding a grant, grants them epoch 2, and certifies epoch 2
+    right after the remaining certificates: the revocation is gone for good. The only
+    checkpoint saw the chain before the revocation, so `intake audit verify` sees nothing
+    either."""
+    from intake.crypto import grant_epoch
+    keyring = keyring_of(app)
+    with Session(app.extensions["intake.db"]) as db:
+        _, keys, _ = unlock_user(db, keyring, "reviewer", REVIEWER_PASSPHRASE)
+    kept = unlock_epochs(keyring, keys.key)[("main", 1)]
+    revoke_in_admin_page(app, "reviewer")
+    newest = sorted(certs_dir(instance).glob("*.cert"))[-1]
+    assert parse_certificate(newest.read_bytes()).kind.value == "revocation"
+    newest.unlink()
+    with Session(app.extensions["intake.db"]) as db:
+        db.query(User).filter_by(name="reviewer").one().state = "active"
+        db.commit()
+    grant_epoch(keyring, keyring.epoch("main", 1), kept, keys.key.public_key)
+    rotate(app, instance)
+    assert keyring.current_epoch("main").id == 2
+    assert keyring.grant("main", 2, keys.key.fingerprint) is None, \
+        "the rotation granted the new epoch to the revoked reviewer"
