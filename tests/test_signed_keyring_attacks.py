@@ -380,3 +380,24 @@ def test_a_revocation_certificate_deleted_before_the_rotation_gets_the_revoked_r
     assert keyring.current_epoch("main").id == 2
     assert keyring.grant("main", 2, keys.key.fingerprint) is None, \
         "the rotation granted the new epoch to the revoked reviewer"
+
+
+def test_a_rotation_resumes_and_certifies_an_epoch_planted_in_the_keyring(
+        app: Flask, instance: Instance) -> None:
+    """CRITICAL. Someone who can write the keyring (no signing key, no passphrase) adds an
+    epoch 2 whose private key they made, not current, and seals that key to the admin's
+    public key (a grant file needs only the recipient's public key). To the rotation this
+    looks like its own run that stopped before switching: `rotation._pending` resumes it,
+    the admin's signing key certifies it, it becomes current and every record is re-sealed
+    to it. The attacker now reads all testimony, old and new, under a certified epoch."""
+    from intake.crypto import grant_epoch
+    keyring = keyring_of(app)
+    attacker = PrivateKey.generate()
+    planted = keyring.add_epoch("main", attacker.public_key, dt.date.today())
+    admin_public = keyring.user_key(user_id(app, "admin"))[0]
+    grant_epoch(keyring, planted, attacker, admin_public)
+    assert family_can_send(app)  # a record sealed to epoch 1, to be re-sealed
+    rotate(app, instance)
+    current = keyring.current_epoch("main")
+    assert current.public_key.raw != attacker.public_key.raw, \
+        "the rotation certified and switched to the attacker's epoch"
