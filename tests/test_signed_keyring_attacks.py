@@ -10,6 +10,7 @@ operator does, and asserts the property the signed keyring promises.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from pathlib import Path
 
@@ -401,3 +402,23 @@ def test_a_rotation_resumes_and_certifies_an_epoch_planted_in_the_keyring(
     current = keyring.current_epoch("main")
     assert current.public_key.raw != attacker.public_key.raw, \
         "the rotation certified and switched to the attacker's epoch"
+
+
+def test_a_rotation_never_reseals_to_a_current_epoch_the_chain_does_not_certify(
+        app: Flask, instance: Instance) -> None:
+    """CRITICAL (the same hole by the other door). The attacker plants an epoch 2 of their
+    own with a grant to the admin, as above, and makes it current. The family side goes
+    offline (epoch 2 is not certified); the admin runs the rotation to set things right.
+    `begin` sees epoch 1 neither current nor retired, takes it for an unfinished rotation,
+    resumes with whatever epoch desk.json names as current, and re-seals every record to
+    the attacker's epoch."""
+    from intake.crypto import grant_epoch
+    keyring = keyring_of(app)
+    assert family_can_send(app)
+    attacker = PrivateKey.generate()
+    planted = keyring.add_epoch("main", attacker.public_key, dt.date.today())
+    grant_epoch(keyring, planted, attacker, keyring.user_key(user_id(app, "admin"))[0])
+    keyring.set_current_epoch("main", planted.id)
+    with contextlib.suppress(rotation.RotationError):
+        rotate(app, instance)
+    assert planted.id not in sealed_epochs(app), "every record was re-sealed to the attacker"
