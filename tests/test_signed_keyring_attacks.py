@@ -422,3 +422,30 @@ def test_a_rotation_never_reseals_to_a_current_epoch_the_chain_does_not_certify(
     with contextlib.suppress(rotation.RotationError):
         rotate(app, instance)
     assert planted.id not in sealed_epochs(app), "every record was re-sealed to the attacker"
+
+
+def test_an_enrolment_on_an_unpinned_server_pins_a_root_planted_in_the_keyring(
+        instance: Instance) -> None:
+    """MEDIUM (same cause as the upgrade above). config.py names no ROOT_FINGERPRINT (an
+    instance restored or certified before it was pinned); the attacker replaces the chain
+    with one of their own. A new reviewer enrols from a one-time link: `_redeem` pins
+    `trust.server_root`, the root read from the keyring, inside the new account's wrapped
+    keys, so this account trusts the attacker's chain for good."""
+    from intake import create_app, invites
+    from intake.crypto import unlock_account
+    from intake.db import get_session
+    from tests.admin.conftest import NEW_PASSPHRASE, enrol
+    from tests.test_signed_keyring import replace_chain
+    replace_chain(instance)
+    app = create_app({**instance.config, "ROOT_FINGERPRINT": ""})
+    attacker_root = trust.server_root(keyring_of(app), "main", None)
+    with app.app_context():
+        token = invites.create(get_session(), "nasrin", "reviewer", int(dt.datetime.now(
+            dt.UTC).timestamp()))
+        get_session().commit()
+    assert enrol(app, f"/enrol/{token}").status_code == 200
+    with Session(app.extensions["intake.db"]) as db:
+        user = db.query(User).filter_by(name="nasrin").one()
+        pinned = unlock_account(keyring_of(app).user_key(user.id)[1], user.passphrase_verifier,
+                                NEW_PASSPHRASE).root
+    assert pinned != attacker_root, "the new account pins the attacker's root"
