@@ -449,3 +449,24 @@ def test_an_enrolment_on_an_unpinned_server_pins_a_root_planted_in_the_keyring(
         pinned = unlock_account(keyring_of(app).user_key(user.id)[1], user.passphrase_verifier,
                                 NEW_PASSPHRASE).root
     assert pinned != attacker_root, "the new account pins the attacker's root"
+
+
+def test_an_account_awaiting_vetting_logs_in_without_breaking_audit_verify(app: Flask) -> None:
+    """MEDIUM (a false alarm that masks real ones). Shirin enrolled and is not vetted yet; she
+    logs in (allowed: she sees "awaiting vetting"). Her unlock signs a checkpoint with a key
+    no certificate names, so `intake audit verify` reports checkpoint 1 "forged or edited",
+    and, since it stops at the first bad checkpoint, says nothing about any later rewrite.
+    If shirin is never vetted, that stays so for good. A checkpoint must be signed only by a
+    key the chain certifies for its account."""
+    from intake.accounts import create_user
+    from tests.review.conftest import totp_now
+    keyring, settings = keyring_of(app), app.extensions["intake.settings"]
+    with Session(app.extensions["intake.db"]) as db:
+        create_user(db, keyring, name="shirin", role="reviewer",
+                    passphrase="shirin passphrase long", profile=settings.kdf_profile,
+                    today=dt.date.today(), root=settings.root)
+        db.commit()
+    assert log_in(app, app.test_client(), name="shirin", passphrase="shirin passphrase long",
+                  code=totp_now(app, "shirin")).status_code == 302
+    result = cli(app, "audit", "verify")
+    assert result.exit_code == 0, result.output
