@@ -101,7 +101,10 @@ def start_session(user: User, keys: AccountKeys, now: int) -> ResponseReturnValu
                                   dt.date.today())
     cookie = sessions.start(db, user, epochs, now, signer)
     audit.record(db, user.id, "unlock", detail=f"epochs:{len(epochs)}")
-    if signer is not None and chain is not None:
+    member = chain.accounts.get(user.id) if chain is not None else None
+    if signer is not None and chain is not None and member is not None \
+            and member.signing == signer.key.public_key.raw:
+        # Only a key the chain certifies signs: `audit verify` refuses any other as forged.
         audit.checkpoint(db, chain, signer)
     db.commit()
     # A revocation commits the state before it deletes sessions: reading the state after this
