@@ -152,9 +152,9 @@ def check_checkpoints(session: Session, chain: Chain, blobs: list[bytes]) -> tup
     for entry in checkpoints:
         message = _checkpoint_message(entry)
         if not any(_verifies(key, entry.signature, message)
-                   for key in chain.signing_history.get(entry.account_id, [])):
+                   for key in chain.signing_keys_at(entry.account_id, entry.chain_length)):
             raise AuditError(f"checkpoint {entry.id} is not signed by a key this desk certified "
-                             f"for its account: it was forged or edited")
+                             f"for its account when it was signed: it was forged or edited")
         if not 0 < entry.chain_length <= len(digests) \
                 or digests[entry.chain_length - 1] != entry.chain_head:
             raise AuditError(f"checkpoint {entry.id} saw {entry.chain_length} certificates "
