@@ -470,3 +470,29 @@ def test_an_account_awaiting_vetting_logs_in_without_breaking_audit_verify(app: 
                   code=totp_now(app, "shirin")).status_code == 302
     result = cli(app, "audit", "verify")
     assert result.exit_code == 0, result.output
+
+
+def test_a_backup_whose_chain_was_cut_short_restores_with_the_right_root(
+        app: Flask, instance: Instance, tmp_path: Path) -> None:
+    """HIGH. The admin logs in (its checkpoint records a chain of 3 certificates) and a
+    backup is made. The attacker edits the stored backup: deletes the newest certificate
+    (here the reviewer's; in real life the revocation of an account they hold) and
+    recomputes the manifest. `intake restore --root` with the right fingerprint accepts it:
+    the shorter chain is a valid prefix, and the backup's own signed checkpoint, which
+    says the chain was longer, is not looked at until someone runs `intake audit verify`
+    after the restore. The restore must refuse a keyring its own checkpoints contradict."""
+    from intake import backup
+    from intake.setup import write_config
+    from tests.test_backup_archives import entries, write_archive
+    assert log_in(app, app.test_client(), name="admin").status_code == 302
+    write_config(instance.instance_path, {"ORGANISATION_NAME": "Justice for Iran"})
+    made_now = backup.write_backup(instance.instance_path, instance.keys_dir,
+                                   tmp_path / "made.tar")
+    assert made_now.count > 0
+    items = [(info, data) for info, data in entries(tmp_path / "made.tar")
+             if not info.name.endswith("certs/000002.cert")]
+    edited = write_archive(tmp_path / "edited.tar", items)
+    root = instance.initialised.root_text if instance.initialised else ""
+    result = restore_with(edited, tmp_path / "new", "--root", root)
+    assert result.exit_code != 0, result.output
+    assert not (tmp_path / "new" / "instance" / "config.py").exists()
