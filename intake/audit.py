@@ -174,6 +174,25 @@ def check_checkpoints(session: Session, chain: Chain, blobs: list[bytes]) -> tup
     return len(checkpoints), covered
 
 
+def contradicting_checkpoint(session: Session, chain: Chain,
+                             blobs: list[bytes]) -> AuditCheckpoint | None:
+    """Return a checkpoint the chain certifies whose signer saw a chain this one does not extend.
+
+    Only checkpoints signed under a key certified at the length they saw count: anyone can
+    delete checkpoints, but not make one, so this never refuses a chain on forged evidence.
+    """
+    digests = [hashlib.sha256(parse_certificate(blob).signed).hexdigest() for blob in blobs]
+    for entry in session.query(AuditCheckpoint).filter_by(desk_id=chain.desk):
+        message = _checkpoint_message(entry)
+        if not any(_verifies(key, entry.signature, message)
+                   for key in chain.signing_keys_at(entry.account_id, entry.chain_length)):
+            continue
+        if not 0 < entry.chain_length <= len(digests) \
+                or digests[entry.chain_length - 1] != entry.chain_head:
+            return entry
+    return None
+
+
 def _verifies(key: bytes, signature: bytes, message: bytes) -> bool:
     try:
         SigningPublicKey(key).verify(signature, message, Use.AUDIT_CHECKPOINT)

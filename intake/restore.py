@@ -32,6 +32,7 @@ from .backup import DATABASE, MANIFEST, OLD_CONFIG, SETTINGS, BackupError, is_kn
 from .crypto import DecryptionError, Keyring, KeyringError
 from .crypto._files import fsync_dir, make_private_dirs
 from .crypto.passphrase import needs_upgrade
+from .crypto.signing import parse_fingerprint
 from .settings import DEFAULTS, Settings, SettingsError
 
 CHUNK = 1 << 20
@@ -56,6 +57,7 @@ def restore_backup(source: Path, instance: Path, keys: Path, root: RootCheck) ->
             values = _settings(member, raw, instance, keys)
             values["ROOT_FINGERPRINT"] = _check_keyring(staging.keys, values, root)
             _check_database(staging.instance / "intake.sqlite3")
+            _check_checkpoints(staging.instance / "intake.sqlite3", staging.keys, values)
             instance_config.write(staging.instance, values)
             staging.commit()
     return len(members)
@@ -100,6 +102,34 @@ def _pins_a_root(keyring: Keyring, keys: Path) -> bool:
         except (KeyringError, DecryptionError, ValueError, KeyError):
             continue  # an unreadable account opens nothing either way
     return False
+
+
+def _check_checkpoints(database: Path, keys: Path,
+                       values: dict[str, instance_config.Value]) -> None:
+    """Refuse a keyring shorter than the one the backup's own signed checkpoints saw.
+
+    The certificates after a checkpoint (a revocation among them) can be cut from a
+    backup without breaking the chain; a checkpoint signed when they were there cannot.
+    """
+    from sqlalchemy.orm import Session
+
+    from .audit import contradicting_checkpoint
+    from .db import make_engine
+
+    if not values["ROOT_FINGERPRINT"]:
+        return  # a backup made before certificates: no checkpoint was signed
+    keyring, desk_id = Keyring(keys), str(values.get("DESK_ID", DEFAULTS["DESK_ID"]))
+    chain = trust.load_chain(keyring, desk_id, parse_fingerprint(str(values["ROOT_FINGERPRINT"])))
+    engine = make_engine(f"sqlite:///{database}")
+    try:
+        with Session(engine) as session:
+            found = contradicting_checkpoint(session, chain, keyring.certificates(desk_id))
+    finally:
+        engine.dispose()
+    if found is not None:
+        raise BackupError(f"the backup's checkpoint {found.id} saw {found.chain_length} "
+                          f"certificates, but its keyring holds {chain.length} that end "
+                          "elsewhere: certificates were cut from the backup or replaced")
 
 
 def _check_targets(instance: Path, keys: Path) -> None:
