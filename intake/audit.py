@@ -176,13 +176,16 @@ def check_checkpoints(session: Session, chain: Chain, blobs: list[bytes]) -> tup
 
 def contradicting_checkpoint(session: Session, chain: Chain,
                              blobs: list[bytes]) -> AuditCheckpoint | None:
-    """Return a checkpoint the chain certifies whose signer saw a chain this one does not extend.
+    """Return the checkpoint that saw the longest chain, if this chain does not extend it.
 
     Only checkpoints signed under a key certified at the length they saw count: anyone can
     delete checkpoints, but not make one, so this never refuses a chain on forged evidence.
+    Certificates link to the one before, so a chain that extends the longest checkpoint's
+    extends every shorter one's: one signature check suffices (at every login).
     """
     digests = [hashlib.sha256(parse_certificate(blob).signed).hexdigest() for blob in blobs]
-    for entry in session.query(AuditCheckpoint).filter_by(desk_id=chain.desk):
+    for entry in session.query(AuditCheckpoint).filter_by(desk_id=chain.desk).order_by(
+            AuditCheckpoint.chain_length.desc(), AuditCheckpoint.id.desc()).yield_per(100):
         message = _checkpoint_message(entry)
         if not any(_verifies(key, entry.signature, message)
                    for key in chain.signing_keys_at(entry.account_id, entry.chain_length)):
@@ -190,6 +193,7 @@ def contradicting_checkpoint(session: Session, chain: Chain,
         if not 0 < entry.chain_length <= len(digests) \
                 or digests[entry.chain_length - 1] != entry.chain_head:
             return entry
+        return None
     return None
 
 

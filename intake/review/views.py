@@ -90,6 +90,8 @@ def start_session(user: User, keys: AccountKeys, now: int) -> ResponseReturnValu
     try:
         epochs, chain = trust.at_login(desk.keyring, desk.desk_id, user,
                                        keys, unlock_epochs(desk.keyring, keys.key))
+        if chain is not None:
+            trust.check_not_cut(db, desk.keyring, chain)
     except trust.TrustError as exc:
         audit.record(db, user.id, "trust_alarm", user.id, str(exc)[:500])
         db.commit()
