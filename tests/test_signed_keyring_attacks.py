@@ -496,3 +496,23 @@ def test_a_backup_whose_chain_was_cut_short_restores_with_the_right_root(
     result = restore_with(edited, tmp_path / "new", "--root", root)
     assert result.exit_code != 0, result.output
     assert not (tmp_path / "new" / "instance" / "config.py").exists()
+
+
+def test_a_chain_cut_with_the_checkpoints_deleted_still_rolls_sealing_back(
+        app: Flask, instance: Instance) -> None:
+    """CRITICAL, still open. As the first test, but the revoked reviewer can also write the
+    database and deletes every audit checkpoint (nothing else needs changing: checkpoints
+    sit beside the log, not in its hash chain). Nothing the server can read remembers the
+    longer chain, so new testimony is sealed to epoch 1 again. Needs a high-water mark the
+    attacker cannot write or roll back (each account pinning the chain length and head in
+    its wrapped keys at every login, the server refusing to seal below the highest one an
+    unlocked session has reported)."""
+    revoked_reviewer_after_rotation(app, instance)
+    assert log_in_again(app, "admin").status_code == 302
+    cut_chain(instance, keep=3)
+    keyring_of(app).set_current_epoch("main", 1)
+    with Session(app.extensions["intake.db"]) as db:
+        db.query(AuditCheckpoint).delete()
+        db.commit()
+    family_can_send(app)
+    assert 1 not in sealed_epochs(app), "new testimony was sealed to the revoked reviewer's epoch"
