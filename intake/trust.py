@@ -123,12 +123,20 @@ def certified_current(chain: Chain, keyring: Keyring) -> Epoch:
     return epoch
 
 
-def sealing_epoch(keyring: Keyring, desk_id: str, configured_root: bytes | None) -> Epoch:
-    """Return the epoch a submission may be sealed to, or raise TrustError."""
+def sealing_epoch(keyring: Keyring, desk_id: str, configured_root: bytes | None,
+                  db: Session | None = None) -> Epoch:
+    """Return the epoch a submission may be sealed to, or raise TrustError.
+
+    With the database, a chain shorter than a signed checkpoint saw is refused too: cutting
+    the newest certificates would otherwise roll sealing back to an older epoch.
+    """
     root = server_root(keyring, desk_id, configured_root)
     if root is None:
         return keyring.current_epoch(desk_id)
-    return certified_current(load_chain(keyring, desk_id, root), keyring)
+    chain = load_chain(keyring, desk_id, root)
+    if db is not None:
+        check_not_cut(db, keyring, chain)
+    return certified_current(chain, keyring)
 
 
 def check_account(chain: Chain, user: User, hpke: PublicKey,
