@@ -516,3 +516,27 @@ def test_a_chain_cut_with_the_checkpoints_deleted_still_rolls_sealing_back(
         db.commit()
     family_can_send(app)
     assert 1 not in sealed_epochs(app), "new testimony was sealed to the revoked reviewer's epoch"
+
+
+def test_a_rotation_on_a_chain_cut_after_a_checkpoint_stops(
+        app: Flask, instance: Instance) -> None:
+    """HIGH (the case a checkpoint does cover). As the deleted-revocation test above, but an
+    admin logged in after the revocation was certified, so a checkpoint saw it. The rotation
+    must stop rather than re-grant the revoked reviewer on the shorter chain."""
+    from intake.crypto import grant_epoch
+    keyring = keyring_of(app)
+    with Session(app.extensions["intake.db"]) as db:
+        _, keys, _ = unlock_user(db, keyring, "reviewer", REVIEWER_PASSPHRASE)
+    kept = unlock_epochs(keyring, keys.key)[("main", 1)]
+    revoke_in_admin_page(app, "reviewer")
+    assert log_in_again(app, "admin").status_code == 302  # its checkpoint saw the revocation
+    sorted(certs_dir(instance).glob("*.cert"))[-1].unlink()
+    with Session(app.extensions["intake.db"]) as db:
+        db.query(User).filter_by(name="reviewer").one().state = "active"
+        db.commit()
+    grant_epoch(keyring, keyring.epoch("main", 1), kept, keys.key.public_key)
+    with contextlib.suppress(rotation.RotationError):
+        rotate(app, instance)
+    assert all(keyring.grant("main", epoch.id, keys.key.fingerprint) is None
+               for epoch in keyring.epochs("main") if epoch.id > 1), \
+        "the rotation granted the new epoch to the revoked reviewer"
