@@ -100,6 +100,11 @@ def begin(db: Session, keyring: Keyring, desk_id: str, admin_key: PrivateKey,
     run), never a current epoch without its certificate.
     """
     chain = _chain(keyring, desk_id, signer)
+    if chain is not None:
+        try:
+            trust.check_not_cut(db, keyring, chain)
+        except trust.TrustError as exc:
+            raise RotationError(f"the rotation stopped: {exc}") from exc
     resumed = _pending(keyring, desk_id, admin_key, chain)
     if resumed is None and unfinished(status(db, keyring, desk_id)):
         resumed = _reopen(keyring, keyring.current_epoch(desk_id), admin_key)
