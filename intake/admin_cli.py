@@ -84,7 +84,9 @@ def _admin_unlock(db: Session, keyring: Keyring, name: str,
     # The same check as a login: never sign or rotate on a keyring that does not chain to
     # the root this admin's keys pin.
     try:
-        trust.at_login(keyring, settings.desk_id, admin, keys, {})
+        _, chain = trust.at_login(keyring, settings.desk_id, admin, keys, {})
+        if chain is not None:
+            trust.check_not_cut(db, keyring, chain)
     except trust.TrustError as exc:
         raise click.ClickException(f"ALARM, nothing was changed: {exc}") from None
     return admin, keys, passphrase

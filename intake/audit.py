@@ -152,9 +152,9 @@ def check_checkpoints(session: Session, chain: Chain, blobs: list[bytes]) -> tup
     for entry in checkpoints:
         message = _checkpoint_message(entry)
         if not any(_verifies(key, entry.signature, message)
-                   for key in chain.signing_history.get(entry.account_id, [])):
+                   for key in chain.signing_keys_at(entry.account_id, entry.chain_length)):
             raise AuditError(f"checkpoint {entry.id} is not signed by a key this desk certified "
-                             f"for its account: it was forged or edited")
+                             f"for its account when it was signed: it was forged or edited")
         if not 0 < entry.chain_length <= len(digests) \
                 or digests[entry.chain_length - 1] != entry.chain_head:
             raise AuditError(f"checkpoint {entry.id} saw {entry.chain_length} certificates "
@@ -172,6 +172,29 @@ def check_checkpoints(session: Session, chain: Chain, blobs: list[bytes]) -> tup
                 f"(entries 1-{covered} are covered by checkpoints that hold)")
         covered = max(covered, entry.count)
     return len(checkpoints), covered
+
+
+def contradicting_checkpoint(session: Session, chain: Chain,
+                             blobs: list[bytes]) -> AuditCheckpoint | None:
+    """Return the checkpoint that saw the longest chain, if this chain does not extend it.
+
+    Only checkpoints signed under a key certified at the length they saw count: anyone can
+    delete checkpoints, but not make one, so this never refuses a chain on forged evidence.
+    Certificates link to the one before, so a chain that extends the longest checkpoint's
+    extends every shorter one's: one signature check suffices (at every login).
+    """
+    digests = [hashlib.sha256(parse_certificate(blob).signed).hexdigest() for blob in blobs]
+    for entry in session.query(AuditCheckpoint).filter_by(desk_id=chain.desk).order_by(
+            AuditCheckpoint.chain_length.desc(), AuditCheckpoint.id.desc()).yield_per(100):
+        message = _checkpoint_message(entry)
+        if not any(_verifies(key, entry.signature, message)
+                   for key in chain.signing_keys_at(entry.account_id, entry.chain_length)):
+            continue
+        if not 0 < entry.chain_length <= len(digests) \
+                or digests[entry.chain_length - 1] != entry.chain_head:
+            return entry
+        return None
+    return None
 
 
 def _verifies(key: bytes, signature: bytes, message: bytes) -> bool:

@@ -30,13 +30,14 @@ def guard_family_side(app: Flask) -> None:
     to the server log only: a family is told nothing about the keyring.
     """
     from . import trust
+    from .db import get_session
 
     @app.before_request
     def check_keyring() -> tuple[str, int] | None:
         if request.blueprint not in FAMILY_BLUEPRINTS:
             return None
         desk = get_desk()
-        trust.sealing_epoch(desk.keyring, desk.desk_id, desk.root)
+        trust.sealing_epoch(desk.keyring, desk.desk_id, desk.root, get_session())
         return None
 
     @app.errorhandler(trust.TrustError)

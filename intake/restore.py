@@ -36,8 +36,10 @@ from sqlalchemy import Engine
 
 from . import instance_config, pgdump, trust
 from .backup import DATABASE, MANIFEST, OLD_CONFIG, SETTINGS, BackupError, is_known_member
-from .crypto import Keyring, KeyringError
+from .crypto import DecryptionError, Keyring, KeyringError
 from .crypto.files import fsync_dir, make_private_dirs
+from .crypto.passphrase import needs_upgrade
+from .crypto.signing import parse_fingerprint
 from .settings import DEFAULTS, Settings, SettingsError
 
 CHUNK = 1 << 20
@@ -68,6 +70,7 @@ def restore_backup(source: Path, instance: Path, keys: Path, root: RootCheck,
                 values["ROOT_FINGERPRINT"] = _check_keyring(staging.keys, values, root)
                 if engine is None:
                     _check_database(staging.instance / "intake.sqlite3")
+                    _check_checkpoints(staging.instance / "intake.sqlite3", staging.keys, values)
                 else:
                     loaded = True
                     _load_dump(staging.path(pgdump.DUMP), str(database_url), engine)
@@ -129,6 +132,10 @@ def _check_keyring(keys: Path, values: dict[str, instance_config.Value],
         found = trust.server_root(keyring, desk_id, None)
     except trust.TrustError as exc:
         raise BackupError(f"the backup's keyring cannot be trusted: {exc}") from None
+    if found is None and _pins_a_root(keyring, keys):
+        # Accounts pin a root only once a chain exists: this chain was deleted, not missing.
+        raise BackupError("the backup's accounts trust a root of trust, but its keyring holds "
+                          "no certificates: they were deleted")
     expected = root(found)
     if expected is None:
         if found is not None:
@@ -140,6 +147,45 @@ def _check_keyring(keys: Path, values: dict[str, instance_config.Value],
         raise BackupError(f"the backup's keyring does not chain to the root "
                           f"{trust.fingerprint_text(expected)}: {exc}") from None
     return trust.fingerprint_text(expected)
+
+
+def _pins_a_root(keyring: Keyring, keys: Path) -> bool:
+    """Say whether any account's wrapped keys are format 2 (made with a pinned root)."""
+    for path in sorted((keys / "users").glob("*.json")):
+        try:
+            if not needs_upgrade(keyring.user_key(path.stem)[1]):
+                return True
+        except (KeyringError, DecryptionError, ValueError, KeyError):
+            continue  # an unreadable account opens nothing either way
+    return False
+
+
+def _check_checkpoints(database: Path, keys: Path,
+                       values: dict[str, instance_config.Value]) -> None:
+    """Refuse a keyring shorter than the one the backup's own signed checkpoints saw.
+
+    The certificates after a checkpoint (a revocation among them) can be cut from a
+    backup without breaking the chain; a checkpoint signed when they were there cannot.
+    """
+    from sqlalchemy.orm import Session
+
+    from .audit import contradicting_checkpoint
+    from .db import make_engine
+
+    if not values["ROOT_FINGERPRINT"]:
+        return  # a backup made before certificates: no checkpoint was signed
+    keyring, desk_id = Keyring(keys), str(values.get("DESK_ID", DEFAULTS["DESK_ID"]))
+    chain = trust.load_chain(keyring, desk_id, parse_fingerprint(str(values["ROOT_FINGERPRINT"])))
+    engine = make_engine(f"sqlite:///{database}")
+    try:
+        with Session(engine) as session:
+            found = contradicting_checkpoint(session, chain, keyring.certificates(desk_id))
+    finally:
+        engine.dispose()
+    if found is not None:
+        raise BackupError(f"the backup's checkpoint {found.id} saw {found.chain_length} "
+                          f"certificates, but its keyring holds {chain.length} that end "
+                          "elsewhere: certificates were cut from the backup or replaced")
 
 
 def _check_targets(instance: Path, keys: Path) -> None:

@@ -101,11 +101,20 @@ def begin(db: Session, keyring: Keyring, desk_id: str, admin_key: PrivateKey,
     run), never a current epoch without its certificate.
     """
     chain = _chain(keyring, desk_id, signer)
-    resumed = _pending(keyring, desk_id, admin_key)
+    if chain is not None:
+        try:
+            trust.check_not_cut(db, keyring, chain)
+        except trust.TrustError as exc:
+            raise RotationError(f"the rotation stopped: {exc}") from exc
+    resumed = _pending(keyring, desk_id, admin_key, chain)
     if resumed is None and unfinished(status(db, keyring, desk_id)):
         resumed = _reopen(keyring, keyring.current_epoch(desk_id), admin_key)
         if resumed is None:
             raise RotationError("this admin holds no grant for the current epoch")
+        if not _may_reseal_to(chain, resumed[0]):
+            raise RotationError("the keyring's current epoch is not the newest one its "
+                                "certificates name: nothing was re-sealed (run `intake keys "
+                                "status`)")
         reconcile(db, keyring, *resumed, chain=chain)
         return *resumed, True
     # An epoch number certified once is never used again, even if its epoch was discarded.
@@ -134,15 +143,27 @@ def _chain(keyring: Keyring, desk_id: str, signer: Signer | None) -> Chain | Non
         raise RotationError(f"the rotation stopped: {exc}") from exc
 
 
-def _pending(keyring: Keyring, desk_id: str,
-             admin_key: PrivateKey) -> tuple[Epoch, PrivateKey] | None:
-    """Return the newest epoch an earlier run made but never switched to, discarding others."""
+def _may_reseal_to(chain: Chain | None, epoch: Epoch) -> bool:
+    """Say whether records may be re-sealed to `epoch`: the newest certified one, this key."""
+    return chain is None or (chain.epochs.get(epoch.id) == epoch.public_key.raw
+                             and epoch.id == max(chain.epochs))
+
+
+def _pending(keyring: Keyring, desk_id: str, admin_key: PrivateKey,
+             chain: Chain | None = None) -> tuple[Epoch, PrivateKey] | None:
+    """Return the newest epoch an earlier run made but never switched to, discarding others.
+
+    On a certified keyring an uncertified one is discarded too: anyone who can write the
+    keyring can make an epoch and a grant of it to this admin, and resuming it would
+    certify it. A run that stopped before certifying just makes a new one.
+    """
     resumed = None
     current = keyring.desk(desk_id).current_epoch
     for epoch in sorted(keyring.epochs(desk_id), key=lambda e: e.id, reverse=True):
         if epoch.id <= current:
             break
-        if resumed is None:
+        if resumed is None and (chain is None or chain.epochs.get(epoch.id)
+                                == epoch.public_key.raw):
             resumed = _reopen(keyring, epoch, admin_key)
             if resumed is not None:
                 continue

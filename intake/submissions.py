@@ -117,7 +117,7 @@ def store_submission(session: Session, desk: Desk, new: NewSubmission,
         raise AlreadyReceived
     # Every file is checked (and photos rebuilt) before any blob is made durable.
     prepared = [_prepared(new.batch, received, new.keep_originals) for received in new.files]
-    submission = _new_row(desk, new, today, digest)
+    submission = _new_row(session, desk, new, today, digest)
     if new.family_code:
         _give_family_key(desk, submission, new.family_code, len(prepared))
         # Checked before any blob is made durable, so the form can come back with its
@@ -135,11 +135,12 @@ def _nonce_taken(session: Session, digest: str) -> bool:
     return session.query(Submission.id).filter_by(form_nonce=digest).first() is not None
 
 
-def _new_row(desk: Desk, new: NewSubmission, today: dt.date, digest: str | None) -> Submission:
+def _new_row(session: Session, desk: Desk, new: NewSubmission, today: dt.date,
+             digest: str | None) -> Submission:
     """Seal the data key to the current epoch and encrypt the answers into a new row."""
     batch, record_id = new.batch, new.batch.record_id
     # Raises TrustError unless the epoch chains to the desk's root: never seal to an unknown key.
-    epoch = trust.sealing_epoch(desk.keyring, desk.desk_id, desk.root)
+    epoch = trust.sealing_epoch(desk.keyring, desk.desk_id, desk.root, session)
     return Submission(
         id=record_id, desk_id=desk.desk_id, epoch_id=epoch.id, received_on=today,
         sealed_key=seal_data_key(batch.data_key, epoch.public_key, desk_id=desk.desk_id,

@@ -23,6 +23,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .crypto import AccountKeys, Epoch, Keyring, KeyringError
 from .crypto.certs import (
@@ -37,6 +38,9 @@ from .crypto.chain import CertificateError, Chain, Member, verify_chain
 from .crypto.keys import PrivateKey, PublicKey
 from .crypto.signing import SigningPrivateKey, SigningPublicKey, format_fingerprint
 from .models import User
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 _CACHE_SIZE = 8
 _verified: dict[bytes, Chain] = {}
@@ -119,12 +123,20 @@ def certified_current(chain: Chain, keyring: Keyring) -> Epoch:
     return epoch
 
 
-def sealing_epoch(keyring: Keyring, desk_id: str, configured_root: bytes | None) -> Epoch:
-    """Return the epoch a submission may be sealed to, or raise TrustError."""
+def sealing_epoch(keyring: Keyring, desk_id: str, configured_root: bytes | None,
+                  db: Session | None = None) -> Epoch:
+    """Return the epoch a submission may be sealed to, or raise TrustError.
+
+    With the database, a chain shorter than a signed checkpoint saw is refused too: cutting
+    the newest certificates would otherwise roll sealing back to an older epoch.
+    """
     root = server_root(keyring, desk_id, configured_root)
     if root is None:
         return keyring.current_epoch(desk_id)
-    return certified_current(load_chain(keyring, desk_id, root), keyring)
+    chain = load_chain(keyring, desk_id, root)
+    if db is not None:
+        check_not_cut(db, keyring, chain)
+    return certified_current(chain, keyring)
 
 
 def check_account(chain: Chain, user: User, hpke: PublicKey,
@@ -257,6 +269,18 @@ def at_login(keyring: Keyring, desk_id: str, user: User, keys: AccountKeys,
     certified_current(chain, keyring)
     member = check_account(chain, user, keys.key.public_key, keys.signing_key.public_key)
     return certified_epochs(chain, member, epoch_keys), chain
+
+
+def check_not_cut(db: Session, keyring: Keyring, chain: Chain) -> None:
+    """Raise TrustError if a signed checkpoint saw a chain that this one does not extend."""
+    from .audit import contradicting_checkpoint
+
+    found = contradicting_checkpoint(db, chain, keyring.certificates(chain.desk))
+    if found is not None:
+        raise TrustError(f"a login signed checkpoint {found.id} over a chain of "
+                         f"{found.chain_length} certificates; the keyring now holds "
+                         f"{chain.length} that do not extend it: certificates were cut from "
+                         "the chain or replaced")
 
 
 def signer_of(user: User, keys: AccountKeys) -> Signer | None:

@@ -9,7 +9,7 @@ from flask import render_template
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
-from .. import invites, trust
+from .. import invites
 from ..accounts import AccountError
 from ..bound import get_desk, get_settings
 from ..db import get_session
@@ -52,10 +52,10 @@ def _redeem(invite: Invite, passphrase: str, code: str, now: int) -> User:
     """Enrol a new account, or move an account to a new second factor (throttled)."""
     db, keyring = get_session(), get_desk().keyring
     if invite.purpose == "enrol":
-        desk = get_desk()
+        # Only the root config.py pins: one read from the keyring is whatever its writer put
+        # there, and the new account would trust that writer for good.
         return invites.enrol(db, keyring, invite, passphrase, code,
-                             get_settings().kdf_profile, now,
-                             trust.server_root(keyring, desk.desk_id, desk.root))
+                             get_settings().kdf_profile, now, get_desk().root)
     # Whoever holds a reset link could otherwise try passphrases at Argon2's pace.
     check_passphrase_allowed(invite.user_id or "")
     return invites.reset_totp(db, keyring, invite, passphrase, code, now)

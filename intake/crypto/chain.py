@@ -71,9 +71,12 @@ class Chain:
     epochs: dict[int, bytes] = field(default_factory=dict)
     accounts: dict[str, Member] = field(default_factory=dict)
     revoked: dict[str, int] = field(default_factory=dict)
-    # Every signing key each account was ever certified with, revoked or replaced ones too:
-    # what it signed while certified (audit checkpoints) still verifies.
-    signing_history: dict[str, list[bytes]] = field(default_factory=dict)
+    # Every signing key each account was ever certified with, revoked or replaced ones too,
+    # with the certificates it was certified from and until (the one that replaced or
+    # revoked it, None while current): what it signed while certified (audit checkpoints)
+    # still verifies, and nothing it signed after.
+    signing_history: dict[str, list[tuple[bytes, int, int | None]]] = field(
+        default_factory=dict)
     # Who may issue the next certificate: fingerprint -> signing key, for the
     # recovery key and every current admin; and the fingerprints of revoked
     # accounts' keys, only to name the reason when one of them signs.
@@ -99,12 +102,23 @@ class Chain:
             raise CertificateError(Reason.NOT_CERTIFIED, None, f"account {account}")
         return member
 
-    def _admit(self, member: Member) -> None:
+    def signing_keys_at(self, account: str, length: int) -> list[bytes]:
+        """Return the signing keys certified for `account` in the chain's first `length`."""
+        return [key for key, first, until in self.signing_history.get(account, [])
+                if first < length and (until is None or until >= length)]
+
+    def _retire_signing(self, account: str, seq: int) -> None:
+        history = self.signing_history.get(account)
+        if history and history[-1][2] is None:
+            history[-1] = (history[-1][0], history[-1][1], seq)
+
+    def _admit(self, member: Member, seq: int) -> None:
         old = self.accounts.pop(member.account, None)
         if old is not None:
             self.issuers.pop(hashlib.sha256(old.signing).digest(), None)
         self.accounts[member.account] = member
-        self.signing_history.setdefault(member.account, []).append(member.signing)
+        self._retire_signing(member.account, seq)
+        self.signing_history.setdefault(member.account, []).append((member.signing, seq, None))
         if member.role == "admin":
             key = SigningPublicKey(member.signing)
             self.issuers[key.fingerprint] = key
@@ -115,6 +129,7 @@ class Chain:
         self.issuers.pop(fingerprint, None)
         self.retired.add(fingerprint)
         self.revoked[account] = seq
+        self._retire_signing(account, seq)
 
 
 def verify_chain(root_fingerprint: bytes, desk: str, blobs: Iterable[bytes]) -> Chain:
@@ -185,7 +200,8 @@ def _apply(chain: Chain, certificate: Certificate) -> None:
     if account in chain.revoked:
         raise fail(Reason.REVOKED_ACCOUNT)
     role = "admin" if kind is Kind.ROOT else certificate.get("role")
-    chain._admit(Member(account, role, certificate.get("hpke"), certificate.get("signing")))
+    chain._admit(Member(account, role, certificate.get("hpke"), certificate.get("signing")),
+                 certificate.seq)
     if kind is Kind.ROOT:
         recovery = SigningPublicKey(certificate.get("recovery"))
         chain.issuers[recovery.fingerprint] = recovery

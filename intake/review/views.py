@@ -70,7 +70,9 @@ def refresh_at_login(db: Session, user: User, keys: AccountKeys,
     """Give an account made before certificates its signing key, or stronger wrapping."""
     desk = get_desk()
     settings = get_settings()
-    root = trust.server_root(desk.keyring, desk.desk_id, settings.root)
+    # Only the root config.py pins: a root read from the keyring is whatever its writer put
+    # there, and an account that pinned it would trust that writer for good.
+    root = settings.root
     # The new wrapping is written before its verifier: a crash between them leaves a
     # verifier that the next login repairs (accounts.authenticate), never a lost key.
     keys, verifier = refresh_wrapping(desk.keyring, user, keys, passphrase,
@@ -89,6 +91,8 @@ def start_session(user: User, keys: AccountKeys, now: int) -> ResponseReturnValu
     try:
         epochs, chain = trust.at_login(desk.keyring, desk.desk_id, user,
                                        keys, unlock_epochs(desk.keyring, keys.key))
+        if chain is not None:
+            trust.check_not_cut(db, desk.keyring, chain)
     except trust.TrustError as exc:
         audit.record(db, user.id, "trust_alarm", user.id, str(exc)[:500])
         db.commit()
@@ -100,7 +104,10 @@ def start_session(user: User, keys: AccountKeys, now: int) -> ResponseReturnValu
                                   dt.date.today())
     cookie = sessions.start(db, user, epochs, now, signer)
     audit.record(db, user.id, "unlock", detail=f"epochs:{len(epochs)}")
-    if signer is not None and chain is not None:
+    member = chain.accounts.get(user.id) if chain is not None else None
+    if signer is not None and chain is not None and member is not None \
+            and member.signing == signer.key.public_key.raw:
+        # Only a key the chain certifies signs: `audit verify` refuses any other as forged.
         audit.checkpoint(db, chain, signer)
     db.commit()
     # A revocation commits the state before it deletes sessions: reading the state after this
