@@ -177,7 +177,7 @@ def desk_chain(accounts: int, epochs: int) -> tuple[bytes, list[bytes]]:
     admin, recovery = SigningPrivateKey.generate(), SigningPrivateKey.generate()
     hpke_key = PrivateKey.generate().public_key
     chain: list[Certificate] = [root_certificate("main", "admin", hpke_key, admin,
-                                                 recovery.public_key)]
+                                                 recovery.public_key, hpke_key)]
     for number in range(accounts):
         role = "admin" if number % 10 == 0 else "reviewer"
         chain.append(account_certificate(chain[-1], admin, f"u{number}", role, hpke_key,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import time
 from pathlib import Path
@@ -86,7 +87,7 @@ def _admin_unlock(db: Session, keyring: Keyring, name: str,
     try:
         _, chain = trust.at_login(keyring, settings.desk_id, admin, keys, {})
         if chain is not None:
-            trust.check_not_cut(db, keyring, chain)
+            trust.check_not_cut(db, keyring, chain, trust.high_water(settings.instance_path))
     except trust.TrustError as exc:
         raise click.ClickException(f"ALARM, nothing was changed: {exc}") from None
     return admin, keys, passphrase
@@ -133,26 +134,61 @@ def users_invite(name: str, role: str, base_url: str | None) -> None:
 
 @users_group.command("revoke")
 @click.argument("name")
+@click.option("--admin", "admin_name", default=None,
+              help="A certified admin who signs the revocation (asked for their passphrase). "
+                   "Needed to revoke an admin on a certified keyring.")
+@click.option("--passphrase-stdin", is_flag=True)
 @with_appcontext
-def users_revoke(name: str) -> None:
+def users_revoke(name: str, admin_name: str | None, passphrase_stdin: bool) -> None:
     """Revoke an account: delete its grants and live sessions at once."""
     settings, keyring, db = _context()
     with db:
         user = _user(db, name)
+        signer = _revocation_signer(db, keyring, settings, user, admin_name, passphrase_stdin)
         # Never waits for a rotation: the rotation re-checks every grant against the state.
         deleted, ended = revoke(db, keyring, user)
         audit.record(db, None, "revoke", user.id, f"grants:{deleted} sessions:{ended}")
         db.commit()
+        if signer is not None:
+            trust.certify_revocation(keyring, settings.desk_id, signer, user.id, dt.date.today(),
+                                     trust.high_water(settings.instance_path))
     click.echo(f"{name} is revoked: {deleted} grants destroyed, {ended} sessions ended.")
-    if keyring.certificates(settings.desk_id):
-        click.echo("The revocation is certified when an admin next logs in, or at once by "
-                   "`intake keys rotate`, which signs it with the rotating admin's key.")
+    if signer is not None:
+        click.echo(f"The revocation is certified: nothing {name} signs from now on is accepted.")
+    elif keyring.certificates(settings.desk_id):
+        click.echo("The revocation is not in the certificate chain yet (the database and the "
+                   "destroyed grants already shut the account out); to certify it, run this "
+                   "command again with --admin NAME.")
     if rotation.running(settings.instance_path, settings.desk_id):
         click.echo("A rotation (or backup) is running now; they may have seen its new key. "
                    "When it has finished, rotate once more:")
     else:
         click.echo("They may still hold epoch keys they saw. Rotate the desk keys now:")
     click.echo(f"  intake keys rotate --admin ADMIN   (desk {settings.desk_id})")
+
+
+def _revocation_signer(db: Session, keyring: Keyring, settings: Any, user: User,
+                       admin_name: str | None, from_stdin: bool) -> trust.Signer | None:
+    """Return who signs this revocation; refuse to revoke a certified admin unsigned.
+
+    A certified admin's signing key certifies epochs until its revocation is in the chain:
+    left unsigned until the next admin login, a revoked admin who kept that key and can
+    write the keyring could certify an epoch of their own and have testimony sealed to it.
+    """
+    root = trust.server_root(keyring, settings.desk_id, settings.root)
+    chain = trust.load_chain(keyring, settings.desk_id, root) if root is not None else None
+    member = chain.accounts.get(user.id) if chain is not None else None
+    if admin_name is None:
+        if member is not None and member.role == "admin":
+            raise click.ClickException(
+                f"{user.name} is a certified admin: pass --admin NAME (another admin, who is "
+                "asked for their passphrase) so that the revocation is signed at once; "
+                "nothing was changed")
+        return None
+    if admin_name == user.name:
+        raise click.ClickException("an admin cannot sign their own revocation")
+    admin, keys = _admin_key(db, keyring, admin_name, from_stdin)
+    return trust.signer_of(admin, keys)
 
 
 @click.group("keys")
@@ -176,7 +212,7 @@ def keys_status() -> None:
                    f"records {state.records:7}  grants {state.grants}")
     if rotation.unfinished(states):
         click.echo("A rotation is unfinished: run `intake keys rotate` again to complete it.")
-    if trusted.problem:
+    if trusted.problem or trusted.recovery_problem:
         raise SystemExit(2)
 
 
@@ -199,7 +235,9 @@ def keys_certify(admin_name: str, passphrase_stdin: bool) -> None:
         signing = keys.signing_key or SigningPrivateKey.generate()
         root = trust.start_chain(keyring, settings.desk_id, admin.id, keys.key.public_key,
                                  signing, recovery_signing_key(secret).public_key,
-                                 keyring.current_epoch(settings.desk_id))
+                                 recovery_key(secret).public_key,
+                                 keyring.current_epoch(settings.desk_id),
+                                 trust.high_water(settings.instance_path))
         upgraded = AccountKeys(keys.key, signing, root)
         wrapped = rewrap(upgraded, passphrase, settings.kdf_profile)
         # Key file first, verifier second: a crash between them is repaired at the next login.
@@ -308,7 +346,8 @@ def recover_command(admin_name: str) -> None:
             # re-grants, so that admin's logins and signatures are accepted again.
             signer = trust.Signer("recovery", recovery_signing_key(secret), root)
             try:
-                trust.certify_account(keyring, settings.desk_id, signer, admin)
+                trust.certify_account(keyring, settings.desk_id, signer, admin,
+                                      trust.high_water(settings.instance_path))
             except trust.TrustError as exc:
                 raise click.ClickException(f"{exc}; nothing was changed") from None
         for epoch, epoch_key in opened:

@@ -37,7 +37,7 @@ def guard_family_side(app: Flask) -> None:
         if request.blueprint not in FAMILY_BLUEPRINTS:
             return None
         desk = get_desk()
-        trust.sealing_epoch(desk.keyring, desk.desk_id, desk.root, get_session())
+        trust.sealing_epoch(desk.keyring, desk.desk_id, desk.root, get_session(), desk.water)
         return None
 
     @app.errorhandler(trust.TrustError)

@@ -92,7 +92,8 @@ def unfinished(states: list[EpochState]) -> bool:
 
 
 def begin(db: Session, keyring: Keyring, desk_id: str, admin_key: PrivateKey,
-          now: int, signer: Signer | None = None) -> tuple[Epoch, PrivateKey, bool]:
+          now: int, signer: Signer | None = None,
+          water: trust.HighWater | None = None) -> tuple[Epoch, PrivateKey, bool]:
     """Return the epoch to rotate to (granted to the vetted, current), its key, whether resumed.
 
     On a certified keyring the new epoch is certified by `signer` after its
@@ -103,7 +104,7 @@ def begin(db: Session, keyring: Keyring, desk_id: str, admin_key: PrivateKey,
     chain = _chain(keyring, desk_id, signer)
     if chain is not None:
         try:
-            trust.check_not_cut(db, keyring, chain)
+            trust.check_not_cut(db, keyring, chain, water)
         except trust.TrustError as exc:
             raise RotationError(f"the rotation stopped: {exc}") from exc
     resumed = _pending(keyring, desk_id, admin_key, chain)
@@ -119,13 +120,10 @@ def begin(db: Session, keyring: Keyring, desk_id: str, admin_key: PrivateKey,
         return *resumed, True
     # An epoch number certified once is never used again, even if its epoch was discarded.
     after = max(chain.epochs) if chain is not None and chain.epochs else 0
-    epoch, key = resumed or _new_epoch(keyring, desk_id, admin_key, after)
+    epoch, key = resumed or _new_epoch(keyring, desk_id, admin_key, after, chain)
     reconcile(db, keyring, epoch, key, chain=chain)
     if signer is not None and chain is not None:
-        trust.certify_revocations(keyring, desk_id, signer,
-                                  db.query(User).filter_by(state="revoked").all(),
-                                  dt.date.today())
-        trust.certify_epoch(keyring, signer, epoch)
+        trust.certify_epoch(keyring, signer, epoch, water)
     keyring.set_current_epoch(desk_id, epoch.id, now)
     return epoch, key, resumed is not None
 
@@ -203,11 +201,18 @@ def _reopen(keyring: Keyring, epoch: Epoch, admin_key: PrivateKey) -> tuple[Epoc
         return None
 
 
-def _new_epoch(keyring: Keyring, desk_id: str, admin_key: PrivateKey,
-               after: int) -> tuple[Epoch, PrivateKey]:
+def _new_epoch(keyring: Keyring, desk_id: str, admin_key: PrivateKey, after: int,
+               chain: Chain | None) -> tuple[Epoch, PrivateKey]:
+    recovery = keyring.recovery_key(desk_id)
+    # The recovery key in the keyring is a file anyone who can write the keyring can swap:
+    # the new epoch goes only to the one the root certificate names.
+    if chain is not None and recovery.raw != chain.recovery_hpke:
+        raise RotationError("the recovery key in the keyring is not the one the desk's root "
+                            "certificate names; nothing was changed. Compare the keyring "
+                            "with a backup you trust (`intake keys status`).")
     key = PrivateKey.generate()
     epoch = keyring.add_epoch(desk_id, key.public_key, dt.date.today(), after=after)
-    grant_epoch(keyring, epoch, key, keyring.recovery_key(desk_id))
+    grant_epoch(keyring, epoch, key, recovery)
     grant_epoch(keyring, epoch, key, admin_key.public_key)
     return epoch, key
 
@@ -336,7 +341,8 @@ def run(db: Session, keyring: Keyring, instance_path: Path, desk_id: str, admin:
     from . import audit, sessions
 
     with exclusive(instance_path, desk_id):
-        target, target_key, resumed = begin(db, keyring, desk_id, key, int(time.time()), signer)
+        target, target_key, resumed = begin(db, keyring, desk_id, key, int(time.time()), signer,
+                                            trust.high_water(instance_path))
         audit.record(db, admin.id, "rotate", desk_id, f"epoch:{target.id}")
         db.commit()
         progress.started(target, resumed)

@@ -70,8 +70,10 @@ def initialise(settings: Settings, users: list[tuple[str, str, str]],
         return Initialised([], desk.recovery_text, "")
     admin_id = secrets.token_hex(16)
     first_key, first_signing = PrivateKey.generate(), SigningPrivateKey.generate()
+    water = trust.high_water(settings.instance_path)
     root = trust.start_chain(keyring, settings.desk_id, admin_id, first_key.public_key,
-                             first_signing, desk.recovery_signing, desk.epoch)
+                             first_signing, desk.recovery_signing,
+                             keyring.recovery_key(settings.desk_id), desk.epoch, water)
     signer = trust.Signer(admin_id, first_signing, root)
     with Session(engine) as session:
         accounts = []
@@ -95,6 +97,7 @@ def add_granted_user(session: Session, keyring: Keyring, settings: Settings,
                              profile=settings.kdf_profile, today=today, root=root,
                              user_id=user_id, keys=keys)
     if signer is not None and user.id != signer.account:
-        trust.certify_account(keyring, settings.desk_id, signer, user)
+        trust.certify_account(keyring, settings.desk_id, signer, user,
+                              trust.high_water(settings.instance_path))
     grant_epoch(keyring, keyring.current_epoch(settings.desk_id), epoch_key, made.key.public_key)
     return Account(user.name, user.role, totp_uri(user, settings.organisation_name))

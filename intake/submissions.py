@@ -77,6 +77,8 @@ class Desk:
     pepper: bytes
     code_profile: Profile
     root: bytes | None = None
+    # The longest certificate chain this instance has seen (trust.HighWater).
+    water: trust.HighWater | None = None
 
 
 class AlreadyReceived(Exception):
@@ -140,7 +142,7 @@ def _new_row(session: Session, desk: Desk, new: NewSubmission, today: dt.date,
     """Seal the data key to the current epoch and encrypt the answers into a new row."""
     batch, record_id = new.batch, new.batch.record_id
     # Raises TrustError unless the epoch chains to the desk's root: never seal to an unknown key.
-    epoch = trust.sealing_epoch(desk.keyring, desk.desk_id, desk.root, session)
+    epoch = trust.sealing_epoch(desk.keyring, desk.desk_id, desk.root, session, desk.water)
     return Submission(
         id=record_id, desk_id=desk.desk_id, epoch_id=epoch.id, received_on=today,
         sealed_key=seal_data_key(batch.data_key, epoch.public_key, desk_id=desk.desk_id,

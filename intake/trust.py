@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .crypto import AccountKeys, Epoch, Keyring, KeyringError
@@ -35,6 +37,7 @@ from .crypto.certs import (
     root_certificate,
 )
 from .crypto.chain import CertificateError, Chain, Member, verify_chain
+from .crypto.files import atomic_write
 from .crypto.keys import PrivateKey, PublicKey
 from .crypto.signing import SigningPrivateKey, SigningPublicKey, format_fingerprint
 from .models import User
@@ -124,7 +127,7 @@ def certified_current(chain: Chain, keyring: Keyring) -> Epoch:
 
 
 def sealing_epoch(keyring: Keyring, desk_id: str, configured_root: bytes | None,
-                  db: Session | None = None) -> Epoch:
+                  db: Session | None = None, water: HighWater | None = None) -> Epoch:
     """Return the epoch a submission may be sealed to, or raise TrustError.
 
     With the database, a chain shorter than a signed checkpoint saw is refused too: cutting
@@ -134,8 +137,7 @@ def sealing_epoch(keyring: Keyring, desk_id: str, configured_root: bytes | None,
     if root is None:
         return keyring.current_epoch(desk_id)
     chain = load_chain(keyring, desk_id, root)
-    if db is not None:
-        check_not_cut(db, keyring, chain)
+    check_not_cut(db, keyring, chain, water)
     return certified_current(chain, keyring)
 
 
@@ -185,25 +187,30 @@ def is_certified(keyring: Keyring, desk_id: str, root: bytes | None, user: User)
 
 
 def start_chain(keyring: Keyring, desk_id: str, account: str, hpke: PublicKey,
-                admin: SigningPrivateKey, recovery: SigningPublicKey, epoch: Epoch) -> bytes:
+                admin: SigningPrivateKey, recovery: SigningPublicKey, recovery_hpke: PublicKey,
+                epoch: Epoch, water: HighWater | None = None) -> bytes:
     """Write a desk's root and its first epoch's certificate; return the root fingerprint."""
-    root = root_certificate(desk_id, account, hpke, admin, recovery)
+    root = root_certificate(desk_id, account, hpke, admin, recovery, recovery_hpke)
     keyring.append_certificate(desk_id, root.seq, root.to_bytes())
     first = epoch_certificate(root, admin, epoch.id, epoch.public_key)
     keyring.append_certificate(desk_id, first.seq, first.to_bytes())
+    if water is not None:
+        water.raise_to(keyring, desk_id, root.digest)
     return root.digest
 
 
-def certify_epoch(keyring: Keyring, signer: Signer, epoch: Epoch) -> None:
+def certify_epoch(keyring: Keyring, signer: Signer, epoch: Epoch,
+                  water: HighWater | None = None) -> None:
     """Certify a new epoch's public key before it becomes current (once per epoch)."""
     chain = load_chain(keyring, epoch.desk_id, signer.root)
     if chain.epochs.get(epoch.id) == epoch.public_key.raw:
         return  # a resumed rotation certified it before it stopped
     _issue(keyring, epoch.desk_id, signer,
-           lambda prev: epoch_certificate(prev, signer.key, epoch.id, epoch.public_key))
+           lambda prev: epoch_certificate(prev, signer.key, epoch.id, epoch.public_key), water)
 
 
-def certify_account(keyring: Keyring, desk_id: str, signer: Signer, user: User) -> None:
+def certify_account(keyring: Keyring, desk_id: str, signer: Signer, user: User,
+                    water: HighWater | None = None) -> None:
     """Certify an account's keys as the keyring holds them, and its role (at vetting)."""
     hpke, signing = keyring.user_key(user.id)[0], keyring.signing_key(user.id)
     if signing is None:
@@ -213,22 +220,22 @@ def certify_account(keyring: Keyring, desk_id: str, signer: Signer, user: User) 
     if member == Member(user.id, user.role, hpke.raw, signing):
         return
     _issue(keyring, desk_id, signer, lambda prev: account_certificate(
-        prev, signer.key, user.id, user.role, hpke, SigningPublicKey(signing)))
+        prev, signer.key, user.id, user.role, hpke, SigningPublicKey(signing)), water)
 
 
 def certify_revocation(keyring: Keyring, desk_id: str, signer: Signer, user_id: str,
-                       day: dt.date) -> bool:
+                       day: dt.date, water: HighWater | None = None) -> bool:
     """Certify that an account is revoked, if the chain certifies it; say whether it did."""
     chain = load_chain(keyring, desk_id, signer.root)
     if user_id not in chain.accounts:
         return False
     _issue(keyring, desk_id, signer,
-           lambda prev: revocation_certificate(prev, signer.key, user_id, day))
+           lambda prev: revocation_certificate(prev, signer.key, user_id, day), water)
     return True
 
 
 def _issue(keyring: Keyring, desk_id: str, signer: Signer,
-           make: Callable[[Certificate], Certificate]) -> None:
+           make: Callable[[Certificate], Certificate], water: HighWater | None = None) -> None:
     """Append the next certificate, checking the chain accepts it before it is written."""
     for _ in range(3):
         blobs = keyring.certificates(desk_id)
@@ -241,6 +248,9 @@ def _issue(keyring: Keyring, desk_id: str, signer: Signer,
             raise TrustError(f"this certificate would not be accepted: {exc}") from exc
         try:
             keyring.append_certificate(desk_id, certificate.seq, certificate.to_bytes())
+            if water is not None:
+                # Remembered outside the keyring at once: cutting it again is then refused.
+                water.raise_to(keyring, desk_id, signer.root)
             return
         except KeyringError:
             continue  # another admin took this number first: build on theirs
@@ -271,11 +281,18 @@ def at_login(keyring: Keyring, desk_id: str, user: User, keys: AccountKeys,
     return certified_epochs(chain, member, epoch_keys), chain
 
 
-def check_not_cut(db: Session, keyring: Keyring, chain: Chain) -> None:
-    """Raise TrustError if a signed checkpoint saw a chain that this one does not extend."""
+def check_not_cut(db: Session | None, keyring: Keyring, chain: Chain,
+                  water: HighWater | None = None) -> None:
+    """Raise TrustError if the instance or a signed checkpoint saw a chain this one does not
+    extend."""
     from .audit import contradicting_checkpoint
 
-    found = contradicting_checkpoint(db, chain, keyring.certificates(chain.desk))
+    blobs = keyring.certificates(chain.desk)
+    if water is not None:
+        water.check(chain, blobs)
+    if db is None:
+        return
+    found = contradicting_checkpoint(db, chain, blobs)
     if found is not None:
         raise TrustError(f"a login signed checkpoint {found.id} over a chain of "
                          f"{found.chain_length} certificates; the keyring now holds "
@@ -298,6 +315,7 @@ class Status:
     pinned: bool
     problem: str | None
     uncertified: list[str]
+    recovery_problem: str | None = None
 
     @property
     def root_text(self) -> str:
@@ -325,7 +343,11 @@ def status(keyring: Keyring, desk_id: str, configured: bytes | None,
         return Status(root, configured is not None, str(exc), [])
     uncertified = [user.name for user in users
                    if user.state == "active" and not is_certified(keyring, desk_id, root, user)]
-    return Status(root, configured is not None, None, uncertified)
+    recovery = None
+    if keyring.recovery_key(desk_id).raw != load_chain(keyring, desk_id, root).recovery_hpke:
+        recovery = ("the recovery key in the keyring is not the one the root certificate "
+                    "names; a rotation refuses to grant new epochs to it")
+    return Status(root, configured is not None, None, uncertified, recovery)
 
 
 def status_lines(state: Status) -> list[str]:
@@ -344,24 +366,58 @@ def status_lines(state: Status) -> list[str]:
     else:
         lines.append("the keyring chains to this root; new testimony is sealed to a certified "
                      "epoch")
+    if state.recovery_problem:
+        lines.append(f"ALARM: {state.recovery_problem}")
     if state.uncertified:
         lines.append("accounts whose keys are not certified (they read nothing until an admin "
                      f"vets them): {', '.join(sorted(state.uncertified))}")
     return lines
 
 
-def certify_revocations(keyring: Keyring, desk_id: str, signer: Signer, users: list[User],
-                        day: dt.date) -> int:
-    """Certify every revocation the database records and the chain does not yet; say how many.
+class HighWater:
+    """The longest chain this instance has seen, per desk, kept in the instance folder.
 
-    `intake users revoke` runs without any admin's passphrase, so it cannot
-    sign; the next certified admin to log in, or to rotate, signs for it.
+    Certificates cut from the end of a chain leave a chain that still verifies, and
+    checkpoints, which would show the cut, live in the database an attacker may also
+    write. This file is beside config.py (which pins the root), not in the keyring or
+    the database: the server refuses a chain that does not extend it. It only grows.
     """
-    chain = load_chain(keyring, desk_id, signer.root)
-    member = chain.accounts.get(signer.account)
-    if member is None or member.role != "admin":
-        return 0
-    pending = [user.id for user in users if user.state == "revoked" and user.id in chain.accounts]
-    for user_id in pending:
-        certify_revocation(keyring, desk_id, signer, user_id, day)
-    return len(pending)
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def check(self, chain: Chain, blobs: list[bytes]) -> None:
+        """Raise TrustError unless `chain` extends the longest one seen; then remember it."""
+        marks = self._read()
+        seen = marks.get(chain.desk)
+        if seen is not None:
+            length, head = int(str(seen[0])), str(seen[1])
+            if chain.length < length or hashlib.sha256(
+                    parse_certificate(blobs[length - 1]).signed).hexdigest() != head:
+                raise TrustError(f"this instance has seen a chain of {length} certificates; "
+                                 f"the keyring now holds {chain.length} that do not extend it: "
+                                 "certificates were cut from the chain or replaced")
+            if chain.length == length:
+                return
+        marks[chain.desk] = [chain.length, chain.head.hex()]
+        atomic_write(self.path, json.dumps(marks, sort_keys=True).encode() + b"\n")
+
+    def raise_to(self, keyring: Keyring, desk_id: str, root: bytes) -> None:
+        """Remember the keyring's chain (just extended by this instance) as the longest seen."""
+        self.check(load_chain(keyring, desk_id, root), keyring.certificates(desk_id))
+
+    def _read(self) -> dict[str, list[object]]:
+        try:
+            data = json.loads(self.path.read_bytes())
+        except FileNotFoundError:
+            return {}
+        except ValueError as exc:
+            raise TrustError(f"{self.path.name} is unreadable") from exc
+        if not isinstance(data, dict):
+            raise TrustError(f"{self.path.name} is unreadable")
+        return data
+
+
+def high_water(instance_path: Path) -> HighWater:
+    """Return the instance's record of the longest chain it has seen."""
+    return HighWater(instance_path / "chain-heads.json")

@@ -17,6 +17,7 @@ from .settings import Settings
 from .storage import Store
 from .submissions import Desk
 from .throttle import WorkGate, purge_expired
+from .trust import high_water
 
 UPLOAD_ENDPOINTS = frozenset({"submit.submit", "followup.add"})
 NEW_WORK_ENDPOINTS = UPLOAD_ENDPOINTS | {"submit.form"}
@@ -69,7 +70,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     store = Store(settings.instance_path / "store")
     app.request_class = EncryptingRequest
     desk = Desk(Keyring(settings.keys_dir), store, settings.desk_id, settings.pepper,
-                settings.code_profile, settings.root)
+                settings.code_profile, settings.root, high_water(settings.instance_path))
     uploads = Uploads(store, UPLOAD_ENDPOINTS, settings.max_upload_bytes, settings.max_files,
                       settings.disk_floor_bytes)
     # Half the cores, so that code checks never crowd out testimony being stored.

@@ -126,7 +126,8 @@ def replace_chain(instance: Instance) -> PrivateKey:
     epoch_key = plant_epoch(keyring)
     epoch = keyring.current_epoch("main")
     root = root_certificate("main", "attacker", PrivateKey.generate().public_key, attacker,
-                            SigningPrivateKey.generate().public_key)
+                            SigningPrivateKey.generate().public_key,
+                            PrivateKey.generate().public_key)
     first = epoch_certificate(root, attacker, epoch.id, epoch.public_key)
     shutil.rmtree(certs_dir(instance))
     keyring.append_certificate("main", 0, root.to_bytes())

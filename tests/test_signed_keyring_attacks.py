@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
@@ -140,6 +141,8 @@ def swap_keys(instance: Instance, keyring: Keyring, account: str) -> tuple[Priva
     return hpke, signing
 
 
+@pytest.mark.xfail(strict=True, reason="open: vetting and `intake recover` certify the keys the "
+                   "keyring holds; the fix is an out-of-band fingerprint check at vetting")
 def test_vetting_certifies_and_grants_keys_swapped_into_the_keyring(
         app: Flask, instance: Instance) -> None:
     """HIGH. An admin invites shirin as an admin; she enrols. Before an admin vets her, the
@@ -170,6 +173,8 @@ def test_vetting_certifies_and_grants_keys_swapped_into_the_keyring(
     assert not sent or 2 not in sealed_epochs(app), "testimony sealed to the attacker's epoch"
 
 
+@pytest.mark.xfail(strict=True, reason="open: vetting and `intake recover` certify the keys the "
+                   "keyring holds; the fix is an out-of-band fingerprint check at vetting")
 def test_recover_certifies_keys_swapped_into_the_keyring(app: Flask, instance: Instance) -> None:
     """HIGH. The attacker replaces the admin's public keys in the keyring by their own. The
     operator runs `intake recover --admin admin` with the printed recovery key (the admin
@@ -188,11 +193,11 @@ def test_recover_certifies_keys_swapped_into_the_keyring(app: Flask, instance: I
 
 def test_a_revocation_from_the_command_line_leaves_the_admin_able_to_certify_epochs(
         app: Flask, instance: Instance) -> None:
-    """HIGH. Darius, an admin, is revoked with `intake users revoke darius` (no passphrase,
-    so nothing is signed: the revocation waits for the next admin login or rotation). Darius
-    kept his signing key and can write the keyring: in that window he certifies an epoch of
-    his own and makes it current, and the family side seals to it. The server knows darius
-    is revoked (the database says so) but checks only the chain."""
+    """HIGH. Darius, an admin, is revoked from the command line. Unsigned (no passphrase),
+    the revocation would wait for the next admin login or rotation, and in that window
+    darius, who kept his signing key and can write the keyring, could certify an epoch of
+    his own that the family side seals to. So revoking a certified admin needs another
+    admin's passphrase (--admin), and the revocation is certified at once."""
     from intake.setup import add_granted_user
     keyring = keyring_of(app)
     with Session(app.extensions["intake.db"]) as db:
@@ -203,7 +208,13 @@ def test_a_revocation_from_the_command_line_leaves_the_admin_able_to_certify_epo
                          today=dt.date.today(), root=keys.root, signer=signer)
         db.commit()
         _, darius, _ = unlock_user(db, keyring, "darius", "darius passphrase long")
-    assert cli(app, "users", "revoke", "darius").exit_code == 0
+    refused = cli(app, "users", "revoke", "darius")
+    assert refused.exit_code != 0
+    assert "pass --admin NAME" in refused.output
+    signed = app.test_cli_runner().invoke(
+        args=["users", "revoke", "darius", "--admin", "admin", "--passphrase-stdin"],
+        input=f"{ADMIN_PASSPHRASE}\n")
+    assert signed.exit_code == 0, signed.output
     assert darius.signing_key is not None
     sign_next(instance, darius.signing_key)
     family_can_send(app)
@@ -332,24 +343,25 @@ def test_a_revocation_written_into_the_database_is_signed_at_the_next_admin_logi
 
 def test_a_rotation_grants_every_new_epoch_to_a_recovery_key_swapped_into_the_keyring(
         app: Flask, instance: Instance) -> None:
-    """CRITICAL. The recovery key's HPKE public key (desks/main/recovery.json) is certified
-    nowhere: the root certificate names only the recovery key's signing key. Someone who can
+    """CRITICAL (fixed: the root certificate now names the recovery key's HPKE key too, and a
+    rotation grants new epochs only to that one). The recovery key's HPKE public key
+    (desks/main/recovery.json) was certified nowhere. Someone who can
     write the keyring (a revoked reviewer, say) replaces it with a public key of their own.
     The admin rotates, as the runbook says to after a revocation: `rotation._new_epoch`
     grants the new epoch to whatever recovery key the keyring holds, so the attacker opens
     the new epoch's private key, and with it everything sealed after the rotation. Nothing
     alarms: no login, no `keys status`, no `audit verify` reads that file against the chain."""
-    from intake.crypto import open_epoch_key
     keyring = keyring_of(app)
     attacker = PrivateKey.generate()
     keyring.set_recovery_key("main", attacker.public_key)
-    rotate(app, instance)
-    epoch = keyring.current_epoch("main")
-    assert epoch.id == 2
-    sealed = keyring.grant("main", 2, attacker.public_key.fingerprint)
-    opened = sealed is not None and open_epoch_key(
-        sealed, attacker, desk_id="main", epoch_id=2, epoch_public=epoch.public_key) is not None
-    assert not opened, "the attacker opened the new epoch's private key"
+    with pytest.raises(rotation.RotationError, match="recovery key in the keyring is not"):
+        rotate(app, instance)
+    assert keyring.current_epoch("main").id == 1
+    assert all(keyring.grant("main", epoch.id, attacker.public_key.fingerprint) is None
+               for epoch in keyring.epochs("main"))
+    status = app.test_cli_runner().invoke(args=["keys", "status"])
+    assert "ALARM" in status.output
+    assert "recovery key" in status.output
 
 
 def test_a_revocation_certificate_deleted_before_the_rotation_gets_the_revoked_reviewer_the_new_epoch(  # noqa: E501
@@ -377,10 +389,13 @@ def test_a_revocation_certificate_deleted_before_the_rotation_gets_the_revoked_r
         db.query(User).filter_by(name="reviewer").one().state = "active"
         db.commit()
     grant_epoch(keyring, keyring.epoch("main", 1), kept, keys.key.public_key)
-    rotate(app, instance)
-    assert keyring.current_epoch("main").id == 2
-    assert keyring.grant("main", 2, keys.key.fingerprint) is None, \
-        "the rotation granted the new epoch to the revoked reviewer"
+    # Fixed: the revocation was remembered outside the keyring when it was issued
+    # (chain-heads.json), so the cut chain stops the rotation before it grants anything.
+    with pytest.raises(rotation.RotationError, match="certificates were cut"):
+        rotate(app, instance)
+    assert keyring.current_epoch("main").id == 1
+    assert all(keyring.grant("main", epoch.id, keys.key.fingerprint) is None
+               for epoch in keyring.epochs("main") if epoch.id > 1)
 
 
 def test_a_rotation_resumes_and_certifies_an_epoch_planted_in_the_keyring(

@@ -145,7 +145,7 @@ def _vet(user: User) -> ResponseReturnValue:
         # Certificate first, grant second: a crash between them leaves a certified account
         # without a grant (vet it again), never a grant to an uncertified key.
         try:
-            trust.certify_account(desk.keyring, desk.desk_id, unlocked.signer, user)
+            trust.certify_account(desk.keyring, desk.desk_id, unlocked.signer, user, desk.water)
             chain = trust.load_chain(desk.keyring, desk.desk_id, unlocked.signer.root)
         except trust.TrustError:
             return overview(message="cannot-certify")
@@ -174,7 +174,7 @@ def revoke(user_id: str) -> ResponseReturnValue:
         # After the grants are gone: from this point of the chain on, nothing this account
         # signs is accepted, and it can never be certified again.
         trust.certify_revocation(desk.keyring, desk.desk_id, unlocked.signer, user.id,
-                                 dt.date.today())
+                                 dt.date.today(), desk.water)
     settings = get_settings()
     busy = rotation.running(settings.instance_path, desk.desk_id)
     return overview(message="rotate-after" if busy else "rotate")

@@ -4,7 +4,8 @@ Four kinds, each bound to its desk and signed with the hybrid signing key of
 the account that issued it (the `issuer` field is that key's fingerprint):
 
 - root: the desk's root of trust, the first admin (account, HPKE and signing
-  keys) and the recovery key's signing key. Its fingerprint (SHA-256 over its
+  keys) and the recovery key (its signing key, and its HPKE key, to which every
+  epoch is also granted). Its fingerprint (SHA-256 over its
   signed bytes) is what `intake init` prints and every account pins;
 - epoch: "epoch E of this desk has HPKE public key P";
 - account: "account U has these HPKE and signing keys and this role";
@@ -67,7 +68,7 @@ _COMMON: dict[str, type | int] = {"kind": str, "desk": str, "seq": int, "prev": 
                                   "issuer": DIGEST_SIZE}
 _FIELDS: dict[Kind, dict[str, type | int]] = {
     Kind.ROOT: {"account": str, "hpke": HPKE_PUBLIC_SIZE, "signing": SIGNING_PUBLIC_SIZE,
-                "recovery": SIGNING_PUBLIC_SIZE},
+                "recovery": SIGNING_PUBLIC_SIZE, "recovery_hpke": HPKE_PUBLIC_SIZE},
     Kind.EPOCH: {"epoch": int, "hpke": HPKE_PUBLIC_SIZE},
     Kind.ACCOUNT: {"account": str, "role": str, "hpke": HPKE_PUBLIC_SIZE,
                    "signing": SIGNING_PUBLIC_SIZE},
@@ -115,12 +116,12 @@ class Certificate:
 
 
 def root_certificate(desk: str, account: str, hpke: PublicKey, admin: SigningPrivateKey,
-                     recovery: SigningPublicKey) -> Certificate:
+                     recovery: SigningPublicKey, recovery_hpke: PublicKey) -> Certificate:
     """Make a desk's root: its first admin and its recovery key, signed by that admin."""
     return _issue(admin, {"kind": Kind.ROOT.value, "desk": check_id(desk, "desk"), "seq": 0,
                           "prev": bytes(DIGEST_SIZE), "account": check_id(account, "account"),
                           "hpke": hpke.raw, "signing": admin.public_key.raw,
-                          "recovery": recovery.raw})
+                          "recovery": recovery.raw, "recovery_hpke": recovery_hpke.raw})
 
 
 def epoch_certificate(prev: Certificate, issuer: SigningPrivateKey, epoch: int,

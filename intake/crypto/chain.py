@@ -71,6 +71,8 @@ class Chain:
     epochs: dict[int, bytes] = field(default_factory=dict)
     accounts: dict[str, Member] = field(default_factory=dict)
     revoked: dict[str, int] = field(default_factory=dict)
+    # The recovery key's HPKE public key: every epoch is granted to it, and to no other.
+    recovery_hpke: bytes = b""
     # Every signing key each account was ever certified with, revoked or replaced ones too,
     # with the certificates it was certified from and until (the one that replaced or
     # revoked it, None while current): what it signed while certified (audit checkpoints)
@@ -205,6 +207,7 @@ def _apply(chain: Chain, certificate: Certificate) -> None:
     if kind is Kind.ROOT:
         recovery = SigningPublicKey(certificate.get("recovery"))
         chain.issuers[recovery.fingerprint] = recovery
+        chain.recovery_hpke = certificate.get("recovery_hpke")
 
 
 def _failer(certificate: Certificate) -> Callable[[Reason], CertificateError]:

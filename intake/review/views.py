@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import time
 from collections.abc import Callable
@@ -92,16 +91,12 @@ def start_session(user: User, keys: AccountKeys, now: int) -> ResponseReturnValu
         epochs, chain = trust.at_login(desk.keyring, desk.desk_id, user,
                                        keys, unlock_epochs(desk.keyring, keys.key))
         if chain is not None:
-            trust.check_not_cut(db, desk.keyring, chain)
+            trust.check_not_cut(db, desk.keyring, chain, desk.water)
     except trust.TrustError as exc:
         audit.record(db, user.id, "trust_alarm", user.id, str(exc)[:500])
         db.commit()
         return render_template("review/alarm.html", reason=str(exc)), 409
     signer = trust.signer_of(user, keys)
-    if signer is not None and epochs:
-        trust.certify_revocations(desk.keyring, desk.desk_id, signer,
-                                  db.query(User).filter_by(state="revoked").all(),
-                                  dt.date.today())
     cookie = sessions.start(db, user, epochs, now, signer)
     audit.record(db, user.id, "unlock", detail=f"epochs:{len(epochs)}")
     member = chain.accounts.get(user.id) if chain is not None else None

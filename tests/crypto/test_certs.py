@@ -36,7 +36,7 @@ DAY = dt.date(2026, 11, 27)
 
 def desk(name: str = "main") -> list[Certificate]:
     """Root (admin), deputy admin and reviewer (vetted by the deputy), epoch 1, deputy revoked."""
-    root = root_certificate(name, "admin", HPKE, ADMIN, RECOVERY.public_key)
+    root = root_certificate(name, "admin", HPKE, ADMIN, RECOVERY.public_key, EPOCH)
     deputy = account_certificate(root, ADMIN, "deputy", "admin", HPKE, DEPUTY.public_key)
     reviewer = account_certificate(deputy, DEPUTY, "reviewer", "reviewer", HPKE,
                                    REVIEWER.public_key)

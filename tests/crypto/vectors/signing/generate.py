@@ -29,7 +29,7 @@ from intake.crypto.certs import (
     root_certificate,
 )
 from intake.crypto.passphrase import _wrap
-from intake.crypto.recovery import recovery_signing_key
+from intake.crypto.recovery import recovery_key, recovery_signing_key
 from intake.crypto.signing import SigningPrivateKey, Use, format_fingerprint
 
 HERE = Path(__file__).resolve().parent
@@ -70,7 +70,8 @@ def certificates() -> dict[str, Any]:
     hpke = PrivateKey.from_seed(SEED, "admin").public_key
     epoch = PrivateKey.from_seed(SEED, "epoch").public_key
     root = root_certificate("main", "admin", hpke, admin,
-                            recovery_signing_key(RECOVERY_SECRET).public_key)
+                            recovery_signing_key(RECOVERY_SECRET).public_key,
+                            recovery_key(RECOVERY_SECRET).public_key)
     vetted = account_certificate(root, admin, "reviewer", "reviewer", hpke, reviewer.public_key)
     certified = epoch_certificate(vetted, admin, 1, epoch)
     revoked = revocation_certificate(certified, admin, "reviewer", dt.date(2026, 11, 27))
