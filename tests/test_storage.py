@@ -59,11 +59,11 @@ def test_sweep_removes_unfinished_and_unreferenced_blobs(store: Store) -> None:
 
 def test_new_private_folders_are_synced_into_their_parents(tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    from intake.crypto import _files
+    from intake.crypto import files
 
     synced: list[Path] = []
-    monkeypatch.setattr(_files, "fsync_dir", synced.append)
-    _files.make_private_dirs(tmp_path / "keys" / "desks" / "main")
+    monkeypatch.setattr(files, "fsync_dir", synced.append)
+    files.make_private_dirs(tmp_path / "keys" / "desks" / "main")
     assert synced == [tmp_path, tmp_path / "keys", tmp_path / "keys" / "desks"]
     assert (tmp_path / "keys" / "desks" / "main").stat().st_mode & 0o777 == 0o700
 
