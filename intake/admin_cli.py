@@ -342,6 +342,7 @@ def recover_command(admin_name: str) -> None:
         opened = _recovered_epochs(keyring, settings.desk_id, recovery_key(secret))
         root = trust.server_root(keyring, settings.desk_id, settings.root)
         if root is not None:
+            _confirm_fingerprint(keyring, admin)
             # The recovery key is one of the root's issuers: it certifies the admin it
             # re-grants, so that admin's logins and signatures are accepted again.
             signer = trust.Signer("recovery", recovery_signing_key(secret), root)
@@ -357,6 +358,16 @@ def recover_command(admin_name: str) -> None:
         db.commit()
     click.echo(f"Epochs {ids} are granted to {admin_name} again. If older epochs still hold "
                "records, run `intake keys rotate` as that admin next.")
+
+
+def _confirm_fingerprint(keyring: Keyring, admin: User) -> None:
+    """Refuse unless the admin's keys in the keyring are the ones its owner saw at enrolment."""
+    heard = click.prompt(f"First three groups of {admin.name}'s key fingerprint, as shown when "
+                         "they enrolled (read out by them)")
+    if not trust.confirms(trust.account_fingerprint(keyring, admin.id), heard):
+        raise click.ClickException(
+            f"that is not the start of the fingerprint of {admin.name}'s keys on this server: "
+            "the keys may have been swapped; nothing was changed")
 
 
 def _recovered_epochs(keyring: Keyring, desk_id: str,

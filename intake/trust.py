@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -65,6 +66,36 @@ class Signer:
 def fingerprint_text(root: bytes) -> str:
     """Render a root fingerprint for printing and comparing aloud."""
     return format_fingerprint(root)
+
+
+# How much of an account's fingerprint its owner reads to the vetting admin: 3 groups of
+# 4 base32 characters, 60 bits, more than anyone can match by generating keys.
+CONFIRM_CHARACTERS = 12
+
+
+def account_fingerprint(keyring: Keyring, user_id: str) -> str | None:
+    """Name an account's keys as the keyring holds them (HPKE and signing), for reading aloud.
+
+    None before the account has a signing key. What vetting certifies is exactly
+    what this names, so an admin who compares it with what the owner saw at
+    enrolment notices keys swapped into the keyring.
+    """
+    signing = keyring.signing_key(user_id)
+    if signing is None:
+        return None
+    hpke = keyring.user_key(user_id)[0]
+    return format_fingerprint(hashlib.sha256(b"intake/account-keys\x00" + hpke.raw
+                                             + signing).digest())
+
+
+def confirms(fingerprint: str | None, typed: str) -> bool:
+    """Say whether `typed` is the start of `fingerprint` (case, spaces and dashes forgiven)."""
+    if fingerprint is None:
+        return False
+    wanted = fingerprint.replace("-", "")[:CONFIRM_CHARACTERS]
+    cleaned = "".join(ch for ch in typed.upper() if ch.isalnum())
+    return hmac.compare_digest(cleaned[:CONFIRM_CHARACTERS].encode(), wanted.encode()) \
+        and len(cleaned) >= CONFIRM_CHARACTERS
 
 
 def load_chain(keyring: Keyring, desk_id: str, root: bytes) -> Chain:

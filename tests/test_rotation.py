@@ -30,7 +30,7 @@ from intake.models import KeyGeneration, Submission, User
 from intake.request import UploadBatch
 from intake.setup import add_granted_user
 from intake.submissions import NewSubmission, store_submission
-from intake.trust import Signer, server_root
+from intake.trust import Signer, account_fingerprint, server_root
 from tests.pg import table_files
 from tests.test_cli import INTAKE, PASSPHRASE, run_intake
 from tests.unlock import unlock_user
@@ -88,6 +88,14 @@ def readers(root: Path, passphrases: dict[str, str] | None = None,
                                                       u.passphrase_verifier,
                                                       passphrases[u.name]))
                 for u in db.query(User).filter_by(state="active")}
+
+
+def fingerprint_start(root: Path, name: str) -> str:
+    """The first groups of an account's key fingerprint, as its owner reads them out."""
+    with Session(database(root)) as db:
+        user_id = db.query(User).filter_by(name=name).one().id
+    fingerprint = account_fingerprint(Keyring(root / "keys"), user_id) or ""
+    return "-".join(fingerprint.split("-")[:3])
 
 
 def database(root: Path):  # type: ignore[no-untyped-def]
@@ -219,7 +227,8 @@ def test_recovery_regrants_the_current_epoch_and_refuses_a_wrong_key(
     assert wrong.returncode != 0
     assert "nothing was changed" in wrong.stderr
     text = re.search(r"([A-Z2-7]{4}(?:-[A-Z2-7]{4}){13})", printed).group(1)  # type: ignore
-    right = run_intake(root, "recover", "--admin", "amina", stdin=text + "\n")
+    right = run_intake(root, "recover", "--admin", "amina",
+                       stdin=f"{text}\n{fingerprint_start(root, 'amina')}\n")
     assert right.returncode == 0, right.stderr
     assert ("main", 1) in readers(root)["amina"]
 
@@ -302,7 +311,8 @@ def test_recovery_rescues_a_desk_whose_rotation_was_interrupted(desk: tuple[Path
     for epoch in (1, 2):
         assert keyring.delete_grant("main", epoch, amina)
     text = re.search(r"([A-Z2-7]{4}(?:-[A-Z2-7]{4}){13})", printed).group(1)  # type: ignore
-    recovered = run_intake(root, "recover", "--admin", "amina", stdin=text + "\n")
+    recovered = run_intake(root, "recover", "--admin", "amina",
+                           stdin=f"{text}\n{fingerprint_start(root, 'amina')}\n")
     assert recovered.returncode == 0, recovered.stderr
     assert {("main", 1), ("main", 2)} <= set(readers(root)["amina"])
     result = rotate(root)

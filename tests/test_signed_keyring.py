@@ -24,7 +24,7 @@ from intake.models import Submission, User
 from tests.conftest import ADMIN_PASSPHRASE, REVIEWER_PASSPHRASE, Instance
 from tests.review.conftest import log_in
 from tests.submit.conftest import filled_form, post_form
-from tests.unlock import unlock_user
+from tests.unlock import read_aloud, unlock_user
 
 OFFLINE = "This service is not available right now."
 ALARM = "هشدار کلیدها: دست نگه دارید"  # "Keyring alarm: stop", in the default Persian
@@ -478,15 +478,17 @@ def test_vetting_killed_between_certificate_and_grant_is_finished_by_vetting_aga
 
     with monkeypatch.context() as patch:
         patch.setattr("intake.admin.views.grant_account", crash)
+        heard = read_aloud(app, user_id)
         assert admin.post(f"/admin/users/{user_id}/grant",
-                          data={"csrf_token": token}).status_code == 500
+                          data={"csrf_token": token, "fingerprint": heard}).status_code == 500
     count = len(keyring.certificates("main"))
     with Session(app.extensions["intake.db"]) as db:
         user = db.get(User, user_id)
         assert user is not None
         assert not accounts.is_vetted(keyring, "main", user, settings.root)
+    heard = read_aloud(app, user_id)
     assert admin.post(f"/admin/users/{user_id}/grant",
-                      data={"csrf_token": token}).status_code == 302
+                      data={"csrf_token": token, "fingerprint": heard}).status_code == 302
     assert len(keyring.certificates("main")) == count
     with Session(app.extensions["intake.db"]) as db:
         user = db.get(User, user_id)
@@ -545,8 +547,10 @@ def test_an_instance_from_before_certificates_is_certified_and_its_accounts_upgr
         user_id = user.id
     admin = app.test_client()
     assert log_in(app, admin, name="admin").status_code == 302
+    heard = read_aloud(app, user_id)
+    token = page_token(admin, "/admin/")
     assert admin.post(f"/admin/users/{user_id}/grant",
-                      data={"csrf_token": page_token(admin, "/admin/")}).status_code == 302
+                      data={"csrf_token": token, "fingerprint": heard}).status_code == 302
     reviewer = app.test_client()
     from tests.review.conftest import totp_now
     assert log_in(app, reviewer, code=totp_now(app, "reviewer", 30)).status_code == 302

@@ -33,7 +33,7 @@ from tests.test_signed_keyring import (
     restore_with,
     sign_next,
 )
-from tests.unlock import unlock_user
+from tests.unlock import read_aloud, unlock_user
 
 ALARM = "هشدار کلیدها: دست نگه دارید"  # "Keyring alarm: stop", in the default Persian
 
@@ -141,8 +141,6 @@ def swap_keys(instance: Instance, keyring: Keyring, account: str) -> tuple[Priva
     return hpke, signing
 
 
-@pytest.mark.xfail(strict=True, reason="open: vetting and `intake recover` certify the keys the "
-                   "keyring holds; the fix is an out-of-band fingerprint check at vetting")
 def test_vetting_certifies_and_grants_keys_swapped_into_the_keyring(
         app: Flask, instance: Instance) -> None:
     """HIGH. An admin invites shirin as an admin; she enrols. Before an admin vets her, the
@@ -162,10 +160,15 @@ def test_vetting_certifies_and_grants_keys_swapped_into_the_keyring(
                               root=settings.root)
         db.commit()
         shirin = user.id
+    # What shirin saw on her enrolment page, and reads to the admin by phone (fixed: the
+    # admin types it, and it must be the start of the fingerprint of the keys certified).
+    heard = read_aloud(app, shirin)
     hpke, signing = swap_keys(instance, keyring, shirin)
     admin = app.test_client()
     assert log_in(app, admin, name="admin").status_code == 302
-    admin.post(f"/admin/users/{shirin}/grant", data={"csrf_token": page_token(admin, "/admin/")})
+    refused = admin.post(f"/admin/users/{shirin}/grant", query_string={"lang": "en"},
+                         data={"csrf_token": page_token(admin, "/admin/"), "fingerprint": heard})
+    assert "not the start of this account's key fingerprint" in refused.get_data(as_text=True)
     granted = keyring.grant("main", 1, hpke.public_key.fingerprint) is not None
     sign_next(instance, signing)  # the attacker certifies an epoch of their own
     sent = family_can_send(app)
@@ -173,8 +176,6 @@ def test_vetting_certifies_and_grants_keys_swapped_into_the_keyring(
     assert not sent or 2 not in sealed_epochs(app), "testimony sealed to the attacker's epoch"
 
 
-@pytest.mark.xfail(strict=True, reason="open: vetting and `intake recover` certify the keys the "
-                   "keyring holds; the fix is an out-of-band fingerprint check at vetting")
 def test_recover_certifies_keys_swapped_into_the_keyring(app: Flask, instance: Instance) -> None:
     """HIGH. The attacker replaces the admin's public keys in the keyring by their own. The
     operator runs `intake recover --admin admin` with the printed recovery key (the admin
@@ -182,9 +183,12 @@ def test_recover_certifies_keys_swapped_into_the_keyring(app: Flask, instance: I
     as admin, and every epoch is granted to the attacker's key."""
     keyring = keyring_of(app)
     admin_id = user_id(app, "admin")
+    heard = read_aloud(app, admin_id)  # what the admin saw at enrolment (fixed: asked for)
     hpke, signing = swap_keys(instance, keyring, admin_id)
     recovery = instance.initialised.recovery_text if instance.initialised else ""
-    cli(app, "recover", "--admin", "admin", input=f"{recovery}\n")
+    refused = cli(app, "recover", "--admin", "admin", input=f"{recovery}\n{heard}\n")
+    assert refused.exit_code != 0
+    assert "the keys may have been swapped" in refused.output
     chain = trust.load_chain(keyring, "main", app.extensions["intake.settings"].root)
     assert chain.accounts[admin_id].signing != signing.public_key.raw, \
         "the recovery key certified the attacker's signing key as admin"

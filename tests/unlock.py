@@ -15,3 +15,11 @@ def unlock_user(db: Session, keyring: Keyring, name: str,
     user = db.query(User).filter_by(name=name).one()
     keys = unlock_account(keyring.user_key(user.id)[1], user.passphrase_verifier, passphrase)
     return user, keys, signer_of(user, keys)
+
+
+def read_aloud(app, user_id: str) -> str:  # type: ignore[no-untyped-def]
+    """The first three groups of an account's fingerprint, as its owner reads them out."""
+    from intake.trust import account_fingerprint
+
+    fingerprint = account_fingerprint(app.extensions["intake.desk"].keyring, user_id)
+    return "-".join((fingerprint or "").split("-")[:3])

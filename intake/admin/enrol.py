@@ -9,7 +9,7 @@ from flask import render_template
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
-from .. import invites
+from .. import invites, trust
 from ..accounts import AccountError
 from ..bound import get_desk, get_settings
 from ..db import get_session
@@ -42,7 +42,9 @@ def enrol(token: str) -> ResponseReturnValue:
             db.rollback()
             problem = str(exc)
         else:
-            return render_template("admin/enrolled.html", user=user)
+            return render_template("admin/enrolled.html", user=user,
+                                   fingerprint=trust.account_fingerprint(get_desk().keyring,
+                                                                         user.id))
     uri = invites.totp_uri(invite, get_settings().organisation_name)
     return render_template("admin/enrol.html", form=form, invite=invite, problem=problem,
                            qr=qr_svg(uri), uri=uri)

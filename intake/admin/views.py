@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import g, redirect, render_template, url_for
+from flask import g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import Forbidden, NotFound
 
@@ -68,7 +68,10 @@ def overview(message: str | None = None, link: str | None = None,
     settings_form = settings_form or SettingsForm(organisation_name=live.organisation_name,
         organisation_name_fa=live.organisation_name_fa, upload_limit_mib=live.upload_limit_mib,
         accepted_types=", ".join(live.accepted_types))
+    fingerprints = {user.id: trust.account_fingerprint(keyring, user.id) for user in users
+                    if user.state == "active"}
     return render_template("admin/index.html", users=users, granted=granted, epoch=epoch,
+                           fingerprints=fingerprints,
                            states=states, unfinished=rotation.unfinished(states),
                            invite=InviteForm(), message=message, link=link,
                            settings_form=settings_form)
@@ -140,6 +143,11 @@ def _vet(user: User) -> ResponseReturnValue:
     epoch_key = unlocked.epoch_keys.get((desk.desk_id, epoch.id))
     if epoch_key is None or user.state != "active" or user.must_replace_keys:
         return overview(message="cannot-grant")
+    # The keys about to be certified must be the ones their owner saw at enrolment: keys
+    # swapped into the keyring would otherwise be certified and granted.
+    if desk.root is not None and not trust.confirms(
+            trust.account_fingerprint(desk.keyring, user.id), request.form.get("fingerprint", "")):
+        return overview(message="fingerprint-differs")
     chain = None
     if unlocked.signer is not None:
         # Certificate first, grant second: a crash between them leaves a certified account

@@ -14,6 +14,7 @@ from intake.models import Invite, ReviewSession, User
 from tests.admin.conftest import NEW_PASSPHRASE, enrol, invite_link
 from tests.review.conftest import log_in, login_form_token, page_token
 from tests.submit.conftest import filled_form, post_form
+from tests.unlock import read_aloud
 
 
 def test_an_invited_reviewer_enrols_and_sees_nothing_until_vetted(app: Flask,
@@ -35,8 +36,9 @@ def test_an_invited_reviewer_enrols_and_sees_nothing_until_vetted(app: Flask,
         assert "علی رضایی" not in inbox
         with app.app_context():
             sima_id = get_session().query(User).filter_by(name="sima").one().id
+        heard = read_aloud(app, sima_id)
         admin.post(f"/admin/users/{sima_id}/grant",
-                   data={"csrf_token": page_token(admin, "/admin/")})
+                   data={"csrf_token": page_token(admin, "/admin/"), "fingerprint": heard})
         with app.app_context():  # as if half a minute had passed: the next code is fresh
             db = get_session()
             db.get(User, sima_id).totp_last_step = 0

@@ -10,6 +10,7 @@ from intake.db import get_session
 from intake.models import User
 from tests.review.conftest import page_token
 from tests.review.test_locked import add_unvetted
+from tests.unlock import read_aloud
 
 BUSY = "Keys are being rotated or backed up right now, so access cannot be granted yet."
 ROTATE_AFTER = "A key rotation is running now; when it has finished, rotate the desk keys once more"
@@ -33,11 +34,15 @@ def test_granting_access_while_keys_rotate_asks_to_try_again_after(app: Flask,
     sima, fingerprint = account(app, "sima")
     keyring, token = app.extensions["intake.desk"].keyring, page_token(admin, "/admin/?lang=en")
     with rotation_lock(app):
-        refused = admin.post(f"/admin/users/{sima}/grant", data={"csrf_token": token})
+        heard = read_aloud(app, sima)
+        refused = admin.post(f"/admin/users/{sima}/grant",
+            data={"csrf_token": token, "fingerprint": heard})
     assert refused.status_code == 200
     assert BUSY in refused.get_data(as_text=True)
     assert keyring.grant("main", 1, fingerprint) is None
-    assert admin.post(f"/admin/users/{sima}/grant", data={"csrf_token": token}).status_code == 302
+    heard = read_aloud(app, sima)
+    assert admin.post(f"/admin/users/{sima}/grant",
+        data={"csrf_token": token, "fingerprint": heard}).status_code == 302
     assert keyring.grant("main", 1, fingerprint) is not None
 
 

@@ -13,6 +13,7 @@ from intake.models import Invite, User
 from tests.admin.conftest import NEW_PASSPHRASE, enrol, invite_link
 from tests.review.conftest import log_in, page_token, totp_now
 from tests.submit.conftest import filled_form, post_form
+from tests.unlock import read_aloud
 
 AWAITING = "Your account is awaiting vetting"
 
@@ -80,7 +81,9 @@ def test_the_awaiting_page_is_in_persian_too(unvetted_admin: FlaskClient) -> Non
 def test_once_vetted_by_another_admin_the_new_admin_reaches_the_admin_page(
         app: Flask, admin: FlaskClient, unvetted_admin: FlaskClient) -> None:
     nasrin = user_id(app, "nasrin")
-    admin.post(f"/admin/users/{nasrin}/grant", data={"csrf_token": page_token(admin, "/admin/")})
+    heard = read_aloud(app, nasrin)
+    admin.post(f"/admin/users/{nasrin}/grant",
+        data={"csrf_token": page_token(admin, "/admin/"), "fingerprint": heard})
     page = unvetted_admin.get("/admin/", query_string={"lang": "en"})
     assert page.status_code == 200
     assert re.search(r"<h1>Administration</h1>", page.get_data(as_text=True))

@@ -14,7 +14,7 @@ from intake.db import get_session
 from intake.models import AuditEvent, ReviewSession, User
 from tests.conftest import ADMIN_PASSPHRASE, REVIEWER_PASSPHRASE
 from tests.review.conftest import log_in, page_token, totp_now
-from tests.unlock import unlock_user
+from tests.unlock import read_aloud, unlock_user
 
 NEW_PASSPHRASE = "a brand new passphrase after phishing"
 
@@ -46,8 +46,9 @@ def admin_client(app: Flask, offset: int = 0) -> FlaskClient:
 
 
 def grant(app: Flask, admin: FlaskClient, user_id: str) -> None:
+    heard = read_aloud(app, user_id)
     admin.post(f"/admin/users/{user_id}/grant",
-               data={"csrf_token": page_token(admin, "/admin/")})
+               data={"csrf_token": page_token(admin, "/admin/"), "fingerprint": heard})
 
 
 def rotate(app: Flask) -> None:
