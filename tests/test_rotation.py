@@ -240,7 +240,7 @@ def test_kill_9_at_every_call_of_a_kind_never_loses_a_record_and_rerunning_compl
         assert_everyone_reads_everything(root)
         if killed.returncode == 0:
             break
-    assert n > 3, n  # the target was met several times before a run got through
+    assert n >= 3, n  # the target was met, and killed, at least twice before a run got through
     assert_a_rerun_completes(root)
 
 
