@@ -195,8 +195,10 @@ KILL_POINTS = [
     ("intake.crypto:Keyring.set_current_epoch@1", (0, 3)),
     # Inside the 2nd batch's transaction: its statements are in, its COMMIT is not.
     ("intake.admin_cli:_Bar.resealed@1,commit@1", (33, 3)),
+    # Inside the 2nd batch, sealing its 3rd record's new generation.
+    ("intake.admin_cli:_Bar.resealed@1,intake.rotation:seal_case_key@3", (26, 3)),
     # Between batches, two more committed.
-    ("intake.admin_cli:_Bar.resealed@2", (19, 3)),
+    ("intake.admin_cli:_Bar.resealed@2", (12, 3)),
     # Everything re-sealed, the old epoch's grants not yet destroyed.
     ("intake.rotation:retire_old@1", (0, 3)),
     # Retiring: one of the old epoch's three grants destroyed.
