@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import random
 import re
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -32,7 +32,7 @@ from intake.setup import add_granted_user
 from intake.submissions import NewSubmission, store_submission
 from intake.trust import Signer, account_fingerprint, server_root
 from tests.pg import table_files
-from tests.test_cli import INTAKE, PASSPHRASE, run_intake
+from tests.test_cli import PASSPHRASE, run_intake
 from tests.unlock import unlock_user
 
 REVIEWER_PASSPHRASE = "reviewer passphrase long"
@@ -163,33 +163,28 @@ def test_new_submissions_are_sealed_to_the_new_epoch(desk: tuple[Path, str]) -> 
         assert {row.epoch_id for row in db.query(Submission)} == {2}
 
 
-def test_kill_9_at_twenty_points_never_loses_a_record_and_rerunning_completes(
-        desk: tuple[Path, str]) -> None:
-    root, _ = desk
-    env = os.environ | {"INTAKE_KDF_PROFILE": "insecure-test-only"}
-    command = [INTAKE, "--instance", str(root / "instance"), "--keys", str(root / "keys"),
-               "keys", "rotate", "--admin", "amina", "--passphrase-stdin", "--batch", "2",
-               "--pause-ms", "40", "--settle-seconds", "0"]
-    randomness = random.Random(1988)  # noqa: S311 (only when to kill)
-    killed_at = set()
-    for attempt in range(20):
-        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                   stderr=subprocess.DEVNULL, env=env)
-        process.stdin.write(PASSPHRASE.encode() + b"\n")  # type: ignore[union-attr]
-        process.stdin.close()  # type: ignore[union-attr]
-        if attempt % 2:
-            # Half the kills count from the switch, so that a slow start on a busy machine
-            # (the interpreter alone takes about a second) still leaves kills inside re-sealing.
-            process.stdout.readline()  # type: ignore[union-attr]
-            time.sleep(randomness.uniform(0, 1.0))
-        else:
-            time.sleep(randomness.uniform(0.2, 1.4))
-        os.kill(process.pid, signal.SIGKILL)
-        process.stdout.close()  # type: ignore[union-attr]
-        if process.wait() == -signal.SIGKILL:
-            killed_at.add(records_on_older_epochs(root))
-        assert_everyone_reads_everything(root)
-    assert len(killed_at) >= 5, killed_at  # killed at many different batch positions
+def rotate_until_killed(root: Path, point: str) -> subprocess.CompletedProcess[str]:
+    """Run `intake keys rotate` (batches of 7) in a process that SIGKILLs itself at `point`."""
+    env = os.environ | {"INTAKE_KDF_PROFILE": "insecure-test-only",
+                        "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    return subprocess.run(
+        [sys.executable, "-m", "tests.kill_at", point, "--", "--instance", str(root / "instance"),
+         "--keys", str(root / "keys"), "keys", "rotate", "--admin", "amina",
+         "--passphrase-stdin", "--batch", "7", "--settle-seconds", "0"],
+        input=PASSPHRASE + "\n", capture_output=True, text=True, env=env, timeout=120,
+        check=False)
+
+
+def records_left_behind(root: Path) -> int:
+    """Count the records on epochs older than the current one, as `keys status` does."""
+    with Session(database(root)) as db:
+        states = rotation.status(db, Keyring(root / "keys"), "main")
+    current = next(state.epoch.id for state in states if state.current)
+    return sum(state.records for state in states if state.epoch.id < current)
+
+
+def assert_a_rerun_completes(root: Path) -> None:
+    """Rotate once more without a kill: it finishes, and every older epoch has no grant."""
     final = rotate(root)
     assert final.returncode == 0, final.stderr
     assert_everyone_reads_everything(root)
@@ -198,6 +193,65 @@ def test_kill_9_at_twenty_points_never_loses_a_record_and_rerunning_completes(
     current = int(re.search(r"epoch\s+(\d+)\s+current", status).group(1))  # type: ignore[union-attr]
     for epoch in range(1, current):
         assert grant_files(root, epoch) == []
+
+
+# One kill point of each kind a rotation meets, in the order it meets them (40 records,
+# batches of 7). Each run resumes what the kill before it left, so what is left is known:
+# (records still on an older epoch, grants epoch 1 still has).
+KILL_POINTS = [
+    # The new epoch is made, granted and certified, and is not yet current.
+    ("intake.crypto:Keyring.set_current_epoch@1", (0, 3)),
+    # Inside the 2nd batch's transaction: its statements are in, its COMMIT is not.
+    ("intake.admin_cli:_Bar.resealed@1,commit@1", (33, 3)),
+    # Inside the 2nd batch, sealing its 3rd record's new generation.
+    ("intake.admin_cli:_Bar.resealed@1,intake.rotation:seal_case_key@3", (26, 3)),
+    # Between batches, two more committed.
+    ("intake.admin_cli:_Bar.resealed@2", (12, 3)),
+    # Everything re-sealed, the old epoch's grants not yet destroyed.
+    ("intake.rotation:retire_old@1", (0, 3)),
+    # Retiring: one of the old epoch's three grants destroyed.
+    ("intake.crypto:Keyring.delete_grant@2", (0, 2)),
+    # Retired, sessions not yet ended, the audit line not yet committed.
+    ("intake.sessions:end_all@1", (0, 0)),
+]
+
+
+def test_kill_9_at_each_kind_of_point_never_loses_a_record_and_rerunning_completes(
+        desk: tuple[Path, str]) -> None:
+    """SIGKILL a rotation before its switch, inside a batch's transaction, between batches,
+    before and while retiring, and after: each time everyone still reads every record and
+    the next run resumes; a last run completes and leaves no grant of an old epoch."""
+    root, _ = desk
+    for point, left in KILL_POINTS:
+        killed = rotate_until_killed(root, point)
+        assert killed.returncode == -signal.SIGKILL, (point, killed.stderr)
+        assert_everyone_reads_everything(root)
+        assert (records_left_behind(root), len(grant_files(root, 1))) == left, point
+    assert_a_rerun_completes(root)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", [
+    "commit",  # every transaction's COMMIT: the switch's audit line and each batch's
+    "intake.admin_cli:_Bar.resealed",  # after each batch committed
+    "os:replace",  # every keyring file write, between its temporary file and its rename
+    "intake.crypto:Keyring.delete_grant",  # every grant destroyed, at revocation or retiring
+    "intake.rotation:seal_case_key",  # every record's new generation, inside its batch
+])
+def test_kill_9_at_every_call_of_a_kind_never_loses_a_record_and_rerunning_completes(
+        desk: tuple[Path, str], target: str) -> None:
+    """The exhaustive run: kill the n-th run at the n-th call of `target`, n = 1, 2, ...
+    (each run resumes what the last left), until a run gets through; every record stays
+    readable after each kill, and a last run completes."""
+    root, _ = desk
+    for n in range(1, 200):
+        killed = rotate_until_killed(root, f"{target}@{n}")
+        assert killed.returncode in (0, -signal.SIGKILL), killed.stderr
+        assert_everyone_reads_everything(root)
+        if killed.returncode == 0:
+            break
+    assert n >= 3, n  # the target was met, and killed, at least twice before a run got through
+    assert_a_rerun_completes(root)
 
 
 def test_revoking_destroys_grants_and_the_next_rotation_leaves_them_out(
