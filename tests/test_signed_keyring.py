@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -498,16 +499,15 @@ def test_vetting_killed_between_certificate_and_grant_is_finished_by_vetting_aga
 
 # An instance from before certificates: warning mode, then `intake keys certify`.
 
-def test_an_instance_from_before_certificates_is_certified_and_its_accounts_upgraded(
-        tmp_path: Path) -> None:
+def uncertified_instance(tmp_path: Path, users: tuple[tuple[str, str, str], ...]
+                         ) -> tuple[Flask, dict[str, object], Any, Keyring, Any]:
+    """An instance as made before certificates: no root, version 1 keys, granted epoch 1."""
     from intake.accounts import create_user
     from intake.crypto import create_desk, grant_epoch
-    from intake.crypto.passphrase import needs_upgrade
     from intake.db import make_engine, upgrade
-    from tests.conftest import instance_config
-    from tests.review.conftest import page_token
-    config = instance_config(tmp_path)
     from intake.setup import write_config
+    from tests.conftest import instance_config
+    config = instance_config(tmp_path)
     write_config(tmp_path / "instance", {k: v for k, v in config.items()
                                          if k in ("SECRET_KEY", "PEPPER", "KDF_PROFILE",
                                                   "CODE_KDF_PROFILE", "SESSION_COOKIE_SECURE")}
@@ -519,12 +519,20 @@ def test_an_instance_from_before_certificates_is_certified_and_its_accounts_upgr
     keyring = Keyring(settings.keys_dir)
     desk = create_desk(keyring, "main", "desk", dt.date.today())
     with Session(engine) as db:
-        for name, role, passphrase in (("admin", "admin", ADMIN_PASSPHRASE),
-                                       ("reviewer", "reviewer", REVIEWER_PASSPHRASE)):
+        for name, role, passphrase in users:
             _, keys = create_user(db, keyring, name=name, role=role, passphrase=passphrase,
                                   profile=settings.kdf_profile, today=dt.date.today())
             grant_epoch(keyring, desk.epoch, desk.epoch_key, keys.key.public_key)
         db.commit()
+    return app, config, engine, keyring, desk
+
+
+def test_an_instance_from_before_certificates_is_certified_and_its_accounts_upgraded(
+        tmp_path: Path) -> None:
+    from intake.crypto.passphrase import needs_upgrade
+    from tests.review.conftest import page_token
+    app, config, engine, keyring, desk = uncertified_instance(tmp_path, (
+        ("admin", "admin", ADMIN_PASSPHRASE), ("reviewer", "reviewer", REVIEWER_PASSPHRASE)))
     runner = app.test_cli_runner()
     status = runner.invoke(args=["keys", "status"])
     assert "WARNING: this keyring is not certified yet" in status.output

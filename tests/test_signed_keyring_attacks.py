@@ -291,30 +291,10 @@ def test_an_unpinned_upgrade_pins_a_root_planted_in_the_keyring(tmp_path: Path) 
     attacker's root into its key for good (`refresh_at_login` pins the root read from the
     keyring), so from then on its logins check the chain against the attacker's root. A
     root read from the attacker-writable keyring must never be pinned into an account."""
-    from intake import create_app
-    from intake.accounts import create_user
-    from intake.crypto import create_desk, grant_epoch, unlock_account
-    from intake.db import make_engine, upgrade
-    from intake.setup import write_config
-    from tests.conftest import instance_config
-    from tests.test_signed_keyring import replace_chain
-    config = instance_config(tmp_path)
-    write_config(tmp_path / "instance", {k: v for k, v in config.items()
-                                         if k in ("SECRET_KEY", "PEPPER", "KDF_PROFILE",
-                                                  "CODE_KDF_PROFILE", "SESSION_COOKIE_SECURE")}
-                 | {"DISK_FLOOR_BYTES": 1024 * 1024})
-    app = create_app(dict(config))
-    settings = app.extensions["intake.settings"]
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
-    keyring = Keyring(settings.keys_dir)
-    desk = create_desk(keyring, "main", "desk", dt.date.today())
-    with Session(engine) as db:
-        _, keys = create_user(db, keyring, name="reviewer", role="reviewer",
-                              passphrase=REVIEWER_PASSPHRASE, profile=settings.kdf_profile,
-                              today=dt.date.today())
-        grant_epoch(keyring, desk.epoch, desk.epoch_key, keys.key.public_key)
-        db.commit()
+    from intake.crypto import unlock_account
+    from tests.test_signed_keyring import replace_chain, uncertified_instance
+    app, config, engine, keyring, _ = uncertified_instance(
+        tmp_path, (("reviewer", "reviewer", REVIEWER_PASSPHRASE),))
     attacked = Instance(tmp_path / "instance", tmp_path / "keys", config)
     certs_dir(attacked).mkdir()  # replace_chain removes it first
     replace_chain(attacked)
