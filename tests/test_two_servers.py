@@ -26,7 +26,7 @@ from intake.accounts import totp_for
 from intake.crypto import Keyring
 from intake.models import Submission, User
 from tests import live
-from tests.submit.test_crash import BOUNDARY, form_session, multipart
+from tests.submit.test_crash import BOUNDARY, multipart
 from tests.test_backup import Submitter as _Submitter
 
 pytestmark = pytest.mark.postgresql_only
@@ -40,9 +40,12 @@ class Submitter(_Submitter):
         self.refused: list[str] = []
 
     def run(self, first: int) -> None:
-        """Send until stopped; a failure to even reach the server counts as a refusal."""
+        """Send until stopped, a moment apart; failing to reach the server is a refusal."""
+        number = first
         try:
-            super().run(first)
+            while not self.stop.wait(0.05):
+                self.send(number)
+                number += 1
         except Exception as exc:  # noqa: BLE001 - reported by the test, not lost in a thread
             self.refused.append(repr(exc))
 
@@ -50,7 +53,10 @@ class Submitter(_Submitter):
         """Send one testimony with its file; note the acknowledgement or the refusal."""
         name = f"Witness {number:03d} {secrets.token_hex(4)}"
         self.sent[name] = content = secrets.token_bytes(100_000)
-        cookie, token, nonce = form_session(self.port)
+        form = self.form()
+        if form is None:
+            return
+        cookie, token, nonce = form
         body = multipart({"csrf_token": token, "form_nonce": nonce, "consent_internal": "y",
                           "name": name, "relationship": "mother",
                           "testimony": f"testimony of {name}"}, content)
@@ -65,12 +71,28 @@ class Submitter(_Submitter):
             self.refused.append(f"{name}: {response.status} {page[:300]}")
 
 
+    def form(self) -> tuple[str, str, str] | None:
+        """Load the form like a browser: its session cookie, CSRF token and nonce, or None."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        connection.request("GET", "/submit")
+        response = connection.getresponse()
+        page = response.read().decode(errors="replace")
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+        nonce = re.search(r'name="form_nonce" type="hidden" value="([^"]+)"', page)
+        if response.status != 200 or not token or not nonce:
+            self.refused.append(f"the form: {response.status} {page[:3000]}")
+            return None
+        cookie = response.getheader("Set-Cookie", "").split(";")[0]
+        return cookie, token.group(1), nonce.group(1)
+
+
 class Reviewer:
     """A reviewer's browser: one cookie jar, whichever server it talks to."""
 
     def __init__(self, database_url: str) -> None:
         self.database_url = database_url
         self.cookies: dict[str, str] = {}
+        self.code = ""
 
     def request(self, port: int, method: str, path: str,
                 form: dict[str, str] | None = None) -> tuple[int, bytes, str]:
@@ -91,14 +113,19 @@ class Reviewer:
 
     def log_in(self, port: int) -> None:
         """Log in with passphrase and the authenticator's code through the server at `port`."""
+        self.code = self._code()
+        status, body, location = self.post_login(port, self.code)
+        assert status == 302, body[:2000]
+        assert "/login" not in location
+
+    def post_login(self, port: int, code: str) -> tuple[int, bytes, str]:
+        """Post the login form with this code; return the answer."""
         _, page, _ = self.request(port, "GET", "/review/login")
         token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', page)
         assert token, page[:500]
-        status, body, location = self.request(port, "POST", "/review/login", {
+        return self.request(port, "POST", "/review/login", {
             "csrf_token": token.group(1).decode(), "name": "reviewer",
-            "passphrase": live.REVIEWER_PASSPHRASE, "code": self._code()})
-        assert status == 302, body[:2000]
-        assert "/login" not in location
+            "passphrase": live.REVIEWER_PASSPHRASE, "code": code})
 
     def _code(self) -> str:
         """The authenticator's code of a step not yet spent (this or the next, one is allowed)."""
@@ -157,33 +184,9 @@ def test_two_servers_share_cases_sessions_and_a_rotation_without_losing_a_testim
     second = live.start(tmp_path, env)
     families = [Submitter(first.port), Submitter(second.port), Submitter(second.port)]
     reviewer = Reviewer(database_url)
-    threads = [threading.Thread(target=family.run, args=(100 * n,), daemon=True)
-               for n, family in enumerate(families[1:], start=1)]
     try:
-        for number in range(2):
-            families[0].send(number)
-            families[1].send(10 + number)
-        reviewer.log_in(first.port)
-        before = reviewer.read_all(second.port, list(records(database_url)))
-        assert before == {**families[0].sent, **families[1].sent}
-        for thread in threads:
-            thread.start()
-        began = time.monotonic()
-        result = rotate(tmp_path, env)
-        ended = time.monotonic()
-        time.sleep(0.3)
-    finally:
-        for family in families:
-            family.stop.set()
-        for thread in threads:
-            thread.join(timeout=30)
-    try:
+        began, ended, result = submit_and_rotate(tmp_path, env, families, reviewer, second.port)
         assert result.returncode == 0, result.stderr
-        acknowledged = {name for family in families for name, _ in family.acknowledged}
-        during = [name for family in families[1:] for name, at in family.acknowledged
-                  if began < at < ended]
-        assert during, "no family submitted while the rotation ran"
-        sent = {name: content for family in families for name, content in family.sent.items()}
         # The rotation ended every session: the reviewer logs in again, through the first.
         reviewer.log_in(first.port)
         sealed = records(database_url)
@@ -192,8 +195,43 @@ def test_two_servers_share_cases_sessions_and_a_rotation_without_losing_a_testim
         first.stop()
         second.stop()
     assert [reason for family in families for reason in family.refused] == []
+    during = [name for family in families[1:] for name, at in family.acknowledged
+              if began < at < ended]
+    assert during, "no family submitted while the rotation ran"
+    acknowledged = {name for family in families for name, _ in family.acknowledged}
+    sent = {name: content for family in families for name, content in family.sent.items()}
     assert sorted(acknowledged - files.keys()) == []
     assert [name for name, content in files.items() if sent[name] != content] == []
     epochs = Keyring(tmp_path / "keys").epochs("main")
     assert [(e.id, e.retired) for e in epochs] == [(1, True), (2, False)]
     assert set(sealed.values()) == {2}
+
+
+def submit_and_rotate(root: Path, env: dict[str, str], families: list[Submitter],
+                      reviewer: Reviewer, other: int
+                      ) -> tuple[float, float, subprocess.CompletedProcess[str]]:
+    """Submit through both servers, read them all through `other` after logging in through
+    the first family's server, then rotate while the other families keep submitting."""
+    for number in range(2):
+        families[0].send(number)
+        families[1].send(10 + number)
+    reviewer.log_in(families[0].port)
+    # The code just spent on one server is spent on the other too (the step is in the database).
+    assert reviewer.post_login(other, reviewer.code)[0] == 401
+    before = reviewer.read_all(other, list(records(reviewer.database_url)))
+    assert before == {**families[0].sent, **families[1].sent}
+    threads = [threading.Thread(target=family.run, args=(100 * n,), daemon=True)
+               for n, family in enumerate(families[1:], start=1)]
+    for thread in threads:
+        thread.start()
+    try:
+        began = time.monotonic()
+        result = rotate(root, env)
+        ended = time.monotonic()
+        time.sleep(0.3)
+    finally:
+        for family in families:
+            family.stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+    return began, ended, result
