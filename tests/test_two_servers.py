@@ -163,14 +163,32 @@ def records(database_url: str) -> dict[str, int]:
     return found
 
 
-def rotate(root: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """Rotate from the command line, a record per batch so that families overlap it."""
+ROTATE = [live.INTAKE, "keys", "rotate", "--admin", "admin", "--passphrase-stdin"]
+
+
+def rotate(root: Path, env: dict[str, str]) -> tuple[int, str, str]:
+    """Rotate from the command line, a record per batch so that families overlap it; meanwhile
+    start a second rotation, as an admin on the other host would. Return the first's exit
+    status and error output, and what refused the second."""
     # One second of settling: longer than any submission here takes, as 150 s is in production.
-    return subprocess.run(
-        [live.INTAKE, "keys", "rotate", "--admin", "admin", "--passphrase-stdin",
-         "--batch", "1", "--pause-ms", "150", "--settle-seconds", "1"],
-        input=live.ADMIN_PASSPHRASE + "\n", env=env, cwd=root, capture_output=True,
-        text=True, timeout=120, check=False)
+    first = subprocess.Popen([*ROTATE, "--batch", "1", "--pause-ms", "150", "--settle-seconds",
+                              "1"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, env=env, cwd=root, text=True)
+    assert first.stdin is not None
+    first.stdin.write(live.ADMIN_PASSPHRASE + "\n")
+    first.stdin.close()
+    lock = root / "instance" / "rotation-main.lock"
+    deadline = time.monotonic() + 30
+    while not lock.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    second = subprocess.run([*ROTATE, "--settle-seconds", "0"],
+                            input=live.ADMIN_PASSPHRASE + "\n", env=env, cwd=root,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert first.stderr is not None
+    errors = first.stderr.read()
+    first.wait(timeout=120)
+    refusal = second.stderr if second.returncode else "the second rotation ran"
+    return first.returncode, errors, refusal
 
 
 def test_two_servers_share_cases_sessions_and_a_rotation_without_losing_a_testimony(
@@ -185,8 +203,10 @@ def test_two_servers_share_cases_sessions_and_a_rotation_without_losing_a_testim
     families = [Submitter(first.port), Submitter(second.port), Submitter(second.port)]
     reviewer = Reviewer(database_url)
     try:
-        began, ended, result = submit_and_rotate(tmp_path, env, families, reviewer, second.port)
-        assert result.returncode == 0, result.stderr
+        began, ended, (status, errors, refusal) = submit_and_rotate(
+            tmp_path, env, families, reviewer, second.port)
+        assert status == 0, errors
+        assert "another rotation or backup of this desk is running" in refusal
         # The rotation ended every session: the reviewer logs in again, through the first.
         reviewer.log_in(first.port)
         sealed = records(database_url)
@@ -209,7 +229,7 @@ def test_two_servers_share_cases_sessions_and_a_rotation_without_losing_a_testim
 
 def submit_and_rotate(root: Path, env: dict[str, str], families: list[Submitter],
                       reviewer: Reviewer, other: int
-                      ) -> tuple[float, float, subprocess.CompletedProcess[str]]:
+                      ) -> tuple[float, float, tuple[int, str, str]]:
     """Submit through both servers, read them all through `other` after logging in through
     the first family's server, then rotate while the other families keep submitting."""
     for number in range(2):
