@@ -26,7 +26,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from .crypto import AccountKeys, Epoch, Keyring, KeyringError
 from .crypto.certs import (
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
 _CACHE_SIZE = 8
 _verified: dict[bytes, Chain] = {}
+T = TypeVar("T")
 
 
 class TrustError(Exception):
@@ -167,9 +168,27 @@ def sealing_epoch(keyring: Keyring, desk_id: str, configured_root: bytes | None,
     root = server_root(keyring, desk_id, configured_root)
     if root is None:
         return keyring.current_epoch(desk_id)
-    chain = load_chain(keyring, desk_id, root)
-    check_not_cut(db, keyring, chain, water)
-    return certified_current(chain, keyring)
+
+    def check() -> Epoch:
+        chain = load_chain(keyring, desk_id, root)
+        check_not_cut(db, keyring, chain, water)
+        return certified_current(chain, keyring)
+
+    return _twice(check)
+
+
+def _twice(check: Callable[[], T]) -> T:
+    """Run a check; if it fails, read everything again and run it once more.
+
+    A rotation on this or another server may add a certificate, record it as the
+    longest chain seen and switch the desk to it between two of the check's reads:
+    seen half before and half after, that looks like a cut chain. Read again, a
+    real cut or swap still fails; a rotation in progress no longer does.
+    """
+    try:
+        return check()
+    except TrustError:
+        return check()
 
 
 def check_account(chain: Chain, user: User, hpke: PublicKey,
@@ -306,13 +325,32 @@ def at_login(keyring: Keyring, desk_id: str, user: User, keys: AccountKeys,
         raise TrustError("the keyring holds public keys for this account that are not the "
                          "ones its passphrase unlocks: grants and certificates would go to "
                          "someone else's key")
-    chain = load_chain(keyring, desk_id, keys.root)
-    certified_current(chain, keyring)
+    root = keys.root
+
+    def check() -> Chain:
+        chain = load_chain(keyring, desk_id, root)
+        certified_current(chain, keyring)
+        return chain
+
+    chain = _twice(check)
     member = check_account(chain, user, keys.key.public_key, keys.signing_key.public_key)
     return certified_epochs(chain, member, epoch_keys), chain
 
 
 def check_not_cut(db: Session | None, keyring: Keyring, chain: Chain,
+                  water: HighWater | None = None) -> None:
+    """Raise TrustError if the instance or a signed checkpoint saw a chain this one does not
+    extend (read once more first: a rotation may have just extended it)."""
+    try:
+        _check_not_cut(db, keyring, chain, water)
+    except TrustError:
+        fresh = load_chain(keyring, chain.desk, chain.root)
+        if fresh.length <= chain.length:
+            raise
+        _check_not_cut(db, keyring, fresh, water)
+
+
+def _check_not_cut(db: Session | None, keyring: Keyring, chain: Chain,
                   water: HighWater | None = None) -> None:
     """Raise TrustError if the instance or a signed checkpoint saw a chain this one does not
     extend."""

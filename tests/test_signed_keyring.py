@@ -664,3 +664,31 @@ def test_a_rotation_grants_nothing_to_a_public_key_swapped_in_the_keyring(
     assert keyring.current_epoch("main").id == 2
     assert keyring.grant("main", 2, attacker.fingerprint) is None
     assert unlock_epochs(keyring, attacker) == {}
+
+
+def test_a_certificate_added_between_two_reads_is_not_taken_for_a_cut_chain(
+        app: Flask, instance: Instance, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rotation on another server certifies its epoch and records the longer chain while
+    this server is between reading the certificates and reading that record: the first
+    reading looks one certificate short. Read again, it is whole, and nothing goes offline
+    (a family would otherwise lose the answers it was sending)."""
+    from intake import rotation
+    keyring = keyring_of(app)
+    with Session(app.extensions["intake.db"]) as db:
+        admin, keys, signer = unlock_user(db, keyring, "admin", ADMIN_PASSPHRASE)
+        rotation.run(db, keyring, instance.instance_path, "main", admin, keys.key,
+                     rotation.Progress(), settle_seconds=0, signer=signer)
+    real = Keyring.certificates
+    reads = {"n": 0}
+
+    def first_read_is_stale(self: Keyring, desk_id: str) -> list[bytes]:
+        reads["n"] += 1
+        blobs = real(self, desk_id)
+        return blobs[:-1] if reads["n"] == 1 else blobs
+
+    monkeypatch.setattr(Keyring, "certificates", first_read_is_stale)
+    desk = app.extensions["intake.desk"]
+    with Session(app.extensions["intake.db"]) as db:
+        epoch = trust.sealing_epoch(keyring, "main", desk.root, db, desk.water)
+    assert epoch.id == 2
+    assert reads["n"] > 2
