@@ -136,7 +136,7 @@ def users_invite(name: str, role: str, base_url: str | None) -> None:
 @click.argument("name")
 @click.option("--admin", "admin_name", default=None,
               help="A certified admin who signs the revocation (asked for their passphrase). "
-                   "Needed to revoke an admin on a certified keyring.")
+                   "Needed to revoke a certified account.")
 @click.option("--passphrase-stdin", is_flag=True)
 @with_appcontext
 def users_revoke(name: str, admin_name: str | None, passphrase_stdin: bool) -> None:
@@ -169,19 +169,20 @@ def users_revoke(name: str, admin_name: str | None, passphrase_stdin: bool) -> N
 
 def _revocation_signer(db: Session, keyring: Keyring, settings: Any, user: User,
                        admin_name: str | None, from_stdin: bool) -> trust.Signer | None:
-    """Return who signs this revocation; refuse to revoke a certified admin unsigned.
+    """Return who signs this revocation; refuse to revoke a certified account unsigned.
 
-    A certified admin's signing key certifies epochs until its revocation is in the chain:
-    left unsigned until the next admin login, a revoked admin who kept that key and can
-    write the keyring could certify an epoch of their own and have testimony sealed to it.
+    Until its revocation is in the chain, a certified account stays certified: a revoked
+    admin who kept its signing key could certify an epoch of its own, and a revoked
+    reviewer who can write the database could set itself active again, plant a grant of
+    the epoch key it kept, and be granted the next rotation's epoch.
     """
     root = trust.server_root(keyring, settings.desk_id, settings.root)
     chain = trust.load_chain(keyring, settings.desk_id, root) if root is not None else None
     member = chain.accounts.get(user.id) if chain is not None else None
     if admin_name is None:
-        if member is not None and member.role == "admin":
+        if member is not None:
             raise click.ClickException(
-                f"{user.name} is a certified admin: pass --admin NAME (another admin, who is "
+                f"{user.name}'s keys are certified: pass --admin NAME (an admin, who is "
                 "asked for their passphrase) so that the revocation is signed at once; "
                 "nothing was changed")
         return None

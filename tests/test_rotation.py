@@ -257,8 +257,9 @@ def test_kill_9_at_every_call_of_a_kind_never_loses_a_record_and_rerunning_compl
 def test_revoking_destroys_grants_and_the_next_rotation_leaves_them_out(
         desk: tuple[Path, str]) -> None:
     root, _ = desk
-    result = run_intake(root, "users", "revoke", "babak")
-    assert result.returncode == 0
+    result = run_intake(root, "users", "revoke", "babak", "--admin", "amina",
+                        "--passphrase-stdin", stdin=PASSPHRASE + "\n")
+    assert result.returncode == 0, result.stderr
     assert "intake keys rotate" in result.stdout
     assert len(grant_files(root, 1)) == 2
     assert rotate(root).returncode == 0
@@ -406,7 +407,8 @@ def test_revoking_during_a_rotation_says_to_rotate_again_after_it(
         desk: tuple[Path, str]) -> None:
     root, _ = desk
     with rotation.exclusive(root / "instance", "main"):
-        result = run_intake(root, "users", "revoke", "babak")
+        result = run_intake(root, "users", "revoke", "babak", "--admin", "amina",
+                            "--passphrase-stdin", stdin=PASSPHRASE + "\n")
     assert result.returncode == 0, result.stderr
     assert "When it has finished, rotate once more" in result.stdout
     assert len(grant_files(root, 1)) == 2  # the recovery key and amina

@@ -179,20 +179,26 @@ def test_an_epoch_certified_by_a_reviewer_is_refused(app: Flask, instance: Insta
     assert "the issuer is not a certified admin of this desk" in response.get_data(as_text=True)
 
 
+def add_certified_admin(app: Flask, name: str) -> Any:
+    """Make a second admin, certified and granted by the first; return its unlocked keys."""
+    from intake.setup import add_granted_user
+    keyring = keyring_of(app)
+    with Session(app.extensions["intake.db"]) as db:
+        _, keys, signer = unlock_user(db, keyring, "admin", ADMIN_PASSPHRASE)
+        epoch_key = unlock_epochs(keyring, keys.key)[("main", 1)]
+        add_granted_user(db, keyring, app.extensions["intake.settings"], epoch_key,
+                         name=name, role="admin", passphrase=f"{name} passphrase long",
+                         today=dt.date.today(), root=keys.root, signer=signer)
+        db.commit()
+        return unlock_user(db, keyring, name, f"{name} passphrase long")[1]
+
+
 def test_a_certificate_signed_by_a_revoked_admin_after_its_revocation_is_refused(
         app: Flask, instance: Instance) -> None:
     """An admin is revoked (the revoking admin's session certifies it); the revoked admin kept
     its signing key and appends an epoch certificate afterwards: refused."""
     keyring = keyring_of(app)
-    with Session(app.extensions["intake.db"]) as db:
-        _, keys, signer = unlock_user(db, keyring, "admin", ADMIN_PASSPHRASE)
-        from intake.setup import add_granted_user
-        epoch_key = unlock_epochs(keyring, keys.key)[("main", 1)]
-        add_granted_user(db, keyring, app.extensions["intake.settings"], epoch_key,
-                         name="darius", role="admin", passphrase="darius passphrase long",
-                         today=dt.date.today(), root=keys.root, signer=signer)
-        db.commit()
-        _, darius, _ = unlock_user(db, keyring, "darius", "darius passphrase long")
+    darius = add_certified_admin(app, "darius")
     admin = app.test_client()
     assert log_in(app, admin, name="admin").status_code == 302
     from tests.review.conftest import page_token

@@ -202,16 +202,8 @@ def test_a_revocation_from_the_command_line_leaves_the_admin_able_to_certify_epo
     darius, who kept his signing key and can write the keyring, could certify an epoch of
     his own that the family side seals to. So revoking a certified admin needs another
     admin's passphrase (--admin), and the revocation is certified at once."""
-    from intake.setup import add_granted_user
-    keyring = keyring_of(app)
-    with Session(app.extensions["intake.db"]) as db:
-        _, keys, signer = unlock_user(db, keyring, "admin", ADMIN_PASSPHRASE)
-        epoch_key = unlock_epochs(keyring, keys.key)[("main", 1)]
-        add_granted_user(db, keyring, app.extensions["intake.settings"], epoch_key,
-                         name="darius", role="admin", passphrase="darius passphrase long",
-                         today=dt.date.today(), root=keys.root, signer=signer)
-        db.commit()
-        _, darius, _ = unlock_user(db, keyring, "darius", "darius passphrase long")
+    from tests.test_signed_keyring import add_certified_admin
+    darius = add_certified_admin(app, "darius")
     refused = cli(app, "users", "revoke", "darius")
     assert refused.exit_code != 0
     assert "pass --admin NAME" in refused.output
@@ -539,3 +531,26 @@ def test_a_rotation_on_a_chain_cut_after_a_checkpoint_stops(
     assert all(keyring.grant("main", epoch.id, keys.key.fingerprint) is None
                for epoch in keyring.epochs("main") if epoch.id > 1), \
         "the rotation granted the new epoch to the revoked reviewer"
+
+
+def test_a_reviewer_revoked_unsigned_from_the_command_line_would_stay_certified(
+        app: Flask) -> None:
+    """HIGH. A reviewer revoked from the command line with nothing signed stays certified in
+    the chain: if they can write the database they set themselves active again, plant a grant
+    of the epoch key they kept, and the next rotation grants them its epoch. So the command
+    refuses a certified account without --admin, and with it the revocation is certified."""
+    refused = cli(app, "users", "revoke", "reviewer")
+    assert refused.exit_code != 0
+    assert "pass --admin NAME" in refused.output
+    assert user_state(app, "reviewer") == "active"  # nothing was changed
+    signed = app.test_cli_runner().invoke(
+        args=["users", "revoke", "reviewer", "--admin", "admin", "--passphrase-stdin"],
+        input=f"{ADMIN_PASSPHRASE}\n")
+    assert signed.exit_code == 0, signed.output
+    chain = trust.load_chain(keyring_of(app), "main", app.extensions["intake.settings"].root)
+    assert user_id(app, "reviewer") in chain.revoked
+
+
+def user_state(app: Flask, name: str) -> str:
+    with Session(app.extensions["intake.db"]) as db:
+        return str(db.query(User).filter_by(name=name).one().state)

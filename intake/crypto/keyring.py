@@ -227,12 +227,6 @@ class Keyring:
             temp.unlink()
         fsync_dir(path.parent)
 
-    def set_signing_key(self, user_id: str, signing_public: bytes) -> None:
-        """Record a user's signing public key beside their other keys."""
-        data = self._read_json("users", check_id(user_id, "user id") + ".json")
-        data["signing_public_key"] = _text(signing_public)
-        self._write_json(self._path("users", user_id + ".json"), data)
-
     def signing_key(self, user_id: str) -> bytes | None:
         """Return a user's signing public key, if the account has one yet."""
         data = self._read_json("users", check_id(user_id, "user id") + ".json")
