@@ -19,7 +19,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from intake import images
+from intake.testimonies import images
 
 MIB = 2**20
 

@@ -28,14 +28,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from cryptography.hazmat.primitives import hpke  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from intake import create_app, rotation  # noqa: E402
-from intake.accounts import totp_for  # noqa: E402
+from intake import create_app
 from intake.crypto import PrivateKey, new_data_key, unlock_account  # noqa: E402
-from intake.models import User  # noqa: E402
-from intake.request import UploadBatch  # noqa: E402
-from intake.setup import initialise  # noqa: E402
-from intake.submissions import NewSubmission, store_submission  # noqa: E402
-from intake.trust import signer_of  # noqa: E402
+from intake.desk import rotation  # noqa: E402
+from intake.desk.setup import initialise  # noqa: E402
+from intake.desk.trust import signer_of  # noqa: E402
+from intake.staff.accounts import totp_for  # noqa: E402
+from intake.store.models import User  # noqa: E402
+from intake.testimonies.submissions import NewSubmission, store_submission  # noqa: E402
+from intake.web.request import UploadBatch  # noqa: E402
 from tests.conftest import instance_config  # noqa: E402
 
 PASSPHRASE = "bench reviewer passphrase"  # noqa: S105 (a throwaway instance)

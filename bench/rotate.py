@@ -33,8 +33,8 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from intake import create_app  # noqa: E402
 from intake.crypto import PrivateKey, new_data_key  # noqa: E402
-from intake.request import UploadBatch  # noqa: E402
-from intake.submissions import NewSubmission, store_submission  # noqa: E402
+from intake.testimonies.submissions import NewSubmission, store_submission  # noqa: E402
+from intake.web.request import UploadBatch  # noqa: E402
 from tests.live import INTAKE  # noqa: E402
 
 PASSPHRASE = "bench admin passphrase"  # noqa: S105 (a throwaway instance)

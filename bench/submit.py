@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from intake.codes import new_code  # noqa: E402
+from intake.testimonies.codes import new_code  # noqa: E402
 from tests.live import INTAKE, LiveServer, start  # noqa: E402
 
 MIB = 1024 * 1024

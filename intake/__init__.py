@@ -1,61 +1,25 @@
-"""intake: secure testimony intake for families of the executed and disappeared."""
+"""intake: secure testimony intake for families of the executed and disappeared.
+
+The folders are the layers (README, "Layout"): `crypto` and `dates` know nothing
+of the rest; `store` keeps things; `testimonies`, `staff` and `desk` are the
+domain; `web` and `cli` are the two ways in.
+"""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-
-from .settings import DEFAULTS, Settings, SettingsError
-
-ROOT = Path(__file__).resolve().parent.parent
+if TYPE_CHECKING:
+    from intake.web import create_app
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the application for one instance folder and keyring."""
-    config = dict(test_config or {})
-    instance_path = Path(config.pop("INSTANCE_PATH", None)
-                         or os.environ.get("INTAKE_INSTANCE") or "instance").resolve()
-    app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=True,
-                template_folder=str(ROOT / "templates"))
-    app.config.from_mapping(DEFAULTS, KEYS_DIR=os.environ.get("INTAKE_KEYS_DIR") or "keys")
-    if test_config is None:
-        app.config.from_pyfile("config.py", silent=True)
-        app.config.from_prefixed_env("INTAKE")
-    app.config.from_mapping(config)
+def __getattr__(name: str) -> Any:
+    """Import the app factory on first use, so `intake.crypto` never loads Flask."""
+    if name == "create_app":
+        from intake.web import create_app
 
-    from . import bound, cli, db, errors, i18n, offline, security, uploads
+        return create_app
+    raise AttributeError(name)
 
-    app.jinja_env.globals.update(quick_exit_url=app.config["QUICK_EXIT_URL"],
-                                 organisation=app.config["ORGANISATION_NAME"])
-    i18n.init_app(app)
-    errors.init_app(app)
-    cli.init_app(app)
-    try:
-        settings = Settings.from_config(app.config, instance_path)
-    except SettingsError as exc:
-        bound.bind_settings(app, None)
-        security.init_app(app)
-        offline.init_app(app, str(exc))
-        return app
-    bound.bind_settings(app, settings)
-    db.init_app(app, settings.database_url)
-    # Before security: a full disk is refused before any request body is read.
-    uploads.init_app(app, settings)
-    security.init_app(app)
 
-    from .admin import bp as admin_bp
-    from .admin import enrol_bp
-    from .followup import bp as followup_bp
-    from .review import bp as review_bp
-    from .submit import bp as submit_bp
-
-    app.register_blueprint(submit_bp)
-    app.register_blueprint(followup_bp)
-    app.register_blueprint(review_bp)
-    app.register_blueprint(admin_bp)
-    app.register_blueprint(enrol_bp)
-    offline.guard_family_side(app)
-    return app
+__all__ = ["create_app"]

@@ -21,7 +21,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from intake import create_app
-from intake.setup import Initialised, initialise
+from intake.desk.setup import Initialised, initialise
 from tests.pg import PostgresServer, start_server, table_files
 
 # Instances that tests start in other processes (`intake init`, gunicorn) may use

@@ -32,10 +32,10 @@ import datetime, sys
 from sqlalchemy.orm import Session
 from intake import create_app
 from intake.crypto import Keyring, open_epoch_key, unlock_account
-from intake.trust import signer_of
-from intake.db import make_engine
-from intake.models import User
-from intake.setup import add_granted_user
+from intake.desk.trust import signer_of
+from intake.store.db import make_engine
+from intake.store.models import User
+from intake.desk.setup import add_granted_user
 admin_passphrase, reviewer_passphrase, *names = sys.stdin.read().splitlines()
 settings = create_app().extensions["intake.settings"]
 keyring = Keyring(settings.keys_dir)

@@ -114,7 +114,7 @@ class PostgresServer:
 
     def make_template(self) -> None:
         """Create the template database and migrate it to the newest revision."""
-        from intake.db import make_engine, upgrade
+        from intake.store.db import make_engine, upgrade
 
         self.execute(f"CREATE DATABASE {TEMPLATE}")
         engine = make_engine(self.url(TEMPLATE))

@@ -8,8 +8,8 @@ import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from intake import audit
-from intake.models import AuditEvent
+from intake.desk import audit
+from intake.store.models import AuditEvent
 
 
 def test_concurrent_writers_all_land_on_one_unbroken_chain(app: Flask) -> None:

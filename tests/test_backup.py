@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from intake import create_app, pgdump
+from intake import create_app
 from intake.cli import main
 from intake.crypto import (
     Keyring,
@@ -29,8 +29,9 @@ from intake.crypto import (
     unlock,
     unlock_epochs,
 )
-from intake.models import Attachment, Submission, User
-from intake.trust import fingerprint_text, server_root
+from intake.desk.trust import fingerprint_text, server_root
+from intake.store import pgdump
+from intake.store.models import Attachment, Submission, User
 from tests import live
 from tests.review.conftest import log_in
 from tests.review.test_cases import case_ids

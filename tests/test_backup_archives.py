@@ -14,11 +14,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from intake import backup, create_app, pgdump
+from intake import create_app
 from intake.cli import main
-from intake.db import make_engine
-from intake.setup import write_config
-from intake.storage import Store
+from intake.desk import backup
+from intake.desk.setup import write_config
+from intake.store import pgdump
+from intake.store.blobs import Store
+from intake.store.db import make_engine
 from tests.conftest import Instance
 from tests.pg import PostgresServer
 
@@ -335,7 +337,7 @@ def test_a_full_disk_part_way_leaves_nothing(made: Path, target: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     import errno
 
-    from intake import restore as restoring
+    from intake.desk import restore as restoring
 
     written: list[int] = []
     real_fsync = restoring.os.fsync
@@ -551,8 +553,8 @@ def test_a_restored_postgresql_backup_holds_the_accounts_and_audit_chain(
     assert not (target / "instance" / "intake.sqlite3").exists()
     from sqlalchemy.orm import Session
 
-    from intake.audit import verify
-    from intake.models import User
+    from intake.desk.audit import verify
+    from intake.store.models import User
 
     engine = make_engine(os.environ["INTAKE_DATABASE_URL"])
     with Session(engine) as db:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from intake import backup
-from intake.setup import write_config
+from intake.desk import backup
+from intake.desk.setup import write_config
 from tests.conftest import Instance
 
 

@@ -21,7 +21,7 @@ from intake.crypto import (
     unlock,
     unlock_epochs,
 )
-from intake.models import User
+from intake.store.models import User
 
 INTAKE = str(Path(sys.executable).parent / "intake")
 PASSPHRASE = "a long enough passphrase"
@@ -162,8 +162,8 @@ def test_audit_verify_names_the_first_broken_entry(initialised: tuple[Path, str]
     import sqlite3
 
     root, _ = initialised
-    from intake import audit as audit_log
-    from intake.models import AuditEvent  # noqa: F401
+    from intake.desk import audit as audit_log
+    from intake.store.models import AuditEvent  # noqa: F401
 
     engine = create_engine(f"sqlite:///{root / 'instance' / 'intake.sqlite3'}")
     with Session(engine) as session:

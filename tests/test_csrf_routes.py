@@ -6,9 +6,9 @@ import time
 
 from flask import Flask
 
-from intake import invites
-from intake.db import get_session
-from intake.models import Invite, Note, ReviewSession, Submission, User
+from intake.staff import invites
+from intake.store.models import Invite, Note, ReviewSession, Submission, User
+from intake.web.database import get_session
 from tests.review.conftest import log_in
 from tests.submit.conftest import filled_form, post_form
 

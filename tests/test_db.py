@@ -13,8 +13,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import OperationalError
 
-from intake.db import MIGRATIONS, make_engine, upgrade
-from intake.models import User
+from intake.store.db import MIGRATIONS, make_engine, upgrade
+from intake.store.models import User
 from tests.pg import PostgresServer
 from tests.submit.conftest import filled_form, post_form, read_everything
 
@@ -49,7 +49,7 @@ def test_database_file_is_private_to_its_owner(app: Flask) -> None:
 
 
 def test_initialised_users_are_stored(app: Flask) -> None:
-    from intake.db import get_session
+    from intake.web.database import get_session
 
     with app.app_context():
         names = {u.name: u.role for u in get_session().query(User)}
@@ -125,7 +125,7 @@ def has_rowid(connection, table: str) -> bool:  # type: ignore[no-untyped-def]
 
 
 def migrate(engine, revision: str) -> None:  # type: ignore[no-untyped-def]
-    """Move the schema down to a revision, foreign keys off as intake.db.upgrade runs them."""
+    """Move the schema down to a revision, foreign keys off as intake.store.db.upgrade runs them."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     sqlite = engine.dialect.name == "sqlite"
@@ -212,8 +212,8 @@ def test_upgrading_a_database_with_cases_drops_the_rowid_and_keeps_every_row(
 def test_unix_times_after_january_2038_are_kept(app: Flask) -> None:
     """PostgreSQL's integer ends at 2038-01-19 03:14:07 UTC: a session seen, an invite or a
     pending file expiring after it was refused there (SQLite's integers are 64-bit)."""
-    from intake.db import get_session
-    from intake.models import Invite, PendingFile, ReviewSession
+    from intake.store.models import Invite, PendingFile, ReviewSession
+    from intake.web.database import get_session
 
     later = 2**31 + 86400
     with app.app_context():

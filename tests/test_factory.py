@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 
 from intake import create_app
-from intake.settings import SettingsError
+from intake.store.settings import SettingsError
 from tests.conftest import instance_config
 
 
@@ -40,7 +40,7 @@ def test_uninitialised_instance_serves_the_offline_page(tmp_path: Path) -> None:
 ])
 def test_settings_refuse_unsafe_values(tmp_path: Path, key: str, value: object,
                                        message: str) -> None:
-    from intake.settings import DEFAULTS, Settings
+    from intake.store.settings import DEFAULTS, Settings
 
     config = DEFAULTS | instance_config(tmp_path) | {key: value}
     with pytest.raises(SettingsError, match=message):
@@ -57,7 +57,7 @@ def test_production_default_profile_is_rfc9106_low_memory(tmp_path: Path) -> Non
 
 def test_config_file_and_environment_are_read(tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    from intake.setup import write_config
+    from intake.desk.setup import write_config
 
     write_config(tmp_path / "instance", {"ORGANISATION_NAME": "Justice for Iran"})
     monkeypatch.setenv("INTAKE_INSTANCE", str(tmp_path / "instance"))

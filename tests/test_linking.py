@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from intake.dates import parse_date
-from intake.linking import fold, score, suggestions
+from intake.testimonies.linking import fold, score, suggestions
 
 
 def person(name: str, father: str = "", death: str = "") -> dict[str, object]:

@@ -15,9 +15,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from intake import cases, create_app, rotation
-from intake.accounts import create_user
-from intake.accounts import revoke as revoke_account
+from intake import create_app
 from intake.crypto import (
     INSECURE_TEST_ONLY,
     Keyring,
@@ -26,11 +24,15 @@ from intake.crypto import (
     unlock,
     unlock_epochs,
 )
-from intake.models import KeyGeneration, Submission, User
-from intake.request import UploadBatch
-from intake.setup import add_granted_user
-from intake.submissions import NewSubmission, store_submission
-from intake.trust import Signer, account_fingerprint, server_root
+from intake.desk import rotation
+from intake.desk.setup import add_granted_user
+from intake.desk.trust import Signer, account_fingerprint, server_root
+from intake.staff.accounts import create_user
+from intake.staff.accounts import revoke as revoke_account
+from intake.store.models import KeyGeneration, Submission, User
+from intake.testimonies import cases
+from intake.testimonies.submissions import NewSubmission, store_submission
+from intake.testimonies.uploads import UploadBatch
 from tests.pg import table_files
 from tests.test_cli import PASSPHRASE, run_intake
 from tests.unlock import unlock_user
@@ -202,17 +204,17 @@ KILL_POINTS = [
     # The new epoch is made, granted and certified, and is not yet current.
     ("intake.crypto:Keyring.set_current_epoch@1", (0, 3)),
     # Inside the 2nd batch's transaction: its statements are in, its COMMIT is not.
-    ("intake.admin_cli:_Bar.resealed@1,commit@1", (33, 3)),
+    ("intake.cli.admin:_Bar.resealed@1,commit@1", (33, 3)),
     # Inside the 2nd batch, sealing its 3rd record's new generation.
-    ("intake.admin_cli:_Bar.resealed@1,intake.rotation:seal_case_key@3", (26, 3)),
+    ("intake.cli.admin:_Bar.resealed@1,intake.desk.rotation:seal_case_key@3", (26, 3)),
     # Between batches, two more committed.
-    ("intake.admin_cli:_Bar.resealed@2", (12, 3)),
+    ("intake.cli.admin:_Bar.resealed@2", (12, 3)),
     # Everything re-sealed, the old epoch's grants not yet destroyed.
-    ("intake.rotation:retire_old@1", (0, 3)),
+    ("intake.desk.rotation:retire_old@1", (0, 3)),
     # Retiring: one of the old epoch's three grants destroyed.
     ("intake.crypto:Keyring.delete_grant@2", (0, 2)),
     # Retired, sessions not yet ended, the audit line not yet committed.
-    ("intake.sessions:end_all@1", (0, 0)),
+    ("intake.staff.sessions:end_all@1", (0, 0)),
 ]
 
 
@@ -233,10 +235,10 @@ def test_kill_9_at_each_kind_of_point_never_loses_a_record_and_rerunning_complet
 @pytest.mark.slow
 @pytest.mark.parametrize("target", [
     "commit",  # every transaction's COMMIT: the switch's audit line and each batch's
-    "intake.admin_cli:_Bar.resealed",  # after each batch committed
+    "intake.cli.admin:_Bar.resealed",  # after each batch committed
     "os:replace",  # every keyring file write, between its temporary file and its rename
     "intake.crypto:Keyring.delete_grant",  # every grant destroyed, at revocation or retiring
-    "intake.rotation:seal_case_key",  # every record's new generation, inside its batch
+    "intake.desk.rotation:seal_case_key",  # every record's new generation, inside its batch
 ])
 def test_kill_9_at_every_call_of_a_kind_never_loses_a_record_and_rerunning_completes(
         desk: tuple[Path, str], target: str) -> None:

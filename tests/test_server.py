@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from intake.cli import serve_command
-from intake.server import options
+from intake.web.server import options
 from tests.live import LiveServer, initialise, start
 
 FAULT_PROBE = Path(__file__).resolve().parent / "fault_probe"

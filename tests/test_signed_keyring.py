@@ -18,10 +18,11 @@ import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from intake import create_app, trust
+from intake import create_app
 from intake.crypto import Keyring, PrivateKey, SigningPrivateKey, unlock_epochs
 from intake.crypto.certs import epoch_certificate, parse_certificate, root_certificate
-from intake.models import Submission, User
+from intake.desk import trust
+from intake.store.models import Submission, User
 from tests.conftest import ADMIN_PASSPHRASE, REVIEWER_PASSPHRASE, Instance
 from tests.review.conftest import log_in
 from tests.submit.conftest import filled_form, post_form
@@ -85,7 +86,7 @@ def test_a_rolled_back_current_epoch_still_seals_to_the_newest_certified_one(
     may have kept): new testimony is still sealed to epoch 2."""
     keyring = keyring_of(app)
     with Session(app.extensions["intake.db"]) as db:
-        from intake import rotation
+        from intake.desk import rotation
         admin, keys, signer = unlock_user(db, keyring, "admin", ADMIN_PASSPHRASE)
         rotation.run(db, keyring, instance.instance_path, "main", admin, keys.key,
                      rotation.Progress(), settle_seconds=0, signer=signer)
@@ -181,7 +182,7 @@ def test_an_epoch_certified_by_a_reviewer_is_refused(app: Flask, instance: Insta
 
 def add_certified_admin(app: Flask, name: str) -> Any:
     """Make a second admin, certified and granted by the first; return its unlocked keys."""
-    from intake.setup import add_granted_user
+    from intake.desk.setup import add_granted_user
     keyring = keyring_of(app)
     with Session(app.extensions["intake.db"]) as db:
         _, keys, signer = unlock_user(db, keyring, "admin", ADMIN_PASSPHRASE)
@@ -272,8 +273,8 @@ def test_a_public_key_swapped_in_the_keyring_raises_the_alarm_at_its_owners_logi
 def test_a_grant_planted_for_an_uncertified_account_vets_nothing(app: Flask) -> None:
     """A reviewer who kept the epoch key plants a grant for a fresh account of their own:
     the account is not certified, so it reads nothing and reaches no admin page."""
-    from intake.accounts import create_user, is_vetted
     from intake.crypto import grant_epoch
+    from intake.staff.accounts import create_user, is_vetted
     keyring, settings = keyring_of(app), app.extensions["intake.settings"]
     with Session(app.extensions["intake.db"]) as db:
         _, keys, _ = unlock_user(db, keyring, "reviewer", REVIEWER_PASSPHRASE)
@@ -301,8 +302,8 @@ def test_each_unlock_signs_a_checkpoint_and_a_rewritten_log_is_named(
     """After two logins, an entry before the newest checkpoint is rewritten and the whole
     chain and head recomputed (as someone with the database would): `intake audit verify`
     fails and names the entries the failing checkpoint brackets."""
-    from intake import audit
-    from intake.models import AuditCheckpoint, AuditEvent, AuditHead
+    from intake.desk import audit
+    from intake.store.models import AuditCheckpoint, AuditEvent, AuditHead
     assert log_in(app, app.test_client()).status_code == 302
     assert log_in(app, app.test_client(), name="admin").status_code == 302
     engine = app.extensions["intake.db"]
@@ -430,7 +431,7 @@ def test_a_rotation_killed_at_any_step_leaves_the_family_side_sealing_and_resume
     """The rotation stops just after one keyring write (as a kill would leave it): the family
     side still seals to a certified epoch, and running the rotation again completes it with
     its epoch certified and current."""
-    from intake import rotation
+    from intake.desk import rotation
     keyring = keyring_of(app)
     real = getattr(Keyring, point)
     calls = {"n": 0}
@@ -466,7 +467,7 @@ def test_vetting_killed_between_certificate_and_grant_is_finished_by_vetting_aga
         app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     """The certificate is written first: a crash before the grant leaves a certified account
     that reads nothing; vetting it again grants without a second certificate."""
-    from intake import accounts
+    from intake.staff import accounts
     from tests.review.conftest import page_token
     keyring, settings = keyring_of(app), app.extensions["intake.settings"]
     with Session(app.extensions["intake.db"]) as db:
@@ -484,7 +485,7 @@ def test_vetting_killed_between_certificate_and_grant_is_finished_by_vetting_aga
         raise Crash
 
     with monkeypatch.context() as patch:
-        patch.setattr("intake.admin.views.grant_account", crash)
+        patch.setattr("intake.web.admin.views.grant_account", crash)
         heard = read_aloud(app, user_id)
         assert admin.post(f"/admin/users/{user_id}/grant",
                           data={"csrf_token": token, "fingerprint": heard}).status_code == 500
@@ -508,10 +509,10 @@ def test_vetting_killed_between_certificate_and_grant_is_finished_by_vetting_aga
 def uncertified_instance(tmp_path: Path, users: tuple[tuple[str, str, str], ...]
                          ) -> tuple[Flask, dict[str, object], Any, Keyring, Any]:
     """An instance as made before certificates: no root, version 1 keys, granted epoch 1."""
-    from intake.accounts import create_user
     from intake.crypto import create_desk, grant_epoch
-    from intake.db import make_engine, upgrade
-    from intake.setup import write_config
+    from intake.desk.setup import write_config
+    from intake.staff.accounts import create_user
+    from intake.store.db import make_engine, upgrade
     from tests.conftest import instance_config
     config = instance_config(tmp_path)
     write_config(tmp_path / "instance", {k: v for k, v in config.items()
@@ -590,7 +591,7 @@ def test_a_chain_cut_short_after_a_checkpoint_is_named_by_audit_verify(
 def test_a_forged_checkpoint_is_refused(app: Flask) -> None:
     """Someone with the database adds a checkpoint over a log they rewrote, signed with a key
     of their own: it is not a key the chain certified for the account it names."""
-    from intake.models import AuditCheckpoint
+    from intake.store.models import AuditCheckpoint
     assert log_in(app, app.test_client(), name="admin").status_code == 302
     with Session(app.extensions["intake.db"]) as db:
         real = db.query(AuditCheckpoint).one()
@@ -612,8 +613,8 @@ def test_an_export_carries_the_checkpoints_that_cover_the_case_and_their_chain(
     import io
     import zipfile
 
-    from intake.audit import check_checkpoints
     from intake.crypto.chain import verify_chain
+    from intake.desk.audit import check_checkpoints
     from tests.review.conftest import totp_now
     assert family_can_send(app)
     reviewer = app.test_client()
@@ -636,8 +637,8 @@ def test_an_export_carries_the_checkpoints_that_cover_the_case_and_their_chain(
 def test_storing_a_submission_checks_the_chain_itself(app: Flask) -> None:
     """The check right before sealing does not rely on the page guard: a submission stored
     by any other path (a form opened before the keyring was changed) is refused too."""
-    from intake.request import UploadBatch
-    from intake.submissions import NewSubmission, store_submission
+    from intake.testimonies.submissions import NewSubmission, store_submission
+    from intake.testimonies.uploads import UploadBatch
     desk = app.extensions["intake.desk"]
     plant_epoch(desk.keyring)
     with Session(app.extensions["intake.db"]) as db:
@@ -654,7 +655,7 @@ def test_a_rotation_grants_nothing_to_a_public_key_swapped_in_the_keyring(
     rotation: the rotation grants the new epoch only to keys the chain certifies."""
     import base64
 
-    from intake import rotation
+    from intake.desk import rotation
     keyring = keyring_of(app)
     with Session(app.extensions["intake.db"]) as db:
         reviewer_id = db.query(User).filter_by(name="reviewer").one().id
@@ -678,7 +679,7 @@ def test_a_certificate_added_between_two_reads_is_not_taken_for_a_cut_chain(
     this server is between reading the certificates and reading that record: the first
     reading looks one certificate short. Read again, it is whole, and nothing goes offline
     (a family would otherwise lose the answers it was sending)."""
-    from intake import rotation
+    from intake.desk import rotation
     keyring = keyring_of(app)
     with Session(app.extensions["intake.db"]) as db:
         admin, keys, signer = unlock_user(db, keyring, "admin", ADMIN_PASSPHRASE)

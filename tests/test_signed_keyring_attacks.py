@@ -18,11 +18,11 @@ import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from intake import audit, rotation, trust
 from intake.crypto import Keyring, PrivateKey, SigningPrivateKey, unlock_epochs
 from intake.crypto.certs import parse_certificate
 from intake.crypto.signing import Use
-from intake.models import AuditCheckpoint, AuditEvent, AuditHead, Submission, User
+from intake.desk import audit, rotation, trust
+from intake.store.models import AuditCheckpoint, AuditEvent, AuditHead, Submission, User
 from tests.conftest import ADMIN_PASSPHRASE, REVIEWER_PASSPHRASE, Instance
 from tests.review.conftest import log_in, page_token
 from tests.test_signed_keyring import (
@@ -151,7 +151,7 @@ def test_vetting_certifies_and_grants_keys_swapped_into_the_keyring(
     current epoch and a signing key the chain certifies as admin: they certify an epoch of
     their own, make it current, and the family side seals to it. Shirin's own login would
     raise the alarm, but only after all of that."""
-    from intake.accounts import create_user
+    from intake.staff.accounts import create_user
     keyring, settings = keyring_of(app), app.extensions["intake.settings"]
     with Session(app.extensions["intake.db"]) as db:
         user, _ = create_user(db, keyring, name="shirin", role="admin",
@@ -422,9 +422,10 @@ def test_an_enrolment_on_an_unpinned_server_pins_a_root_planted_in_the_keyring(
     with one of their own. A new reviewer enrols from a one-time link: `_redeem` pins
     `trust.server_root`, the root read from the keyring, inside the new account's wrapped
     keys, so this account trusts the attacker's chain for good."""
-    from intake import create_app, invites
+    from intake import create_app
     from intake.crypto import unlock_account
-    from intake.db import get_session
+    from intake.staff import invites
+    from intake.web.database import get_session
     from tests.admin.conftest import NEW_PASSPHRASE, enrol
     from tests.test_signed_keyring import replace_chain
     replace_chain(instance)
@@ -449,7 +450,7 @@ def test_an_account_awaiting_vetting_logs_in_without_breaking_audit_verify(app: 
     and, since it stops at the first bad checkpoint, says nothing about any later rewrite.
     If shirin is never vetted, that stays so for good. A checkpoint must be signed only by a
     key the chain certifies for its account."""
-    from intake.accounts import create_user
+    from intake.staff.accounts import create_user
     from tests.review.conftest import totp_now
     keyring, settings = keyring_of(app), app.extensions["intake.settings"]
     with Session(app.extensions["intake.db"]) as db:
@@ -472,8 +473,8 @@ def test_a_backup_whose_chain_was_cut_short_restores_with_the_right_root(
     the shorter chain is a valid prefix, and the backup's own signed checkpoint, which
     says the chain was longer, is not looked at until someone runs `intake audit verify`
     after the restore. The restore must refuse a keyring its own checkpoints contradict."""
-    from intake import backup
-    from intake.setup import write_config
+    from intake.desk import backup
+    from intake.desk.setup import write_config
     from tests.test_backup_archives import entries, write_archive
     assert log_in(app, app.test_client(), name="admin").status_code == 302
     write_config(instance.instance_path, {"ORGANISATION_NAME": "Justice for Iran"})

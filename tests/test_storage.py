@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from intake.storage import PARTIAL_SUFFIX, Store
+from intake.store.blobs import PARTIAL_SUFFIX, Store
 
 
 @pytest.fixture
@@ -74,7 +74,7 @@ def test_a_blob_is_written_and_fsynced_before_it_is_renamed_and_the_folder_synce
     import os
     import stat
 
-    from intake import storage
+    from intake.store import blobs as storage
 
     calls: list[tuple[str, object]] = []
     blob = store.new_blob()

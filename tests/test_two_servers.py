@@ -22,9 +22,9 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from intake.accounts import totp_for
 from intake.crypto import Keyring
-from intake.models import Submission, User
+from intake.staff.accounts import totp_for
+from intake.store.models import Submission, User
 from tests import live
 from tests.submit.test_crash import BOUNDARY, multipart
 from tests.test_backup import Submitter as _Submitter

@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.test import TestResponse
 
-from intake import untimed
+from intake.web import untimed
 from tests.submit.conftest import csrf_and_nonce, filled_form, post_form
 
 DAY = 86400

@@ -10,13 +10,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from intake.db import get_session
-from intake.live_settings import save
+from intake.store.live_settings import save
+from intake.web.database import get_session
 from tests.review.conftest import log_in
 from tests.review.test_cases import case_ids, submit
 from tests.submit.conftest import filled_form, post_form
 
-# Written out, not read from intake.security: a changed header must fail here.
+# Written out, not read from intake.web.security: a changed header must fail here.
 EXPECTED_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
                                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",

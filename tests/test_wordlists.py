@@ -96,7 +96,7 @@ def test_no_excluded_word_in_list(lang: str) -> None:
 
 
 def test_lists_match_code_module() -> None:
-    from intake import codes
+    from intake.testimonies import codes
 
     for lang in ("fa", "en"):
         codes.wordlist.cache_clear()

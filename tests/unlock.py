@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from intake.crypto import AccountKeys, Keyring, unlock_account
-from intake.models import User
-from intake.trust import Signer, signer_of
+from intake.desk.trust import Signer, signer_of
+from intake.store.models import User
 
 
 def unlock_user(db: Session, keyring: Keyring, name: str,
@@ -19,7 +19,7 @@ def unlock_user(db: Session, keyring: Keyring, name: str,
 
 def read_aloud(app, user_id: str) -> str:  # type: ignore[no-untyped-def]
     """The first three groups of an account's fingerprint, as its owner reads them out."""
-    from intake.trust import account_fingerprint
+    from intake.desk.trust import account_fingerprint
 
     fingerprint = account_fingerprint(app.extensions["intake.desk"].keyring, user_id)
     return "-".join((fingerprint or "").split("-")[:3])

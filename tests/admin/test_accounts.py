@@ -7,8 +7,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from intake.crypto import DecryptionError, unlock, unlock_epochs
-from intake.db import get_session
-from intake.models import User
+from intake.store.models import User
+from intake.web.database import get_session
 from tests.conftest import REVIEWER_PASSPHRASE
 from tests.review.conftest import log_in, page_token, totp_now
 
@@ -91,7 +91,7 @@ def test_a_wrong_current_passphrase_changes_nothing(app: Flask) -> None:
 
 def test_a_passphrase_change_whose_database_write_fails_leaves_the_old_passphrase_working(
         app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-    from intake import audit
+    from intake.desk import audit
 
     first, _ = two_sessions(app)
     before, _, wrapped = stored_key(app)

@@ -9,8 +9,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from intake.db import get_session
-from intake.models import Invite, ReviewSession, User
+from intake.store.models import Invite, ReviewSession, User
+from intake.web.database import get_session
 from tests.admin.conftest import NEW_PASSPHRASE, enrol, invite_link
 from tests.review.conftest import log_in, login_form_token, page_token
 from tests.submit.conftest import filled_form, post_form
@@ -115,7 +115,7 @@ def test_every_admin_route_refuses_non_admins(app: Flask, client: FlaskClient, w
 
 
 def test_a_rotation_started_from_the_admin_page_completes(app: Flask, admin: FlaskClient) -> None:
-    from intake.models import Submission
+    from intake.store.models import Submission
 
     post_form(app.test_client(), filled_form())
     token = page_token(admin, "/admin/keys")

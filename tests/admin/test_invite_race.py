@@ -9,8 +9,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from intake.db import get_session
-from intake.models import Invite, User
+from intake.store.models import Invite, User
+from intake.web.database import get_session
 from tests.admin.conftest import NEW_PASSPHRASE, invite_link, link_form
 
 USED_FA = "این پیوند همین الان به کار رفته است"
@@ -33,7 +33,7 @@ def test_two_redemptions_at_once_make_one_account_and_leave_no_orphan_keys(
     """Reproduction: two requests redeeming the same invite (or two invites for one name) at
     once both created an account; the second commit failed with a 500 and left its key file
     in keys/users."""
-    from intake import invites
+    from intake.staff import invites
 
     made = [invite_link(admin, "sima") for _ in range(links)]
     paths = [made[0], made[-1]]

@@ -69,8 +69,8 @@ def test_a_weak_new_passphrase_is_refused_in_the_page_language(
 
 def test_inviting_a_name_no_account_can_have_is_refused_before_any_link_is_made(
         app: Flask, admin: FlaskClient) -> None:
-    from intake.db import get_session
-    from intake.models import Invite
+    from intake.store.models import Invite
+    from intake.web.database import get_session
 
     token = page_token(admin, "/admin/?lang=en")
     page = admin.post("/admin/invite", data={"csrf_token": token, "name": "Sima Rahimi!",

@@ -6,7 +6,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from intake.live_settings import LiveSettings
+from intake.store.live_settings import LiveSettings
 from tests.review.conftest import page_token
 
 PERSIAN_NAME = "دادخواهی خانواده‌ها"

@@ -8,8 +8,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from intake.db import get_session
-from intake.models import Invite, User
+from intake.store.models import Invite, User
+from intake.web.database import get_session
 from tests.admin.conftest import link_form
 from tests.conftest import ADMIN_PASSPHRASE, REVIEWER_PASSPHRASE
 from tests.review.conftest import log_in, page_token
@@ -39,8 +39,9 @@ def argon2_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
             return real(*args, **kwargs)
         return counted
 
-    for module, name in (("intake.invites", "unlock"), ("intake.review.account", "unlock_account"),
-                         ("intake.admin.keys", "unlock_account")):
+    for module, name in (("intake.staff.invites", "unlock"),
+                         ("intake.web.review.account", "unlock_account"),
+                         ("intake.web.admin.keys", "unlock_account")):
         monkeypatch.setattr(f"{module}.{name}", counting(getattr(crypto, name)))
     return runs
 

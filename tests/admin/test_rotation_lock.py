@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Flask
 from flask.testing import FlaskClient
 
-from intake import rotation
-from intake.db import get_session
-from intake.models import User
+from intake.desk import rotation
+from intake.store.models import User
+from intake.web.database import get_session
 from tests.review.conftest import page_token
 from tests.review.test_locked import add_unvetted
 from tests.unlock import read_aloud

@@ -8,8 +8,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from intake.db import get_session
-from intake.models import Invite, User
+from intake.store.models import Invite, User
+from intake.web.database import get_session
 from tests.admin.conftest import NEW_PASSPHRASE, enrol, invite_link
 from tests.review.conftest import log_in, page_token, totp_now
 from tests.submit.conftest import filled_form, post_form

@@ -10,8 +10,8 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, Request
 
 from intake import create_app
-from intake.db import get_session
-from intake.models import Attachment, PendingFile
+from intake.store.models import Attachment, PendingFile
+from intake.web.database import get_session
 from tests import live
 from tests.browser.family import send
 from tests.live import LiveServer

@@ -22,7 +22,7 @@ WORD = "گلدان‌فروشی"
 
 
 # The server takes the code of the current 30-second step or of one step either side, and
-# each step once per account (intake/accounts.py totp_step). Someone who logs in again within
+# each step once per account (intake/staff/accounts.py totp_step). Someone who logs in again within
 # a step types the next step's code, as that window allows, rather than waiting for it.
 STEP = 30
 MARGIN = 10  # seconds a code must stay inside the window, to reach the server in time

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from intake.security import HEADERS as APP_HEADERS
+from intake.web.security import HEADERS as APP_HEADERS
 from tests.deploy import nginx_harness
 from tests.deploy.nginx_harness import SITE, Nginx, free_port, nginx_t, site_for_test
 from tests.live import LiveServer, initialise, start
 
-# The app's security headers (intake/security.py), written out, and HSTS, which only
+# The app's security headers (intake/web/security.py), written out, and HSTS, which only
 # the TLS mirror can send.
 EXPECTED_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
@@ -118,7 +118,7 @@ def test_cookies_through_the_mirror_are_secure(mirror: Nginx) -> None:
 
 
 def test_the_mirror_sets_the_same_headers_as_the_app() -> None:
-    """The site's header set is the app's (intake/security.py), plus HSTS only."""
+    """The site's header set is the app's (intake/web/security.py), plus HSTS only."""
     assert {name: value for name, value in EXPECTED_HEADERS.items()
             if name != "Strict-Transport-Security"} == APP_HEADERS
 

@@ -9,9 +9,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from intake.accounts import totp_for
-from intake.db import get_session
-from intake.models import User
+from intake.staff.accounts import totp_for
+from intake.store.models import User
+from intake.web.database import get_session
 from tests.conftest import ADMIN_PASSPHRASE, REVIEWER_PASSPHRASE
 
 PASSPHRASES = {"admin": ADMIN_PASSPHRASE, "reviewer": REVIEWER_PASSPHRASE}

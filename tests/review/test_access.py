@@ -6,8 +6,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from intake.db import get_session
-from intake.models import ReviewSession
+from intake.store.models import ReviewSession
+from intake.web.database import get_session
 from tests.review.conftest import log_in, login_form_token
 
 OPEN = {"review.login"}

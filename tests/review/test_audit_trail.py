@@ -13,8 +13,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 from werkzeug.test import TestResponse
 
-from intake.db import get_session
-from intake.models import AuditEvent, User
+from intake.store.models import AuditEvent, User
+from intake.web.database import get_session
 from tests.review.conftest import log_in, page_token
 from tests.review.test_cases import case_ids, submit
 from tests.submit.conftest import MARKER

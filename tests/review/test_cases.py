@@ -9,9 +9,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
-from intake import audit
-from intake.db import get_session
-from intake.models import AuditEvent, Note, Reply, Submission
+from intake.desk import audit
+from intake.store.models import AuditEvent, Note, Reply, Submission
+from intake.web.database import get_session
 from tests.review.conftest import page_token
 from tests.submit.conftest import filled_form, gps_jpeg, marker_file, post_form
 
@@ -257,7 +257,7 @@ def test_assignee_filter_lists_only_assigned_cases(app: Flask, family: FlaskClie
     [case_id] = case_ids(app)
     with app.app_context():
         db = get_session()
-        from intake.models import User
+        from intake.store.models import User
 
         me = db.query(User).filter_by(name="reviewer").one().id
         db.get(Submission, case_id).assignee_id = me

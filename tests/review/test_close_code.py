@@ -14,8 +14,8 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from intake import create_app
-from intake.db import get_session
-from intake.models import AuditEvent, Reply, Submission
+from intake.store.models import AuditEvent, Reply, Submission
+from intake.web.database import get_session
 from tests import live
 from tests.conftest import stored_bytes
 from tests.review.conftest import log_in, page_token

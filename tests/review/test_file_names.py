@@ -24,7 +24,7 @@ from flask.testing import FlaskClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intake import filenames
+from intake.testimonies import filenames
 from tests.live import REVIEWER_PASSPHRASE, LiveServer, initialise, start
 from tests.review.test_cases import case_ids
 from tests.submit.conftest import csrf_and_nonce, filled_form

@@ -11,10 +11,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from intake.models import User
-from intake.request import UploadBatch
-from intake.review.inbox import PAGE_SIZE
-from intake.submissions import NewSubmission, store_submission
+from intake.store.models import User
+from intake.testimonies.submissions import NewSubmission, store_submission
+from intake.testimonies.uploads import UploadBatch
+from intake.web.review.inbox import PAGE_SIZE
 from tests.review.conftest import log_in
 
 FIRST_DAY = dt.date(2026, 1, 1)

@@ -9,8 +9,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from intake import cases, rotation
-from intake.accounts import revoke
 from intake.crypto import (
     DecryptionError,
     PrivateKey,
@@ -19,8 +17,11 @@ from intake.crypto import (
     unlock,
     unlock_epochs,
 )
-from intake.db import get_session
-from intake.models import Attachment, Note, Reply, Submission, User
+from intake.desk import rotation
+from intake.staff.accounts import revoke
+from intake.store.models import Attachment, Note, Reply, Submission, User
+from intake.testimonies import cases
+from intake.web.database import get_session
 from tests.conftest import ADMIN_PASSPHRASE, REVIEWER_PASSPHRASE
 from tests.review.conftest import log_in, page_token
 from tests.review.test_cases import submit

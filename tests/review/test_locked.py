@@ -10,9 +10,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from intake.accounts import create_user
-from intake.db import get_session
-from intake.models import Attachment, CaseLink, Note, Reply, Submission, User
+from intake.staff.accounts import create_user
+from intake.store.models import Attachment, CaseLink, Note, Reply, Submission, User
+from intake.web.database import get_session
 from tests.review.conftest import log_in, page_token, totp_now
 from tests.review.test_cases import case_ids, submit
 from tests.submit.test_followup import open_case

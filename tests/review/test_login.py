@@ -8,9 +8,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from intake import sessions
-from intake.db import get_session
-from intake.models import ReviewSession
+from intake.staff import sessions
+from intake.store.models import ReviewSession
+from intake.web.database import get_session
 from tests.review.conftest import log_in, totp_now
 
 
@@ -57,7 +57,7 @@ def test_a_code_spent_on_a_wrong_passphrase_cannot_be_reused(app: Flask,
 
 def test_login_is_throttled_per_account(app: Flask, client: FlaskClient,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("intake.throttle.time.time", lambda: 1_800_000_000.0)
+    monkeypatch.setattr("intake.store.throttle.time.time", lambda: 1_800_000_000.0)
     statuses = [log_in(app, client, passphrase="wrong passphrase here", code="000000")
                 .status_code for _ in range(6)]
     assert statuses == [401] * 5 + [429]

@@ -8,8 +8,8 @@ from flask import Flask
 
 from intake import create_app
 from intake.crypto.passphrase import needs_rewrap
-from intake.db import get_session
-from intake.models import User
+from intake.store.models import User
+from intake.web.database import get_session
 from tests.conftest import Instance
 from tests.review.conftest import log_in
 

@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from intake import create_app
-from intake.db import get_session
-from intake.setup import initialise
+from intake.desk.setup import initialise
+from intake.web.database import get_session
 from tests.conftest import instance_config, stored_bytes
 from tests.review.conftest import log_in, login_form_token, totp_now
 
@@ -29,7 +29,7 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def argon2_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Count the passphrase checks (Argon2 runs) logins make."""
-    from intake import accounts
+    from intake.staff import accounts
 
     runs: list[int] = []
     real = accounts.unlock_with_verifier
@@ -78,7 +78,7 @@ def test_past_the_limit_a_replayed_code_runs_no_passphrase_check(
 def test_two_logins_carrying_the_same_code_at_once_open_one_session(
         app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     """Both requests read the unspent code before either marks it used; only one may go on."""
-    from intake import accounts
+    from intake.staff import accounts
 
     both_checked = threading.Barrier(2, timeout=10)
     real = accounts.totp_step
@@ -146,7 +146,7 @@ def test_upgrading_forgets_counters_named_in_the_clear(app: Flask) -> None:
     from alembic import command
     from alembic.config import Config
 
-    from intake.db import MIGRATIONS, upgrade
+    from intake.store.db import MIGRATIONS, upgrade
 
     engine = app.extensions["intake.db"]
     config = Config()

@@ -8,10 +8,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from intake import rotation
 from intake.crypto import DecryptionError, Keyring, PrivateKey, unlock, unlock_epochs
-from intake.db import get_session
-from intake.models import AuditEvent, ReviewSession, User
+from intake.desk import rotation
+from intake.store.models import AuditEvent, ReviewSession, User
+from intake.web.database import get_session
 from tests.conftest import ADMIN_PASSPHRASE, REVIEWER_PASSPHRASE
 from tests.review.conftest import log_in, page_token, totp_now
 from tests.unlock import read_aloud, unlock_user

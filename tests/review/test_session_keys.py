@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from intake import cases
 from intake.crypto import unlock, unlock_epochs
-from intake.db import get_session
-from intake.models import ReviewSession, Submission, User
+from intake.store.models import ReviewSession, Submission, User
+from intake.testimonies import cases
+from intake.web.database import get_session
 from tests.conftest import ADMIN_PASSPHRASE
 from tests.review.conftest import log_in
 from tests.review.test_cases import submit

@@ -6,8 +6,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from intake.db import get_session
-from intake.models import ReviewSession, User
+from intake.store.models import ReviewSession, User
+from intake.web.database import get_session
 from tests.review.conftest import log_in, page_token
 
 IDLE_LIMIT = 30 * 60
@@ -96,8 +96,8 @@ def test_a_login_that_finishes_while_its_account_is_revoked_opens_no_session(
         app: Flask, admin: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
     """Reproduction: revoking during a login's passphrase check deleted the sessions that
     existed, and the login then stored a new one for the revoked account."""
-    from intake.accounts import revoke
-    from intake.review import views
+    from intake.staff.accounts import revoke
+    from intake.web.review import views
 
     real = views.unlock_epochs
 

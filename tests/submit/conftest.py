@@ -21,8 +21,8 @@ from intake.crypto import (
     unlock,
     unlock_epochs,
 )
-from intake.db import get_session
-from intake.models import Attachment, Submission, User
+from intake.store.models import Attachment, Submission, User
+from intake.web.database import get_session
 from tests.conftest import ADMIN_PASSPHRASE
 
 MARKER = "MARKER-7f3a9c-شهادت"

@@ -8,17 +8,16 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import FormField, SelectField
 from wtforms.fields.core import UnboundField
 
 from intake import create_app
-from intake import testimony_form as forms
-from intake.db import get_session
-from intake.live_settings import save
-from intake.request import UploadBatch
-from intake.security import HEADERS
-from intake.storage import Store
+from intake.store.blobs import Store
+from intake.store.live_settings import save
+from intake.testimonies.uploads import FileTooLarge, UploadBatch
+from intake.web import testimony_form as forms
+from intake.web.database import get_session
+from intake.web.security import HEADERS
 from tests.conftest import Instance
 from tests.submit.conftest import MARKER, csrf_and_nonce, filled_form, hidden, post_form
 from tests.submit.test_submit import store_files, stored_rows
@@ -80,7 +79,7 @@ def test_one_file_over_the_per_file_limit_is_refused_as_it_arrives(tmp_path: Pat
     batch = UploadBatch(Store(tmp_path), file_limit=100, max_files=20)
     upload = batch.new_upload()
     upload.write(b"x" * 100)
-    with pytest.raises(RequestEntityTooLarge):
+    with pytest.raises(FileTooLarge):
         upload.write(b"x")
 
 

@@ -10,9 +10,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from intake.codes import parse_code
-from intake.db import get_session
-from intake.live_settings import save
+from intake.store.live_settings import save
+from intake.testimonies.codes import parse_code
+from intake.web.database import get_session
 from tests.conftest import Instance
 from tests.submit.conftest import csrf_and_nonce, filled_form, hidden, post_form, read_everything
 from tests.submit.test_submit import stored_rows

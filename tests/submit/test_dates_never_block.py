@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
 from intake.dates import read_date
-from intake.review.present import shown
-from intake.testimony_form import DATE_EXAMPLES, DateAnswerForm
+from intake.web.review.present import shown
+from intake.web.testimony_form import DATE_EXAMPLES, DateAnswerForm
 from tests.submit.conftest import filled_form, post_form, read_everything
 
 

@@ -10,11 +10,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from intake import submissions
-from intake.codes import MAX_CODE_CHARS
 from intake.dates import format_day
-from intake.db import get_session
-from intake.live_settings import save
+from intake.store.live_settings import save
+from intake.testimonies import submissions
+from intake.testimonies.codes import MAX_CODE_CHARS
+from intake.web.database import get_session
 from tests.submit.conftest import filled_form, post_form, read_everything
 
 

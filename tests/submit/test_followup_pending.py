@@ -12,8 +12,8 @@ import re
 from flask import Flask
 from flask.testing import FlaskClient
 
-from intake.db import get_session
-from intake.live_settings import save
+from intake.store.live_settings import save
+from intake.web.database import get_session
 from tests.submit.conftest import hidden, marker_file, read_everything
 from tests.submit.test_followup import open_case, status_form, submit_and_get_code
 from tests.submit.test_submit import pending_blobs, store_files

@@ -17,7 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image, ImageSequence, PngImagePlugin
 
-from intake import images
+from intake.testimonies import images
 from tests.submit.conftest import filled_form, post_form, read_everything
 from tests.submit.test_submit import pending_blobs, store_files, stored_rows
 

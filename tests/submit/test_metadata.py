@@ -15,8 +15,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from intake.crypto import derive_family_key, open_for_family
-from intake.db import get_session
-from intake.models import Attachment, Submission
+from intake.store.models import Attachment, Submission
+from intake.web.database import get_session
 from tests.conftest import stored_bytes
 from tests.submit.conftest import MARKER, filled_form, post_form, read_everything
 

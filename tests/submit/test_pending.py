@@ -13,12 +13,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from intake import create_app, pending
-from intake.db import get_session
-from intake.live_settings import save
-from intake.models import PendingFile
-from intake.storage import Store
-from intake.submissions import blob_names
+from intake import create_app
+from intake.store.blobs import Store
+from intake.store.live_settings import save
+from intake.store.models import PendingFile
+from intake.testimonies import pending
+from intake.testimonies.submissions import blob_names
+from intake.web.database import get_session
 from tests.conftest import Instance
 from tests.submit.conftest import (
     MARKER,

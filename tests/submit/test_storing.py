@@ -12,8 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 
-from intake import images, submissions
-from intake.images import scrub
+from intake.testimonies import images, submissions
+from intake.testimonies.images import scrub
 from tests.submit.conftest import (
     AtOnce,
     csrf_and_nonce,

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 
-from intake.models import Attachment, PendingFile, Submission
+from intake.store.models import Attachment, PendingFile, Submission
 from tests.submit.conftest import (
     MARKER,
     csrf_and_nonce,
@@ -24,7 +24,7 @@ from tests.submit.conftest import (
 
 
 def stored_rows(app: Flask) -> tuple[int, int]:
-    from intake.db import get_session
+    from intake.web.database import get_session
 
     with app.app_context():
         session = get_session()
@@ -37,7 +37,7 @@ def store_files(app: Flask) -> list[str]:
 
 def pending_blobs(app: Flask) -> list[str]:
     """Return the blobs of files kept for forms not yet accepted."""
-    from intake.db import get_session
+    from intake.web.database import get_session
 
     with app.app_context():
         return sorted(row.blob for row in get_session().query(PendingFile))

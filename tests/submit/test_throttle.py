@@ -9,9 +9,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from intake import create_app, submissions
-from intake.db import get_session
-from intake.throttle import Busy, WorkGate
+from intake import create_app
+from intake.store.throttle import Busy, WorkGate
+from intake.testimonies import submissions
+from intake.web.database import get_session
 from tests.conftest import Instance
 from tests.submit.conftest import AtOnce
 from tests.submit.test_followup import open_case, submit_and_get_code

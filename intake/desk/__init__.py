@@ -1,0 +1,1 @@
+"""The desk's keys and records: signed keyring, rotation, setup, audit, backup, restore."""

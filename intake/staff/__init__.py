@@ -1,0 +1,1 @@
+"""Reviewers and admins: accounts, key pairs, sessions, invites and key replacement."""

@@ -1,0 +1,1 @@
+"""What families send: storing it sealed, reading and triaging it, codes, files and links."""

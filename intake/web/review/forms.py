@@ -1,0 +1,96 @@
+"""Forms for reviewers."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
+
+from intake.web.testimony_form import choices
+
+STATUSES = choices(
+    ("new", _l("New")), ("in_triage", _l("In triage")),
+    ("awaiting_family", _l("Awaiting family")), ("corroborated", _l("Corroborated")),
+    ("linked", _l("Linked")), ("referred", _l("Referred")), ("closed", _l("Closed")),
+    ("safety_hold", _l("Safety hold")), ("rejected", _l("Rejected")))
+
+# What a family reads beside "Status" when it returns with its code; no reviewer's words.
+FAMILY_STATUSES = choices(
+    ("received", _l("Received, not yet reviewed")), ("reviewing", _l("Being reviewed")),
+    ("need_info", _l("We would like to know more: please read our reply")),
+    ("referred", _l("Passed on, as you allowed")), ("closed", _l("Our work on it has ended")))
+
+VIOLATION = choices(("", _l("Not assessed")), ("confirmed", _l("Confirmed")),
+                    ("likely", _l("Likely")), ("possible", _l("Possible")),
+                    ("unlikely", _l("Unlikely")), ("unknown", _l("Unknown")))
+RELIABILITY = choices(("", _l("Not assessed")), ("reliable", _l("Reliable")),
+                      ("usually_reliable", _l("Usually reliable")),
+                      ("not_usually_reliable", _l("Not usually reliable")),
+                      ("unknown", _l("Cannot be judged")))
+CONNECTION = choices(("", _l("Not assessed")), ("witness", _l("Direct witness")),
+                     ("family", _l("Close family")), ("indirect", _l("Heard from others")),
+                     ("unknown", _l("Unknown")))
+ASSESSMENT_FIELDS = ("violation", "reliability", "connection")
+
+
+class LoginForm(FlaskForm):
+    """Name, passphrase and the authenticator code."""
+
+    name = StringField(_l("User name"), validators=[DataRequired(), Length(max=64)])
+    passphrase = PasswordField(_l("Passphrase"), validators=[DataRequired(), Length(max=1024)])
+    code = StringField(_l("Authenticator code"), validators=[DataRequired(), Length(max=12)])
+
+
+class TriageForm(FlaskForm):
+    """Status, priority, assignee and labels of a case."""
+
+    status = SelectField(_l("Status"), choices=STATUSES)
+    family_status = SelectField(_l("What the family sees with its code"),
+                                choices=FAMILY_STATUSES)
+    priority = IntegerField(_l("Priority (0 = none, 3 = urgent)"), default=0,
+                            validators=[Optional(), NumberRange(0, 3)])
+    assignee = SelectField(_l("Assigned to"), choices=[], validate_choice=True)
+    labels = StringField(_l("Labels, separated by commas"), validators=[Length(max=1000)])
+    violation = SelectField(_l("Violation"), choices=VIOLATION)
+    reliability = SelectField(_l("Source reliability"), choices=RELIABILITY)
+    connection = SelectField(_l("Source connection"), choices=CONNECTION)
+
+
+class NoteForm(FlaskForm):
+    """A note only reviewers see."""
+
+    text = TextAreaField(_l("Note for reviewers"), validators=[DataRequired(),
+                                                               Length(max=20_000)])
+
+
+class ReplyForm(FlaskForm):
+    """A reply the family reads with its follow-up code."""
+
+    text = TextAreaField(_l("Reply to the family"), validators=[DataRequired(),
+                                                                Length(max=20_000)])
+
+
+class CloseCodeForm(FlaskForm):
+    """Shut the family's follow-up code for good, confirmed."""
+
+    confirm = BooleanField(_l("I understand: this code stops working for good, and the family "
+                              "will need a new one"), validators=[DataRequired()])
+
+
+class PassphraseForm(FlaskForm):
+    """Changing one's own passphrase."""
+
+    current = PasswordField(_l("Current passphrase"), validators=[DataRequired(),
+                                                                  Length(max=1024)])
+    new = PasswordField(_l("New passphrase"), validators=[DataRequired(),
+                                                          Length(min=12, max=1024)])
+    confirm = PasswordField(_l("The same passphrase again"), validators=[
+        EqualTo("new", _l("The two passphrases differ."))])

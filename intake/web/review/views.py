@@ -1,0 +1,320 @@
+"""Views for reviewers: login, inbox, case, triage, notes, replies, files."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable
+
+from flask import current_app, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import or_
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import NotFound, TooManyRequests
+
+from intake.crypto import AccountKeys, CaseKeys, unlock_epochs
+from intake.desk import audit, trust
+from intake.staff import sessions
+from intake.staff.accounts import authenticate, refresh_wrapping
+from intake.store.models import Attachment, CaseLink, CaseRead, Note, Reply, Submission, User
+from intake.testimonies import cases, closing, filenames
+from intake.web.bound import get_desk, get_settings, get_store
+from intake.web.database import get_session
+from intake.web.review import bp, present
+from intake.web.review.forms import (
+    ASSESSMENT_FIELDS,
+    CloseCodeForm,
+    LoginForm,
+    NoteForm,
+    ReplyForm,
+    TriageForm,
+)
+from intake.web.review.inbox import inbox_page
+from intake.web.staff_auth import (
+    COOKIE,
+    LOGIN_ATTEMPTS_PER_MINUTE,
+    CaseRefused,
+    case_required,
+    count_attempt,
+    current,
+    reviewer_required,
+    set_cookie,
+    vetted,
+)
+
+INLINE_TYPES = frozenset({"image/jpeg", "image/png"})
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    """Unlock the reviewer's key and granted epochs into a new server-side session."""
+    form, failed = LoginForm(), False
+    if form.validate_on_submit():
+        db, now = get_session(), int(time.time())
+        within = count_attempt("login", form.name.data, LOGIN_ATTEMPTS_PER_MINUTE)
+        # The code is checked first whatever the count: a right, unspent code goes through,
+        # so wrong tries against a name cannot lock its reviewer out. Argon2 runs only after
+        # a right code, and each code is spent on first use: that bounds the work per account.
+        found = authenticate(db, get_desk().keyring, form.name.data,
+                             form.passphrase.data, form.code.data, now)
+        if found:
+            user, keys = refresh_at_login(db, *found, form.passphrase.data)
+            return start_session(user, keys, now=now)
+        if not within:
+            raise TooManyRequests
+        failed = True
+    return render_template("review/login.html", form=form, failed=failed), 401 if failed else 200
+
+
+def refresh_at_login(db: Session, user: User, keys: AccountKeys,
+                     passphrase: str) -> tuple[User, AccountKeys]:
+    """Give an account made before certificates its signing key, or stronger wrapping."""
+    desk = get_desk()
+    settings = get_settings()
+    # Only the root config.py pins: a root read from the keyring is whatever its writer put
+    # there, and an account that pinned it would trust that writer for good.
+    root = settings.root
+    # The new wrapping is written before its verifier: a crash between them leaves a
+    # verifier that the next login repairs (accounts.authenticate), never a lost key.
+    keys, verifier = refresh_wrapping(desk.keyring, user, keys, passphrase,
+                                      settings.kdf_profile, root)
+    if verifier is not None:
+        user.passphrase_verifier = verifier
+        audit.record(db, user.id, "rewrap", user.id,
+                     "signing-key" if keys.root and keys.root == root else "argon2")
+        db.commit()
+    return user, keys
+
+
+def start_session(user: User, keys: AccountKeys, now: int) -> ResponseReturnValue:
+    """Open a fresh session (new id) holding the epochs granted to this key and certified."""
+    db, desk = get_session(), get_desk()
+    try:
+        epochs, chain = trust.at_login(desk.keyring, desk.desk_id, user,
+                                       keys, unlock_epochs(desk.keyring, keys.key))
+        if chain is not None:
+            trust.check_not_cut(db, desk.keyring, chain, desk.water)
+    except trust.TrustError as exc:
+        audit.record(db, user.id, "trust_alarm", user.id, str(exc)[:500])
+        db.commit()
+        return render_template("review/alarm.html", reason=str(exc)), 409
+    signer = trust.signer_of(user, keys)
+    cookie = sessions.start(db, user, epochs, now, signer)
+    audit.record(db, user.id, "unlock", detail=f"epochs:{len(epochs)}")
+    member = chain.accounts.get(user.id) if chain is not None else None
+    if signer is not None and chain is not None and member is not None \
+            and member.signing == signer.key.public_key.raw:
+        # Only a key the chain certifies signs: `audit verify` refuses any other as forged.
+        audit.checkpoint(db, chain, signer)
+    db.commit()
+    # A revocation commits the state before it deletes sessions: reading the state after this
+    # session is stored means a revocation racing the login either sees it or is seen here.
+    db.refresh(user)
+    if user.state != "active":
+        sessions.end(db, cookie)
+        return render_template("review/login.html", form=LoginForm(), failed=True), 401
+    response: ResponseReturnValue = set_cookie(redirect(url_for("review.inbox")), cookie)
+    return response
+
+
+@bp.post("/logout")
+@reviewer_required
+def logout() -> ResponseReturnValue:
+    """Delete the session record; the cookie's key then opens nothing."""
+    sessions.end(get_session(), request.cookies.get(COOKIE))
+    response = redirect(url_for("review.login"))
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+@bp.errorhandler(CaseRefused)
+def refused(error: CaseRefused) -> ResponseReturnValue:
+    """Say why this case does not open for this session, in the reviewer's language."""
+    return render_template("review/refused.html", reason=error.reason), 403
+
+
+@bp.get("/")
+@reviewer_required
+def inbox() -> ResponseReturnValue:
+    """List cases newest first, with filters and search over decrypted text."""
+    db = get_session()
+    if not vetted(current()):
+        # Not even ids, days or counts: an unvetted account learns nothing of the desk.
+        return render_template("review/refused.html", reason="unvetted")
+    page = inbox_page(db, current(), request.args)
+    sessions.keep_case_keys(db, current())
+    users = db.query(User).filter(User.state == "active").order_by(User.name).all()
+    return render_template("review/inbox.html", page=page, args=request.args, users=users)
+
+
+@bp.get("/<case_id>")
+@case_required
+def case(case_id: str) -> ResponseReturnValue:
+    """Show every answer, file, note and reply of a case, decrypted for this session."""
+    db, unlocked = get_session(), current()
+    submission = find(case_id)
+    summary = cases.summarise(submission, unlocked, 0)
+    context = {"submission": submission, "state": summary.state}
+    if summary.state == "open":
+        key = cases.session_data_key(submission, unlocked)  # opened by summarise just now
+        context |= case_context(submission, key)
+        if db.get(CaseRead, (unlocked.user.id, submission.id)) is None:
+            db.add(CaseRead(user_id=unlocked.user.id, submission_id=submission.id))
+        audit.record(db, unlocked.user.id, "view", submission.id)
+        db.commit()
+    return render_template("review/case.html", **context)
+
+
+def case_context(submission: Submission, key: CaseKeys) -> dict[str, object]:
+    """Decrypt what the case page shows."""
+    session = get_session()
+    reviewers = session.query(User).filter(User.state == "active").order_by(User.name).all()
+    triage = TriageForm(status=submission.status, family_status=submission.family_status,
+                        priority=submission.priority,
+                        assignee=submission.assignee_id or "",
+                        labels=", ".join(cases.labels(submission, key)),
+                        **cases.assessment(submission, key))
+    triage.assignee.choices = [("", "—")] + [(u.id, u.name) for u in reviewers]
+    found = cases.answers(submission, key)
+    return {
+        "answers": found, "sections": present.sections(found),
+        "checklist": present.checklist(found),
+        "files": cases.attachments(session, submission, key),
+        "notes": cases.notes(session, submission, key),
+        "replies": cases.replies(session, submission, key),
+        "additions": cases.additions(session, submission, current().epoch_keys),
+        "triage": triage, "note_form": NoteForm(), "reply_form": ReplyForm(),
+        "labels": cases.labels(submission, key),
+        "links": linked_ids(submission.id),
+        "code_closed_on": closing.code_closed_on(session, submission),
+        "close_form": CloseCodeForm(), "held": submission.status == closing.HOLD,
+    }
+
+
+def linked_ids(case_id: str) -> list[str]:
+    """Return the ids of cases confirmed as about the same person, either way round."""
+    rows = get_session().query(CaseLink).filter(
+        or_(CaseLink.first_id == case_id, CaseLink.second_id == case_id))
+    return [row.second_id if row.first_id == case_id else row.first_id for row in rows]
+
+
+def find(case_id: str) -> Submission:
+    """Load a submission by id or answer 404."""
+    submission = get_session().get(Submission, case_id)
+    if submission is None:
+        raise NotFound
+    return submission
+
+
+@bp.post("/<case_id>/triage")
+@case_required
+def triage(case_id: str) -> ResponseReturnValue:
+    """Set status, priority, assignee and labels."""
+    db, unlocked, submission = get_session(), current(), find(case_id)
+    key = cases.data_key(submission, unlocked.epoch_keys)
+    form = TriageForm()
+    form.assignee.choices = [("", "—")] + [(u.id, u.name) for u in db.query(User)]
+    if form.validate():
+        set_status(submission, key, form.status.data)
+        if form.family_status.data != submission.family_status:
+            audit.record(db, unlocked.user.id, "family_status", submission.id,
+                         form.family_status.data)
+        submission.family_status = form.family_status.data
+        submission.priority = form.priority.data or 0
+        submission.assignee_id = form.assignee.data or None
+        cases.set_labels(submission, key, (form.labels.data or "").split(","))
+        cases.set_assessment(submission, key, {name: form[name].data or ""
+                                               for name in ASSESSMENT_FIELDS})
+        audit.record(db, unlocked.user.id, "triage", submission.id)
+        db.commit()
+    return redirect(url_for("review.case", case_id=case_id))
+
+
+def set_status(submission: Submission, key: CaseKeys, status: str) -> None:
+    """Change a case's status, audited; lifting a safety hold lets held replies reach the code."""
+    db, unlocked = get_session(), current()
+    if status == submission.status:
+        return
+    audit.record(db, unlocked.user.id, "status", submission.id, status)
+    lifted = submission.status == closing.HOLD
+    submission.status = status
+    if lifted:
+        released = closing.release_held_replies(
+            db, submission, lambda row: cases.reply_text(submission, key, row))
+        audit.record(db, unlocked.user.id, "release_replies", submission.id,
+                     f"replies:{released}")
+
+
+@bp.post("/<case_id>/close-code")
+@case_required
+def close_code(case_id: str) -> ResponseReturnValue:
+    """Shut the case's follow-up code: it then opens nothing, exactly like a wrong code."""
+    db, unlocked, submission = get_session(), current(), find(case_id)
+    cases.data_key(submission, unlocked.epoch_keys)  # only a reader of the case may close it
+    if CloseCodeForm().validate() and submission.family_key is not None:
+        closing.close_code(db, submission, unlocked.user.id)
+    return redirect(url_for("review.case", case_id=case_id))
+
+
+@bp.post("/<case_id>/note")
+@case_required
+def note(case_id: str) -> ResponseReturnValue:
+    """Add a note only reviewers see."""
+    return write(case_id, NoteForm(), cases.add_note, "note")
+
+
+@bp.post("/<case_id>/reply")
+@case_required
+def reply(case_id: str) -> ResponseReturnValue:
+    """Send a reply the family reads with its code."""
+    return write(case_id, ReplyForm(), cases.add_reply, "reply")
+
+
+def write(case_id: str, form: NoteForm | ReplyForm, store: Callable[..., Note | Reply],
+          action: str) -> ResponseReturnValue:
+    """Encrypt and store a note or reply, and audit it."""
+    db, unlocked, submission = get_session(), current(), find(case_id)
+    if form.validate():
+        key = cases.data_key(submission, unlocked.epoch_keys)
+        try:
+            item = store(db, submission, key, unlocked.user.id, form.text.data)
+        except ValueError:
+            return redirect(url_for("review.case", case_id=case_id, no_code=1))
+        audit.record(db, unlocked.user.id, action, submission.id, item.id)
+        db.commit()
+    return redirect(url_for("review.case", case_id=case_id))
+
+
+@bp.get("/<case_id>/file/<file_id>")
+@case_required
+def download(case_id: str, file_id: str) -> ResponseReturnValue:
+    """Stream a file decrypted on the fly, never written to disk in plaintext."""
+    db, unlocked, submission = get_session(), current(), find(case_id)
+    attachment = db.get(Attachment, file_id)
+    if attachment is None or attachment.submission_id != submission.id:
+        raise NotFound
+    key = cases.data_key(submission, unlocked.epoch_keys)
+    meta = cases.attachment_meta(submission, key, attachment)
+    audit.record(db, unlocked.user.id, "download", submission.id, attachment.id)
+    db.commit()
+    store = get_store()
+    # Only images intake rebuilt itself, in a format every browser shows, are shown
+    # inline; anything else (a rebuilt TIFF included) downloads.
+    inline = (request.args.get("inline") == "1" and meta.get("scrubbed")
+              and meta.get("stored_content_type") in INLINE_TYPES)
+    chunks = cases.file_chunks(store, submission, key, attachment)
+    # The whole file is authenticated before its first bytes: a damaged one
+    # raises here, before any header is sent, and is refused with a page.
+    first = next(chunks, b"")
+    response = current_app.response_class(
+        itertools.chain([first], chunks),
+        mimetype=meta["stored_content_type"] if inline else "application/octet-stream")
+    response.headers["Content-Disposition"] = filenames.content_disposition(
+        "inline" if inline else "attachment", filenames.download_name(meta))
+    return response
+
+
+@bp.app_template_filter("file_name")
+def file_name(client_filename: str | None) -> str:
+    """Show a family's file name without controls, overrides or separators (pages add <bdi>)."""
+    return filenames.clean_name(client_filename or "")
