@@ -19,6 +19,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from intake import create_app
+from intake.cli import main
 from intake.crypto import Keyring, PrivateKey, SigningPrivateKey, unlock_epochs
 from intake.crypto.certs import epoch_certificate, parse_certificate, root_certificate
 from intake.desk import trust
@@ -329,7 +330,7 @@ def test_each_unlock_signs_a_checkpoint_and_a_rewritten_log_is_named(
 
 
 def cli(app: Flask, *args: str):  # type: ignore[no-untyped-def]
-    return app.test_cli_runner().invoke(args=list(args))
+    return app.test_cli_runner().invoke(main, args=list(args))
 
 
 @pytest.fixture
@@ -541,16 +542,17 @@ def test_an_instance_from_before_certificates_is_certified_and_its_accounts_upgr
     app, config, engine, keyring, desk = uncertified_instance(tmp_path, (
         ("admin", "admin", ADMIN_PASSPHRASE), ("reviewer", "reviewer", REVIEWER_PASSPHRASE)))
     runner = app.test_cli_runner()
-    status = runner.invoke(args=["keys", "status"])
+    status = runner.invoke(main, args=["keys", "status"])
     assert "WARNING: this keyring is not certified yet" in status.output
     assert family_can_send(app)
-    certified = runner.invoke(args=["keys", "certify", "--admin", "admin", "--passphrase-stdin"],
+    certified = runner.invoke(main, args=["keys", "certify", "--admin", "admin",
+                                          "--passphrase-stdin"],
                               input=f"{ADMIN_PASSPHRASE}\n{desk.recovery_text}\n")
     assert certified.exit_code == 0, certified.output
     root = trust.server_root(keyring, "main", None)
     assert root is not None
     app = create_app({**config, "ROOT_FINGERPRINT": trust.fingerprint_text(root)})
-    status = app.test_cli_runner().invoke(args=["keys", "status"])
+    status = app.test_cli_runner().invoke(main, args=["keys", "status"])
     assert "accounts whose keys are not certified (they read nothing until an admin vets " \
            "them): reviewer" in status.output
     reviewer = app.test_client()
@@ -570,7 +572,7 @@ def test_an_instance_from_before_certificates_is_certified_and_its_accounts_upgr
     from tests.review.conftest import totp_now
     assert log_in(app, reviewer, code=totp_now(app, "reviewer", 30)).status_code == 302
     assert "علی رضایی" in reviewer.get("/review/").get_data(as_text=True)
-    assert "accounts whose keys" not in app.test_cli_runner().invoke(
+    assert "accounts whose keys" not in app.test_cli_runner().invoke(main,
         args=["keys", "status"]).output
 
 

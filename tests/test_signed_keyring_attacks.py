@@ -18,6 +18,7 @@ import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from intake.cli import main
 from intake.crypto import Keyring, PrivateKey, SigningPrivateKey, unlock_epochs
 from intake.crypto.certs import parse_certificate
 from intake.crypto.signing import Use
@@ -39,7 +40,7 @@ ALARM = "هشدار کلیدها: دست نگه دارید"  # "Keyring alarm: s
 
 
 def cli(app: Flask, *args: str, input: str = ""):  # type: ignore[no-untyped-def]
-    return app.test_cli_runner().invoke(args=list(args), input=input)
+    return app.test_cli_runner().invoke(main, args=list(args), input=input)
 
 
 def user_id(app: Flask, name: str) -> str:
@@ -207,7 +208,7 @@ def test_a_revocation_from_the_command_line_leaves_the_admin_able_to_certify_epo
     refused = cli(app, "users", "revoke", "darius")
     assert refused.exit_code != 0
     assert "pass --admin NAME" in refused.output
-    signed = app.test_cli_runner().invoke(
+    signed = app.test_cli_runner().invoke(main,
         args=["users", "revoke", "darius", "--admin", "admin", "--passphrase-stdin"],
         input=f"{ADMIN_PASSPHRASE}\n")
     assert signed.exit_code == 0, signed.output
@@ -335,7 +336,7 @@ def test_a_rotation_grants_every_new_epoch_to_a_recovery_key_swapped_into_the_ke
     assert keyring.current_epoch("main").id == 1
     assert all(keyring.grant("main", epoch.id, attacker.public_key.fingerprint) is None
                for epoch in keyring.epochs("main"))
-    status = app.test_cli_runner().invoke(args=["keys", "status"])
+    status = app.test_cli_runner().invoke(main, args=["keys", "status"])
     assert "ALARM" in status.output
     assert "recovery key" in status.output
 
@@ -544,7 +545,7 @@ def test_a_reviewer_revoked_unsigned_from_the_command_line_would_stay_certified(
     assert refused.exit_code != 0
     assert "pass --admin NAME" in refused.output
     assert user_state(app, "reviewer") == "active"  # nothing was changed
-    signed = app.test_cli_runner().invoke(
+    signed = app.test_cli_runner().invoke(main,
         args=["users", "revoke", "reviewer", "--admin", "admin", "--passphrase-stdin"],
         input=f"{ADMIN_PASSPHRASE}\n")
     assert signed.exit_code == 0, signed.output

@@ -1,4 +1,4 @@
-"""The `intake` command group (also reachable as `flask --app intake`)."""
+"""The `intake` command group."""
 
 from __future__ import annotations
 
@@ -192,7 +192,7 @@ def prepare_to_serve(settings: Any) -> None:
 
 
 def _fresh_app() -> Flask:
-    from intake import create_app
+    from intake.web import create_app
 
     return create_app()
 
@@ -218,13 +218,6 @@ def _print_initialised(result: Initialised) -> None:
     click.echo(f"  {result.root_text}")
 
 
-def init_app(app: Flask) -> None:
-    """Register the commands on the app, for `flask --app intake`."""
-    for command in (init_command, serve_command, demo_command, demo_code_command, audit_group,
-                    *COMMANDS):
-        app.cli.add_command(command)
-
-
 main = FlaskGroup(
     name="intake",
     create_app=_fresh_app,
@@ -244,3 +237,6 @@ main = FlaskGroup(
 )
 # FlaskGroup's own --app, --env-file and --debug make no sense for `intake`.
 main.params = [p for p in main.params if p.name not in {"app", "env_file", "debug"}]
+for _command in (init_command, serve_command, demo_command, demo_code_command, audit_group,
+                 *COMMANDS):
+    main.add_command(_command)

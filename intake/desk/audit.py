@@ -19,18 +19,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from intake.crypto.certs import parse_certificate
 from intake.crypto.chain import Chain
-from intake.crypto.signing import SignatureError, SigningPublicKey, Use
+from intake.crypto.signing import SignatureError, SigningPrivateKey, SigningPublicKey, Use
 from intake.store.models import AuditCheckpoint, AuditEvent, AuditHead
-
-if TYPE_CHECKING:
-    from intake.desk.trust import Signer
 
 GENESIS = "0" * 64
 
@@ -117,7 +113,8 @@ def _checkpoint_message(entry: AuditCheckpoint) -> bytes:
                       separators=(",", ":"), ensure_ascii=True).encode()
 
 
-def checkpoint(session: Session, chain: Chain, signer: Signer) -> AuditCheckpoint:
+def checkpoint(session: Session, chain: Chain, account: str,
+               key: SigningPrivateKey) -> AuditCheckpoint:
     """Sign the log's head as it stands in this transaction and the chain's head as checked.
 
     Called after the unlock's own entry is added, with the chain the login just checked.
@@ -129,9 +126,9 @@ def checkpoint(session: Session, chain: Chain, signer: Signer) -> AuditCheckpoin
     if head is None:
         raise AuditError("the audit log's head is missing: run `intake audit verify`")
     entry = AuditCheckpoint(desk_id=chain.desk, count=head.count, hash=head.hash,
-                            account_id=signer.account, chain_length=chain.length,
+                            account_id=account, chain_length=chain.length,
                             chain_head=chain.head.hex(), signature=b"")
-    entry.signature = signer.key.sign(_checkpoint_message(entry), Use.AUDIT_CHECKPOINT)
+    entry.signature = key.sign(_checkpoint_message(entry), Use.AUDIT_CHECKPOINT)
     session.add(entry)
     return entry
 

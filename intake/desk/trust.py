@@ -41,6 +41,7 @@ from intake.crypto.chain import CertificateError, Chain, Member, verify_chain
 from intake.crypto.files import atomic_write
 from intake.crypto.keys import PrivateKey, PublicKey
 from intake.crypto.signing import SigningPrivateKey, SigningPublicKey, format_fingerprint
+from intake.desk.audit import contradicting_checkpoint
 from intake.store.models import User
 
 if TYPE_CHECKING:
@@ -354,8 +355,6 @@ def _check_not_cut(db: Session | None, keyring: Keyring, chain: Chain,
                   water: HighWater | None = None) -> None:
     """Raise TrustError if the instance or a signed checkpoint saw a chain this one does not
     extend."""
-    from intake.desk.audit import contradicting_checkpoint
-
     blobs = keyring.certificates(chain.desk)
     if water is not None:
         water.check(chain, blobs)

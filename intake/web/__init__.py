@@ -27,14 +27,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_prefixed_env("INTAKE")
     app.config.from_mapping(config)
 
-    from intake import cli
     from intake.web import bound, database, errors, i18n, offline, security, uploads
 
     app.jinja_env.globals.update(quick_exit_url=app.config["QUICK_EXIT_URL"],
                                  organisation=app.config["ORGANISATION_NAME"])
     i18n.init_app(app)
     errors.init_app(app)
-    cli.init_app(app)
     try:
         settings = Settings.from_config(app.config, instance_path)
     except SettingsError as exc:

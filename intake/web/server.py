@@ -256,7 +256,7 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        from intake import create_app
+        from intake.web import create_app
 
         return create_app()
 

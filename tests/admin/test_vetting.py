@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from intake.cli import main
 from intake.store.models import Invite, User
 from intake.web.database import get_session
 from tests.admin.conftest import NEW_PASSPHRASE, enrol, invite_link
@@ -104,7 +105,7 @@ def test_an_unvetted_admin_cannot_rotate_from_the_command_line_either(
         app: Flask, runner, unvetted_admin: FlaskClient) -> None:  # type: ignore[no-untyped-def]
     """Rotation grants the new epoch to the rotating admin: an unvetted one would then read."""
     keyring = app.extensions["intake.desk"].keyring
-    result = runner.invoke(args=["keys", "rotate", "--admin", "nasrin", "--passphrase-stdin",
+    result = runner.invoke(main, args=["keys", "rotate", "--admin", "nasrin", "--passphrase-stdin",
                                  "--settle-seconds", "0"], input=NEW_PASSPHRASE + "\n")
     assert result.exit_code != 0
     assert "not vetted" in result.output

@@ -78,6 +78,6 @@ def _with_faults(create_app: Any) -> Any:
 
 
 if os.environ.get("INTAKE_TEST_FAULTS"):
-    import intake
+    import intake.web
 
-    intake.create_app = _with_faults(intake.create_app)
+    intake.web.create_app = _with_faults(intake.web.create_app)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from intake.web.admin import enrol, keys, rekey, views  # noqa: F401 (each registers its views)
+from intake.web.admin.blueprint import bp, enrol_bp
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
-enrol_bp = Blueprint("enrol", __name__, url_prefix="/enrol")
-
-from intake.web.admin import enrol, keys, rekey, views  # noqa: E402,F401
+__all__ = ["bp", "enrol_bp"]

@@ -13,7 +13,7 @@ from intake.desk import trust
 from intake.staff import invites
 from intake.staff.accounts import AccountError
 from intake.store.models import Invite, User
-from intake.web.admin import enrol_bp
+from intake.web.admin.blueprint import enrol_bp
 from intake.web.admin.forms import EnrolForm, ResetForm
 from intake.web.bound import get_desk, get_settings
 from intake.web.database import get_session

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from intake.crypto import DecryptionError, PrivateKey, unlock_account
 from intake.desk import rotation, trust
 from intake.store.models import User
-from intake.web.admin import bp
+from intake.web.admin.blueprint import bp
 from intake.web.admin.forms import ConfirmPassphraseForm
 from intake.web.admin.views import admin_required
 from intake.web.bound import get_desk, get_engine, get_settings

@@ -6,7 +6,7 @@ from flask.typing import ResponseReturnValue
 
 from intake.staff import rekey
 from intake.staff.accounts import AccountError
-from intake.web.admin import bp
+from intake.web.admin.blueprint import bp
 from intake.web.admin.views import _user, admin_required, overview
 from intake.web.bound import get_desk
 from intake.web.database import get_session

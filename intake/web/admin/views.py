@@ -20,7 +20,7 @@ from intake.staff.accounts import revoke as revoke_account
 from intake.store.live_settings import parse_types
 from intake.store.live_settings import save as save_settings
 from intake.store.models import User
-from intake.web.admin import bp
+from intake.web.admin.blueprint import bp
 from intake.web.admin.forms import InviteForm, SettingsForm
 from intake.web.bound import get_desk, get_settings
 from intake.web.database import get_session

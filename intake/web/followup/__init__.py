@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from intake.web.followup import views  # noqa: F401 (each registers its views)
+from intake.web.followup.blueprint import bp
 
-bp = Blueprint("followup", __name__, url_prefix="/followup")
-
-from intake.web.followup import views  # noqa: E402,F401
+__all__ = ["bp"]

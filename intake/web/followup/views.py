@@ -33,7 +33,7 @@ from intake.web.family_forms import (
     refuse_unknown_fields,
     upload_batch,
 )
-from intake.web.followup import bp
+from intake.web.followup.blueprint import bp
 from intake.web.followup.forms import AddForm, CodeForm
 
 

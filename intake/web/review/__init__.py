@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, current_app
+from flask import current_app
 
 from intake.staff import sessions
 from intake.store import throttle
 from intake.web.database import get_session
+from intake.web.review import account, export, links, views  # noqa: F401 (each registers its views)
+from intake.web.review.blueprint import bp
 
-bp = Blueprint("review", __name__, url_prefix="/review")
+__all__ = ["bp"]
+
 SWEEP_SECONDS = 60
 
-from intake.web.review import account, export, links, views  # noqa: E402,F401
 
 
 @bp.before_app_request

@@ -16,7 +16,7 @@ from intake.staff.sessions import id_hash_of_cookie
 from intake.store.models import ReviewSession
 from intake.web.bound import get_desk, get_settings
 from intake.web.database import get_session
-from intake.web.review import bp
+from intake.web.review.blueprint import bp
 from intake.web.review.forms import PassphraseForm
 from intake.web.staff_auth import COOKIE, check_passphrase_allowed, current, reviewer_required
 

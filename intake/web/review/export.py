@@ -23,7 +23,8 @@ from intake.store.models import Attachment, AuditCheckpoint, AuditEvent, Submiss
 from intake.testimonies import cases, filenames
 from intake.web.bound import get_desk, get_store
 from intake.web.database import get_session
-from intake.web.review import bp, present
+from intake.web.review import present
+from intake.web.review.blueprint import bp
 from intake.web.review.views import find, linked_ids
 from intake.web.staff_auth import case_required, current
 

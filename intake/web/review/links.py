@@ -12,7 +12,7 @@ from intake.store.blobs import utc_today
 from intake.store.models import CaseLink, Submission
 from intake.testimonies import cases, linking
 from intake.web.database import get_session
-from intake.web.review import bp
+from intake.web.review.blueprint import bp
 from intake.web.review.views import find, linked_ids
 from intake.web.staff_auth import case_required, current
 

@@ -20,7 +20,8 @@ from intake.store.models import Attachment, CaseLink, CaseRead, Note, Reply, Sub
 from intake.testimonies import cases, closing, filenames
 from intake.web.bound import get_desk, get_settings, get_store
 from intake.web.database import get_session
-from intake.web.review import bp, present
+from intake.web.review import present
+from intake.web.review.blueprint import bp
 from intake.web.review.forms import (
     ASSESSMENT_FIELDS,
     CloseCodeForm,
@@ -105,7 +106,7 @@ def start_session(user: User, keys: AccountKeys, now: int) -> ResponseReturnValu
     if signer is not None and chain is not None and member is not None \
             and member.signing == signer.key.public_key.raw:
         # Only a key the chain certifies signs: `audit verify` refuses any other as forged.
-        audit.checkpoint(db, chain, signer)
+        audit.checkpoint(db, chain, signer.account, signer.key)
     db.commit()
     # A revocation commits the state before it deletes sessions: reading the state after this
     # session is stored means a revocation racing the login either sees it or is seen here.

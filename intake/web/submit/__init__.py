@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from intake.web.submit import templating, views  # noqa: F401 (each registers its views)
+from intake.web.submit.blueprint import bp
 
-bp = Blueprint("submit", __name__)
-
-from intake.web.submit import templating, views  # noqa: E402,F401
+__all__ = ["bp"]

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import Field, FormField
 
-from intake.web.submit import bp
+from intake.web.submit.blueprint import bp
 
 _FA_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 

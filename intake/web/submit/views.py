@@ -35,7 +35,7 @@ from intake.web.family_forms import (
     shown_code,
     upload_batch,
 )
-from intake.web.submit import bp
+from intake.web.submit.blueprint import bp
 from intake.web.testimony_form import CodeForm, TestimonyForm
 
 
