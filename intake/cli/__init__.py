@@ -1,4 +1,4 @@
-"""The `intake` command group."""
+"""The `intake` command group (also reachable as `flask --app intake`)."""
 
 from __future__ import annotations
 
