@@ -7,7 +7,7 @@ as the n-th call of the last target begins, counting its calls only after the
 earlier targets were each called their number of times. A target is
 `module:attribute` (a function, or `Class.method`), or `commit`, which is the
 moment after a transaction's statements reached the database and before its
-COMMIT. Example: `intake.cli.admin:_Bar.resealed@2,commit@1` dies inside the
+COMMIT. Example: `intake.cli.keys:_Bar.resealed@2,commit@1` dies inside the
 third batch's transaction. Nothing in intake changes: the wraps are made here,
 in the child process, before the real command line runs. A point never reached
 lets the command finish, so the test sees exit status 0 instead of -9.

@@ -204,11 +204,11 @@ KILL_POINTS = [
     # The new epoch is made, granted and certified, and is not yet current.
     ("intake.crypto:Keyring.set_current_epoch@1", (0, 3)),
     # Inside the 2nd batch's transaction: its statements are in, its COMMIT is not.
-    ("intake.cli.admin:_Bar.resealed@1,commit@1", (33, 3)),
+    ("intake.cli.keys:_Bar.resealed@1,commit@1", (33, 3)),
     # Inside the 2nd batch, sealing its 3rd record's new generation.
-    ("intake.cli.admin:_Bar.resealed@1,intake.desk.rotation:seal_case_key@3", (26, 3)),
+    ("intake.cli.keys:_Bar.resealed@1,intake.desk.rotation:seal_case_key@3", (26, 3)),
     # Between batches, two more committed.
-    ("intake.cli.admin:_Bar.resealed@2", (12, 3)),
+    ("intake.cli.keys:_Bar.resealed@2", (12, 3)),
     # Everything re-sealed, the old epoch's grants not yet destroyed.
     ("intake.desk.rotation:retire_old@1", (0, 3)),
     # Retiring: one of the old epoch's three grants destroyed.
@@ -235,7 +235,7 @@ def test_kill_9_at_each_kind_of_point_never_loses_a_record_and_rerunning_complet
 @pytest.mark.slow
 @pytest.mark.parametrize("target", [
     "commit",  # every transaction's COMMIT: the switch's audit line and each batch's
-    "intake.cli.admin:_Bar.resealed",  # after each batch committed
+    "intake.cli.keys:_Bar.resealed",  # after each batch committed
     "os:replace",  # every keyring file write, between its temporary file and its rename
     "intake.crypto:Keyring.delete_grant",  # every grant destroyed, at revocation or retiring
     "intake.desk.rotation:seal_case_key",  # every record's new generation, inside its batch

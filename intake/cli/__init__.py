@@ -1,25 +1,20 @@
-"""The `intake` command group (also reachable as `flask --app intake`)."""
+"""The `intake` command group (also reachable as `flask --app intake`).
+
+One module per command group: `instance` (init, serve, demo), `users`, `keys`,
+`recovery`, `backups` and `audit`; `common` holds what they share.
+"""
 
 from __future__ import annotations
 
 import os
-import secrets
-import shutil
-import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import click
-from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup
 
-from intake.cli.admin import COMMANDS, read_passphrase
-from intake.desk.setup import Initialised, initialise, write_config
-from intake.staff.accounts import passphrase_problem
-from intake.store import instance_config
-from intake.store.db import make_engine, upgrade
-from intake.web.bound import offline_reason, settings_of
+from intake.cli import audit, backups, instance, keys, recovery, users
+from intake.cli.common import fresh_app
 
 
 def _set_env(name: str) -> Any:
@@ -29,198 +24,9 @@ def _set_env(name: str) -> Any:
     return callback
 
 
-@click.command("init")
-@click.option("--admin", required=True, help="User name of the first admin.")
-@click.option("--passphrase-stdin", is_flag=True, help="Read the admin passphrase from stdin.")
-@click.option("--organisation", default=None, help="Organisation name shown to families.")
-@with_appcontext
-def init_command(admin: str, passphrase_stdin: bool, organisation: str | None) -> None:
-    """Create config, database, the first desk epoch, the first admin and the recovery key."""
-    instance = Path(current_app.instance_path)
-    if (instance / "config.py").exists():
-        raise click.ClickException(f"{instance} is already initialised")
-    passphrase = read_passphrase(passphrase_stdin, f"Passphrase for {admin}")
-    problem = passphrase_problem(passphrase)
-    if problem:
-        raise click.ClickException(str(problem))
-    write_config(instance, {"ORGANISATION_NAME": organisation} if organisation else {})
-    result = initialise(_settings_of(_fresh_app()), [(admin, "admin", passphrase)])
-    instance_config.update(instance, {"ROOT_FINGERPRINT": result.root_text})
-    _print_initialised(result)
-
-
-@click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int)
-@click.option("--threads", default=64, show_default=True, type=int,
-              help="Requests each worker serves at once; a slow upload holds one throughout.")
-@click.option("--log-level", default="warning", show_default=True,
-              type=click.Choice(["debug", "info", "warning", "error"]),
-              help="No level writes client addresses, times of day or record ids.")
-@click.option("--idle-timeout", default=120.0, show_default=True, type=float,
-              help="Seconds a connection may send or read nothing before it is closed.")
-def serve_command(host: str, port: int, workers: int, threads: int, log_level: str,
-                  idle_timeout: float) -> None:
-    """Run the production server (gunicorn, threaded workers that stream request bodies)."""
-    from intake.web.server import serve
-
-    app = _fresh_app()
-    settings = settings_of(app)
-    if settings is None:
-        reason = offline_reason(app)
-        click.echo(f"warning: serving the offline page only: {reason}", err=True)
-    else:
-        prepare_to_serve(settings)
-    serve(host, port, workers, threads, log_level, idle_timeout)
-
-
-@click.command("demo")
-@click.option("--port", default=5000, show_default=True, type=int)
-def demo_command(port: int) -> None:
-    """Serve a throwaway instance with a demo admin and reviewer on 127.0.0.1."""
-    from intake.web.server import serve
-
-    root = Path(tempfile.mkdtemp(prefix="intake-demo-"))
-    os.environ["INTAKE_INSTANCE"] = str(root / "instance")
-    os.environ["INTAKE_KEYS_DIR"] = str(root / "keys")
-    try:
-        write_config(root / "instance", {"ORGANISATION_NAME": "Demo organisation",
-                                         "SESSION_COOKIE_SECURE": False, "DEMO": True,
-                                         "ROTATION_SETTLE_SECONDS": 5})
-        users = [(name, role, "-".join(secrets.token_hex(3) for _ in range(4)))
-                 for name, role in (("admin", "admin"), ("reviewer", "reviewer"))]
-        result = initialise(_settings_of(_fresh_app()), users)
-        instance_config.update(root / "instance", {"ROOT_FINGERPRINT": result.root_text})
-        click.echo("A throwaway demo instance (deleted when you stop it):\n")
-        for (name, role, passphrase), account in zip(users, result.accounts, strict=True):
-            click.echo(f"  {role:9} {name:9} passphrase {passphrase}")
-            click.echo(f"            TOTP: {account.totp_uri}")
-        click.echo(f"\n  recovery key: {result.recovery_text}")
-        click.echo(f"  root fingerprint: {result.root_text}")
-        click.echo("\n  No authenticator app at hand? In another terminal:\n"
-                   f"    INTAKE_INSTANCE={root / 'instance'} INTAKE_KEYS_DIR={root / 'keys'} "
-                   f"{Path(sys.argv[0]).parent / 'intake'} demo-code admin")
-        click.echo(f"\nServing on http://127.0.0.1:{port}/  (Ctrl-C to stop)\n")
-        prepare_to_serve(_settings_of(_fresh_app()))
-        serve("127.0.0.1", port, workers=1)
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
-
-
-@click.group("audit")
-def audit_group() -> None:
-    """The hash-chained audit log."""
-
-
-@audit_group.command("verify")
-@with_appcontext
-def audit_verify_command() -> None:
-    """Check the audit log's chain, head and signed checkpoints; name where it breaks."""
-    from sqlalchemy.orm import Session
-
-    from intake.crypto import Keyring
-    from intake.desk.audit import AuditError, check_checkpoints, verify
-    from intake.desk.trust import TrustError, load_chain, server_root
-
-    settings = _settings_of(current_app)
-    keyring = Keyring(settings.keys_dir)
-    engine = make_engine(settings.database_url)
-    with Session(engine) as session:
-        try:
-            head = verify(session)
-            root = server_root(keyring, settings.desk_id, settings.root)
-            checked = (check_checkpoints(session, load_chain(keyring, settings.desk_id, root),
-                                         keyring.certificates(settings.desk_id))
-                       if root is not None else None)
-        except (AuditError, TrustError) as exc:
-            raise click.ClickException(str(exc)) from None
-    engine.dispose()
-    # Kept elsewhere (a notebook, a ticket), the head shows a later rewrite of the log.
-    click.echo(f"the audit log is intact ({head.count} entries); its head is {head.hash}")
-    if checked is None:
-        click.echo("WARNING: the keyring is not certified, so no checkpoint was signed: a "
-                   "rewrite of the whole log is caught only by a head kept elsewhere.")
-    else:
-        click.echo(f"{checked[0]} signed checkpoints hold; they cover entries 1-{checked[1]}")
-
-
-@click.command("demo-code", hidden=True)
-@click.argument("name")
-@with_appcontext
-def demo_code_command(name: str) -> None:
-    """Print a demo account's current TOTP code (demo instances only)."""
-    import time
-
-    from sqlalchemy.orm import Session
-
-    from intake.staff.accounts import totp_for
-    from intake.store.models import User
-
-    if not current_app.config.get("DEMO"):
-        raise click.ClickException("this only works on an instance made by `intake demo`")
-    engine = make_engine(_settings_of(current_app).database_url)
-    with Session(engine) as session:
-        user = session.query(User).filter_by(name=name).one_or_none()
-        if user is None:
-            raise click.ClickException(f"there is no user called {name}")
-        click.echo(totp_for(user).generate(time.time()).decode())
-
-
-def prepare_to_serve(settings: Any) -> None:
-    """Migrate, and remove blobs a crash left behind (before any worker starts)."""
-    from sqlalchemy.orm import Session
-
-    from intake.store.blobs import Store
-    from intake.testimonies.submissions import blob_names
-
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
-    with Session(engine) as session:
-        removed = Store(settings.instance_path / "store").sweep(blob_names(session))
-    if removed:
-        click.echo(f"removed {removed} unfinished or unreferenced encrypted blobs", err=True)
-    engine.dispose()
-    from intake.crypto import Keyring
-    from intake.desk.trust import TrustError, sealing_epoch
-
-    try:
-        sealing_epoch(Keyring(settings.keys_dir), settings.desk_id, settings.root)
-    except TrustError as exc:
-        click.echo(f"ALARM: the family side is offline and seals nothing: {exc}. Compare the "
-                   "keyring with a backup you trust, and run `intake keys status`.", err=True)
-
-
-def _fresh_app() -> Flask:
-    from intake.web import create_app
-
-    return create_app()
-
-
-def _settings_of(app: Flask) -> Any:
-    settings = settings_of(app)
-    if settings is None:
-        raise click.ClickException("the instance configuration is not usable (see above)")
-    return settings
-
-
-def _print_initialised(result: Initialised) -> None:
-    for account in result.accounts:
-        click.echo(f"{account.role} {account.name}: add this to an authenticator app "
-                   "(it is not shown again):")
-        click.echo(f"  {account.totp_uri}")
-    click.echo("\nRECOVERY KEY. Print or write it down now and keep it offline; it is shown "
-               "only this once and is the only way back in if every reviewer loses access:")
-    click.echo(f"  {result.recovery_text}")
-    click.echo("\nROOT FINGERPRINT of this desk's keyring. Keep it with the recovery key; it is "
-               "not secret. `intake keys status` and the admin keys page show it, and "
-               "`intake restore --root` needs it to accept a backup:")
-    click.echo(f"  {result.root_text}")
-
-
 main = FlaskGroup(
     name="intake",
-    create_app=_fresh_app,
+    create_app=fresh_app,
     add_default_commands=False,
     add_version_option=False,
     load_dotenv=False,
@@ -237,6 +43,10 @@ main = FlaskGroup(
 )
 # FlaskGroup's own --app, --env-file and --debug make no sense for `intake`.
 main.params = [p for p in main.params if p.name not in {"app", "env_file", "debug"}]
-for _command in (init_command, serve_command, demo_command, demo_code_command, audit_group,
-                 *COMMANDS):
+for _command in (instance.init_command, instance.serve_command, instance.demo_command,
+                 instance.demo_code_command, audit.audit_group, users.users_group,
+                 keys.keys_group, recovery.recover_command, backups.backup_command,
+                 backups.restore_command):
     main.add_command(_command)
+
+serve_command = instance.serve_command

@@ -1,0 +1,92 @@
+"""Helpers the command groups share: passphrases, the app context, unlocking an admin."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from intake.crypto import (
+    AccountKeys,
+    DecryptionError,
+    Keyring,
+    unlock_account,
+)
+from intake.desk import trust
+from intake.staff.accounts import is_vetted
+from intake.store.db import make_engine
+from intake.store.models import User
+from intake.web.bound import get_settings, settings_of
+
+
+def read_passphrase(from_stdin: bool, prompt: str, confirm: bool = True) -> str:
+    """Read a secret from standard input or a hidden prompt, never from argv."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    passphrase: str = click.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
+    return passphrase
+
+
+def context() -> tuple[Any, Keyring, Session]:
+    settings = get_settings()
+    if settings is None:
+        raise click.ClickException("the instance is not set up: run `intake init`")
+    keyring = Keyring(settings.keys_dir)
+    return settings, keyring, Session(make_engine(settings.database_url))
+
+
+def user_named(db: Session, name: str) -> User:
+    user = db.query(User).filter_by(name=name).one_or_none()
+    if user is None:
+        raise click.ClickException(f"there is no user called {name}")
+    return user
+
+
+def admin_key(db: Session, keyring: Keyring, name: str, from_stdin: bool) -> tuple[User,
+                                                                                   AccountKeys]:
+    admin, keys, _ = admin_unlock(db, keyring, name, from_stdin)
+    return admin, keys
+
+
+def admin_unlock(db: Session, keyring: Keyring, name: str,
+                  from_stdin: bool) -> tuple[User, AccountKeys, str]:
+    """Unlock a vetted admin's keys from its passphrase, checking the chain as a login does."""
+    admin = user_named(db, name)
+    if admin.role != "admin" or admin.state != "active":
+        raise click.ClickException(f"{name} is not an active admin")
+    # A rotation grants its new epoch to the rotating admin: only a vetted one may start it.
+    settings = get_settings()
+    if not is_vetted(keyring, settings.desk_id, admin, settings.root):
+        raise click.ClickException(f"{name} is not vetted: another admin must grant them "
+                                   "access first (or run `intake recover`)")
+    passphrase = read_passphrase(from_stdin, f"Passphrase for {name}", confirm=False)
+    try:
+        keys = unlock_account(keyring.user_key(admin.id)[1], admin.passphrase_verifier,
+                              passphrase)
+    except DecryptionError:
+        raise click.ClickException("that passphrase is not right; nothing was changed") from None
+    # The same check as a login: never sign or rotate on a keyring that does not chain to
+    # the root this admin's keys pin.
+    try:
+        _, chain = trust.at_login(keyring, settings.desk_id, admin, keys, {})
+        if chain is not None:
+            trust.check_not_cut(db, keyring, chain, trust.high_water(settings.instance_path))
+    except trust.TrustError as exc:
+        raise click.ClickException(f"ALARM, nothing was changed: {exc}") from None
+    return admin, keys, passphrase
+
+
+def fresh_app() -> Flask:
+    from intake.web import create_app
+
+    return create_app()
+
+
+def settings_or_exit(app: Flask) -> Any:
+    settings = settings_of(app)
+    if settings is None:
+        raise click.ClickException("the instance configuration is not usable (see above)")
+    return settings
