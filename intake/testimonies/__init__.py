@@ -1,0 +1,1 @@
+"""Testimonies: storing, reading and matching what families send."""

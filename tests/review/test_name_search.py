@@ -1,0 +1,29 @@
+"""The inbox search finds a name written in the other script or another spelling."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.review.test_inbox import listed, store
+
+
+def test_a_latin_search_finds_the_persian_case_and_the_reverse(
+        app: Flask, reviewer: FlaskClient) -> None:
+    """Searching "Ahmadi" found nothing when the family wrote احمدی, and the reverse."""
+    persian, latin, other = store(app, [{"name": "مریم احمدی"}, {"name": "Mohammad Rezaei"},
+                                        {"name": "علی احمدیان"}])
+    # As a typed word finds "Ahmadian" in Latin text, a name finds the names it begins.
+    assert set(listed(reviewer, q="Ahmadi")) == {persian, other}
+    assert listed(reviewer, q="Maryam Ahmadi") == [persian]
+    assert listed(reviewer, q="محمد رضایی") == [latin]
+    assert listed(reviewer, q="Muhammad Rezaie") == [latin]
+    assert listed(reviewer, q="Mahmoud") == []
+
+
+def test_a_word_of_the_testimony_still_matches_only_as_typed(
+        app: Flask, reviewer: FlaskClient) -> None:
+    """Names are matched across scripts in the name fields only, not in the testimony's prose."""
+    evin, = store(app, [{"name": "Ali Karimi", "testimony": "Ahmadi was in Evin"}])
+    assert listed(reviewer, q="احمدی") == []
+    assert listed(reviewer, q="Ahmadi") == [evin]
