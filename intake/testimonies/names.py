@@ -50,7 +50,8 @@ _ARABIC_SCRIPT = re.compile("[\u0600-\u06ff]")
 # are the long vowels; ع and ء are not written in Latin (Ali, Jafar, Saeed).
 _PERSIAN_LETTERS = {"ض": "z", "ا": "A", "و": "U", "ی": "I", "ع": "", "ء": ""}
 # Digraphs for one sound, the same in both scripts (anyascii writes خ as kh, ث as th...).
-_SOUNDS = {"kh": "X", "gh": "q", "sh": "S", "ch": "C", "zh": "Z", "th": "s", "dh": "z",
+# Latin writes ژ as j as often as zh (Bijan, Manijeh), and ج as dj in French (Madjid).
+_SOUNDS = {"kh": "X", "gh": "q", "sh": "S", "ch": "C", "zh": "j", "dj": "j", "th": "s", "dh": "z",
            "ph": "f", "c": "k", "x": "X", "w": "U", "v": "U", "y": "I", "i": "I",
            "ou": "U", "oo": "U", "ee": "I", "e": ""}
 # The Arabic article in compound names, which Latin spells by sound: عبدال (Abdol-, Abdul-),
@@ -58,7 +59,7 @@ _SOUNDS = {"kh": "X", "gh": "q", "sh": "S", "ch": "C", "zh": "Z", "th": "s", "dh
 # -aldin: the l is silent before d).
 _PERSIAN_PIECES = re.compile("الله|الدین|عبدال(?!له)|.")
 _ARTICLE = {"الله": ("lA",), "الدین": ("dIn", "ldIn"), "عبدال": ("bdl",)}
-_LATIN_PIECES = re.compile("kh|gh|sh|ch|zh|ph|ou|oo|ee|[a-z0-9]")
+_LATIN_PIECES = re.compile("kh|gh|sh|ch|zh|dj|ph|ou|oo|ee|[a-z0-9]")
 _DOUBLES = re.compile(r"(.)\1+")
 
 
