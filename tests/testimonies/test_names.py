@@ -13,6 +13,8 @@ from intake.testimonies.names import compare, fold, same_name
     ("Hossein", "Husayn"), ("Hosein", "حسین"),
     ("محمد رضایی", "Mohammad Rezaei"), ("Rezaei Mohammad", "محمد رضایی"),
     ("Mohammad Reza Rezaei", "محمدرضا رضایی"),
+    ("Ebrahim", "ابراهیم"), ("Omid", "امید"),  # a word-initial alef carries the vowel only
+    ("Abdollah", "عبدالله"), ("Nooreddin", "نورالدین"),  # the Arabic article
 ])
 def test_the_same_name_matches_across_script_spelling_and_order(first: str, second: str) -> None:
     assert same_name(first, second)
