@@ -38,7 +38,13 @@ THRESHOLD = 90
 # those with every vowel mark, then fewer.
 MAX_KEYS = 64
 
-_INVISIBLE = dict.fromkeys(map(ord, "\u200c\u200d\u200e\u200f\u2066\u2067\u2068\u2069\u0640"))
+# One pass for what `fold` maps letter by letter: digits and Arabic letter forms as the date
+# reader folds them, ZWNJ, ZWJ, direction marks and tatweel removed, Arabic ae (left by
+# decomposing ۀ) as ه.
+_ONE_BY_ONE = str.maketrans(
+    {ch: normalise_letters(normalise_digits(ch)) for ch in "۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩يىكة"}
+    | dict.fromkeys("\u200c\u200d\u200e\u200f\u2066\u2067\u2068\u2069\u0640", "")
+    | {"ە": "ه"})
 _APOSTROPHES = dict.fromkeys(map(ord, "'’‘ʿʾ`´"))
 # Combining marks: Latin accents, Arabic harakat, hamza above/below, superscript alef, Quranic
 # marks. A regular expression, because search folds every case's whole text.
@@ -65,8 +71,8 @@ _DOUBLES = re.compile(r"(.)\1+")
 
 def fold(text: str) -> str:
     """Fold digits, Arabic letter forms, hamza seats, diacritics, ZWNJ, tatweel and case."""
-    text = unicodedata.normalize("NFKD", normalise_digits(text or "").translate(_INVISIBLE))
-    return normalise_letters(_MARKS.sub("", text)).replace("ە", "ه").casefold()
+    text = _MARKS.sub("", unicodedata.normalize("NFKD", text or ""))
+    return text.translate(_ONE_BY_ONE).casefold()
 
 
 def words(name: str) -> list[str]:
@@ -165,6 +171,7 @@ class Matcher:
 
     def __init__(self) -> None:
         self._keys: dict[str, frozenset[str]] = {}
+        self._names: dict[str, list[frozenset[str]]] = {}
 
     def keys(self, word: str) -> frozenset[str]:
         """Return the keys of a folded word, computing them once."""
@@ -205,11 +212,17 @@ class Matcher:
 
     def finds(self, query_word: str, name: str) -> bool:
         """Whether a folded search word names one of the words of `name`, or begins one."""
-        wanted = self.keys(query_word)
-        for word in words(name):
-            found = self.keys(word)
+        wanted = self.keys(query_word) if any(ch.isalpha() for ch in query_word) else None
+        if not wanted:
+            return False  # numbers and punctuation are only ever matched as typed
+        # A key of three letters or more that begins a name's key: as the typed word "ahmad"
+        # is found in "ahmadian", the name Ahmad begins احمدیان.
+        beginnings = tuple(key for key in wanted if len(key) >= 3)
+        if name not in self._names:
+            self._names[name] = [self.keys(word) for word in words(name)]
+        for found in self._names[name]:
             if key_similarity(wanted, found) >= THRESHOLD or any(
-                    len(key) >= 3 and other.startswith(key) for key in wanted for other in found):
+                    other.startswith(beginnings) for other in found):
                 return True
         return False
 
