@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from intake.testimonies.names import compare, fold, same_name
 
@@ -57,3 +59,18 @@ def test_different_names_that_look_alike_do_not_match(first: str, second: str) -
 def test_one_shared_word_of_two_is_not_the_same_name() -> None:
     match = compare("علی رضایی", "Ali Karimi")
     assert (match.matched, match.same) == (1, False)
+
+
+SPELLINGS = ["محمد", "Muhammad", "Mahmoud", "علی", "Ali Reza", "علیرضا", "حسینی", "Hassani",
+             "Rezaei", "رضوانی", "Ahmadi", "احمدیان", "عبدالله", "Abdullah", "Ebrahim", "Fatemeh"]
+
+
+@given(st.lists(st.sampled_from(SPELLINGS), min_size=1, max_size=3),
+       st.lists(st.sampled_from(SPELLINGS), min_size=1, max_size=3))
+def test_matching_is_symmetric_so_two_cases_suggest_each_other(first: list[str],
+                                                                second: list[str]) -> None:
+    """A link suggested from one case is suggested from the other, and a name matches itself."""
+    one, other = " ".join(first), " ".join(second)
+    forth, back = compare(one, other), compare(other, one)
+    assert (forth.matched, forth.first, forth.second) == (back.matched, back.second, back.first)
+    assert same_name(one, one)
