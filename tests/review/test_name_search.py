@@ -1,6 +1,8 @@
-"""The inbox search finds a name written in the other script or another spelling."""
+"""The inbox search and link suggestions find a name written in another script or spelling."""
 
 from __future__ import annotations
+
+import re
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -27,3 +29,18 @@ def test_a_word_of_the_testimony_still_matches_only_as_typed(
     evin, = store(app, [{"name": "Ali Karimi", "testimony": "Ahmadi was in Evin"}])
     assert listed(reviewer, q="احمدی") == []
     assert listed(reviewer, q="Ahmadi") == [evin]
+
+
+def test_link_suggestions_offer_the_latin_duplicate_of_a_persian_case(
+        app: Flask, reviewer: FlaskClient) -> None:
+    """Suggestions for احمدی found the Persian duplicate but not "Ahmadi", nor the reverse."""
+    persian, latin, arabic_letters, lookalike = store(app, [
+        {"name": "مریم احمدی"}, {"name": "Maryam Ahmadi"}, {"name": "مريم احمدي"},
+        {"name": "Maryam Ahmadian"}])
+    page = reviewer.get(f"/review/{persian}/links").get_data(as_text=True)
+    suggested = set(re.findall(r'href="/review/([0-9a-f]{32})"', page)) - {persian}
+    assert suggested == {latin, arabic_letters}
+    page = reviewer.get(f"/review/{latin}/links").get_data(as_text=True)
+    assert set(re.findall(r'href="/review/([0-9a-f]{32})"', page)) - {latin} == {
+        persian, arabic_letters}
+    assert lookalike not in page
