@@ -44,3 +44,18 @@ def test_link_suggestions_offer_the_latin_duplicate_of_a_persian_case(
     assert set(re.findall(r'href="/review/([0-9a-f]{32})"', page)) - {latin} == {
         persian, arabic_letters}
     assert lookalike not in page
+
+
+def test_no_file_holds_a_searched_name_or_its_keys(app: Flask, reviewer: FlaskClient) -> None:
+    """Names and the keys matched across scripts are computed in memory and never written."""
+    case, = store(app, [{"name": "عبدالحسین نوروزی"}])
+    assert listed(reviewer, q="Abdolhossein Nowruzi") == [case]
+    assert reviewer.get(f"/review/{case}/links").status_code == 200
+    settings = app.extensions["intake.settings"]
+    needles = [text.encode() for text in ("عبدالحسین", "نوروزی", "Abdolhossein", "abdolhossein",
+                                          "Nowruzi", "nowruzi", "bdlhsIn", "nUrUzI")]
+    for folder in (settings.instance_path, settings.keys_dir):
+        for path in folder.rglob("*"):
+            if path.is_file():
+                data = path.read_bytes()
+                assert not any(needle in data for needle in needles), path
