@@ -34,9 +34,10 @@ from rapidfuzz import fuzz
 from ..dates import normalise_digits, normalise_letters
 
 THRESHOLD = 90
-# A bound on the keys of one word (Latin words with many vowels); the first ones kept are
-# those with every vowel mark, then fewer.
-MAX_KEYS = 64
+# A bound on the keys of one word (2 for each Latin a, o or u). Past it, which only a very
+# long compound reaches, its first vowels are read short only; the key with every vowel
+# short, which near misses are measured on, is always kept.
+MAX_KEYS = 256
 
 # One pass for what `fold` maps letter by letter: digits and Arabic letter forms as the date
 # reader folds them, ZWNJ, ZWJ, direction marks and tatweel removed, Arabic ae (left by
@@ -109,11 +110,11 @@ def _latin_pieces(word: str) -> list[tuple[str, ...]]:
         if piece == "a":
             # a may be short (unwritten) or long (ا); a final a may be a final ی (Morteza).
             last = position == len(found) - 1 and position > 0
-            pieces.append(("A", "", "I") if last else ("A", ""))
+            pieces.append(("", "A", "I") if last else ("", "A"))
         elif piece in ("o", "u"):
-            pieces.append(("U", ""))  # short o/u (Hossein, Muhammad) or long و (Musavi)
+            pieces.append(("", "U"))  # short o/u (Hossein, Muhammad) or long و (Musavi)
         elif piece == "i" and position == 0:
-            pieces.append(("I", ""))  # an initial i may be the vowel of an alef (Ismail)
+            pieces.append(("", "I"))  # an initial i may be the vowel of an alef (Ismail)
         else:
             pieces.append((_SOUNDS.get(piece, piece),))
     return pieces
