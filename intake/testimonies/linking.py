@@ -1,34 +1,31 @@
 """Suggesting that two testimonies name the same person.
 
 Works on decrypted answers only, while a reviewer's session is unlocked;
-nothing derived from names is stored. Names are compared after folding
-Persian and Arabic letter forms, digits, zero-width non-joiners, diacritics
-and case; Persian and Latin spellings of the same name are not matched to
-each other.
+nothing derived from names is stored. Names are compared word by word across
+Persian and Latin script and their common spellings (see
+`intake.testimonies.names`): "احمدی" and "Ahmadi", "Mohammad" and "Muhammad",
+"Rezaei Ali" and "علی رضایی" are the same name; "Ahmadi" and "Ahmadian" are not.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
-from intake.dates import DateAnswer, normalise_digits, normalise_letters
+from intake.dates import DateAnswer
+from intake.testimonies import names
 
 DATE_FIELDS = ("birth_date", "arrest_date", "death_date")
 THRESHOLD = 3
 
 
 def fold(text: str) -> str:
-    """Fold a name for comparison."""
-    text = normalise_letters(normalise_digits(text or "")).replace("\u200c", "").casefold()
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    """Fold a name for comparison within one script."""
+    return names.fold(text)
 
 
-def name_tokens(answers: dict[str, Any]) -> set[str]:
-    """Return the folded words of a person's names."""
-    names = " ".join(str(answers.get(k) or "") for k in ("name", "other_names"))
-    return {token for token in fold(names).replace("-", " ").split() if len(token) > 1}
+def person_names(answers: dict[str, Any]) -> str:
+    """Return the person's name and other names as one text."""
+    return " ".join(str(answers.get(k) or "") for k in ("name", "other_names"))
 
 
 def _overlap(first: Any, second: Any) -> bool:
@@ -40,18 +37,18 @@ def _overlap(first: Any, second: Any) -> bool:
     return bool(a.earliest <= b.latest and b.earliest <= a.latest)  # type: ignore[operator]
 
 
-def score(first: dict[str, Any], second: dict[str, Any]) -> tuple[int, list[str]]:
+def score(first: dict[str, Any], second: dict[str, Any],
+          matcher: names.Matcher | None = None) -> tuple[int, list[str]]:
     """Score how likely two testimonies are about one person, with the reasons."""
+    matcher = matcher or names.Matcher()
     points, reasons = 0, []
-    mine, theirs = name_tokens(first), name_tokens(second)
-    if mine and theirs:
-        shared = len(mine & theirs) / len(mine | theirs)
-        if mine == theirs:
-            points, reasons = 3, ["name"]
-        elif shared >= 0.5:
-            points, reasons = 2, ["similar name"]
-    father = fold(str(first.get("fathers_name") or ""))
-    if father and father == fold(str(second.get("fathers_name") or "")):
+    match = matcher.compare(person_names(first), person_names(second))
+    if match.same:
+        points, reasons = 3, ["name"]
+    elif match.overlap >= 0.5:
+        points, reasons = 2, ["similar name"]
+    fathers = str(first.get("fathers_name") or ""), str(second.get("fathers_name") or "")
+    if all(fathers) and matcher.compare(*fathers).same:
         points += 2
         reasons.append("father's name")
     for name in DATE_FIELDS:
@@ -64,9 +61,9 @@ def score(first: dict[str, Any], second: dict[str, Any]) -> tuple[int, list[str]
 def suggestions(case: dict[str, Any], others: list[tuple[str, dict[str, Any]]]
                 ) -> list[tuple[str, int, list[str]]]:
     """Return (case id, score, reasons) for the other cases likely about the same person."""
-    found = []
+    found, matcher = [], names.Matcher()  # one request's word keys, dropped on return
     for other_id, answers in others:
-        points, reasons = score(case, answers)
+        points, reasons = score(case, answers, matcher)
         if points >= THRESHOLD and any(r in reasons for r in ("name", "similar name")):
             found.append((other_id, points, reasons))
     return sorted(found, key=lambda item: -item[1])

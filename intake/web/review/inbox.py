@@ -11,12 +11,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from intake.crypto import DecryptionError
-from intake.dates import normalise_digits, normalise_letters
 from intake.staff.sessions import Unlocked
 from intake.store.models import Attachment, CaseRead, Submission
-from intake.testimonies import cases
+from intake.testimonies import cases, names
 
 PAGE_SIZE = 50
+# The answers that name people: a search word also finds their other spellings and scripts.
+NAME_FIELDS = ("name", "other_names", "fathers_name")
 SEARCHED_COLUMNS = (Submission.id, Submission.desk_id, Submission.epoch_id, Submission.sealed_key,
                     Submission.key_generation, Submission.answers, Submission.labels,
                     Submission.received_on, Submission.status)
@@ -37,8 +38,8 @@ class Page:
 
 
 def searchable(text: str) -> str:
-    """Fold digits, Arabic/Persian letter forms, ZWNJ and case so searches match."""
-    return normalise_letters(normalise_digits(text)).replace("\u200c", "").casefold()
+    """Fold digits, Arabic/Persian letter forms, hamza, diacritics, ZWNJ and case."""
+    return names.fold(text)
 
 
 def inbox_page(db: Session, unlocked: Unlocked, args: Mapping[str, str]) -> Page:
@@ -58,9 +59,9 @@ def inbox_page(db: Session, unlocked: Unlocked, args: Mapping[str, str]) -> Page
                     number, total, read)
     # Only the columns a match needs: building 10,000 ORM objects costs more than searching.
     rows = query.with_entities(*SEARCHED_COLUMNS).all()
-    loaded = cases.load_generations(db, rows, unlocked)
-    matches = [s for s in (matching(loaded, r, unlocked, words, label, counts) for r in rows)
-               if s]
+    loaded, matcher = cases.load_generations(db, rows, unlocked), names.Matcher()
+    matches = [s for s in (matching(loaded, r, unlocked, (words, matcher), label, counts)
+                           for r in rows) if s]
     return Page(matches[(number - 1) * PAGE_SIZE:number * PAGE_SIZE], number, len(matches), read)
 
 
@@ -95,7 +96,8 @@ def _texts(value: object) -> list[str]:
 
 
 def matching(loaded: cases.Generations, submission: Submission, unlocked: Unlocked,
-             words: list[str], label: str, counts: dict[str, int]) -> cases.Summary | None:
+             query: tuple[list[str], names.Matcher], label: str, counts: dict[str, int]
+             ) -> cases.Summary | None:
     """Decrypt one case once and keep it if it has every word and the label."""
     try:
         key = cases.session_data_key(submission, unlocked, loaded=loaded)
@@ -104,8 +106,11 @@ def matching(loaded: cases.Generations, submission: Submission, unlocked: Unlock
         return None
     if label and label not in case_labels:
         return None
+    words, matcher = query
     if words:
         text = searchable(" ".join(_texts(found)))
-        if not all(word in text for word in words):
+        people = " ".join(str(found.get(field) or "") for field in NAME_FIELDS)
+        # A word is in the text as typed, or it is a name in another script or spelling.
+        if not all(word in text or matcher.finds(word, people) for word in words):
             return None
     return cases.summary_of(submission, found, case_labels, counts.get(submission.id, 0))
