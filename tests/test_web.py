@@ -10,8 +10,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from intake import create_app
 from intake.store.live_settings import save
 from intake.web.database import get_session
+from tests.conftest import Instance
 from tests.review.conftest import log_in
 from tests.review.test_cases import case_ids, submit
 from tests.submit.conftest import filled_form, post_form
@@ -97,8 +99,9 @@ def test_an_unknown_language_falls_back_to_the_default(client: FlaskClient) -> N
     assert "Set-Cookie" not in response.headers
 
 
-def test_cookies_are_secure_unless_configured_for_plain_http(app: Flask) -> None:
-    app.config["SESSION_COOKIE_SECURE"] = True
+def test_cookies_are_secure_unless_configured_for_plain_http(instance: Instance) -> None:
+    # Read once, from the checked settings, when the app is made.
+    app = create_app(dict(instance.config, SESSION_COOKIE_SECURE=True))
     cookie = app.test_client().get("/?lang=en").headers["Set-Cookie"]
     assert "Secure" in cookie
 

@@ -29,17 +29,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from intake.web import bound, database, errors, i18n, offline, security, uploads
 
-    app.jinja_env.globals.update(quick_exit_url=app.config["QUICK_EXIT_URL"],
-                                 organisation=app.config["ORGANISATION_NAME"])
     i18n.init_app(app)
     errors.init_app(app)
     try:
         settings = Settings.from_config(app.config, instance_path)
     except SettingsError as exc:
+        # Nothing of a configuration that failed its checks is shown: the defaults are.
+        app.jinja_env.globals.update(quick_exit_url=DEFAULTS["QUICK_EXIT_URL"],
+                                     organisation=DEFAULTS["ORGANISATION_NAME"])
         bound.bind_settings(app, None)
         security.init_app(app)
         offline.init_app(app, str(exc))
         return app
+    app.jinja_env.globals.update(quick_exit_url=settings.quick_exit_url,
+                                 organisation=settings.organisation_name)
     bound.bind_settings(app, settings)
     database.init_app(app, settings.database_url)
     # Before security: a full disk is refused before any request body is read.

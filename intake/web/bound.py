@@ -80,6 +80,18 @@ def get_settings() -> Settings:
     return settings
 
 
+def cookie_secure() -> bool:
+    """Say whether cookies carry Secure (always, on an instance whose settings failed)."""
+    settings = settings_of(current_app)
+    return settings.cookie_secure if settings is not None else True
+
+
+def default_locale() -> str:
+    """Return the instance's default language (Persian where the settings failed)."""
+    settings = settings_of(current_app)
+    return settings.default_locale if settings is not None else "fa"
+
+
 def get_desk() -> Desk:
     """Return the desk submissions are filed to (keyring, store, secrets)."""
     return cast("Desk", _bound(_DESK))

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import cast
 
-from flask import Response, current_app, g, make_response, render_template, request
+from flask import Response, g, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import BadRequest
@@ -32,7 +32,7 @@ from intake.testimonies.submissions import (
     store_submission,
 )
 from intake.testimonies.uploads import UploadBatch
-from intake.web.bound import get_desk, get_uploads
+from intake.web.bound import cookie_secure, get_desk, get_uploads
 from intake.web.database import get_session
 from intake.web.request import EncryptingRequest
 
@@ -60,7 +60,7 @@ def remember_shown_code(response: Response, code: str | None) -> Response:
         return response
     response.set_cookie(SHOWN_CODE_COOKIE, base64.urlsafe_b64encode(code.encode()).decode(),
                         path="/submit", httponly=True, samesite="Strict",
-                        secure=current_app.config["SESSION_COOKIE_SECURE"])
+                        secure=cookie_secure())
     return response
 
 

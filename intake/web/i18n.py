@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from babel import Locale
-from flask import Flask, Response, current_app, has_request_context, request
+from flask import Flask, Response, has_request_context, request
 from flask_babel import Babel, get_locale, gettext
 
 from intake import messages
 from intake.dates import format_day
 from intake.store.settings import LANGUAGES
+from intake.web.bound import cookie_secure, default_locale
 
 babel = Babel()
 LANGUAGE_COOKIE = "intake_lang"
@@ -21,16 +22,15 @@ def select_locale() -> str:
     chosen = request.args.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
     if chosen in LANGUAGES:
         return chosen
-    default: str = current_app.config["DEFAULT_LOCALE"]
-    return default if default in LANGUAGES else LANGUAGES[0]
+    return default_locale()
 
 
 def remember_choice(response: Response) -> Response:
     """Keep a language chosen by link for the rest of the browser session."""
     chosen = request.args.get("lang")
     if chosen in LANGUAGES and request.cookies.get(LANGUAGE_COOKIE) != chosen:
-        response.set_cookie(LANGUAGE_COOKIE, chosen, secure=current_app.config[
-            "SESSION_COOKIE_SECURE"], httponly=True, samesite="Strict")
+        response.set_cookie(LANGUAGE_COOKIE, chosen, secure=cookie_secure(),
+                            httponly=True, samesite="Strict")
     return response
 
 

@@ -7,14 +7,14 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import current_app, g, redirect, request, url_for
+from flask import g, redirect, request, url_for
 from werkzeug.exceptions import Forbidden, TooManyRequests
 
 from intake.crypto import DecryptionError
 from intake.staff import sessions
 from intake.store.throttle import account_key, allow
 from intake.testimonies import cases
-from intake.web.bound import get_settings
+from intake.web.bound import cookie_secure, get_settings
 from intake.web.database import get_session
 
 COOKIE = "intake_review"
@@ -97,5 +97,5 @@ def case_required(view: View) -> View:
 def set_cookie(response: Any, value: str) -> Any:
     """Give the browser the session cookie: the only copy of the session's key."""
     response.set_cookie(COOKIE, value, httponly=True, samesite="Strict", path="/",
-                        secure=current_app.config["SESSION_COOKIE_SECURE"])
+                        secure=cookie_secure())
     return response
