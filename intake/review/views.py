@@ -29,13 +29,15 @@ from ..staff_auth import (
     set_cookie,
     vetted,
 )
-from . import bp, present
+from . import bp, present, saved, workbench
 from .forms import (
     ASSESSMENT_FIELDS,
+    BulkForm,
     CloseCodeForm,
     LoginForm,
     NoteForm,
     ReplyForm,
+    SaveFilterForm,
     TriageForm,
 )
 from .inbox import inbox_page
@@ -142,7 +144,13 @@ def inbox() -> ResponseReturnValue:
     page = inbox_page(db, current(), request.args)
     sessions.keep_case_keys(db, current())
     users = db.query(User).filter(User.state == "active").order_by(User.name).all()
-    return render_template("review/inbox.html", page=page, args=request.args, users=users)
+    bulk = BulkForm(formdata=None)
+    bulk.assignee.choices = [("", "—")] + [(u.id, u.name) for u in users]
+    return render_template("review/inbox.html", page=page, args=request.args, users=users,
+                           filters=saved.filter_args(request.args), bulk=bulk,
+                           saved_filters=saved.saved_filters(db, current().user),
+                           save_form=SaveFilterForm(), not_saved=saved.NOT_SAVED,
+                           user_names={u.id: u.name for u in users})
 
 
 @bp.get("/<case_id>")
@@ -152,13 +160,17 @@ def case(case_id: str) -> ResponseReturnValue:
     db, unlocked = get_session(), current()
     submission = find(case_id)
     summary = cases.summarise(submission, unlocked, 0)
-    context = {"submission": submission, "state": summary.state}
+    filters = saved.filter_args(request.args)
+    context = {"submission": submission, "state": summary.state, "filters": filters}
     if summary.state == "open":
         key = cases.session_data_key(submission, unlocked)  # opened by summarise just now
         context |= case_context(submission, key)
+        context["newer"], context["older"] = workbench.neighbours(db, unlocked, filters,
+                                                                  submission)
         if db.get(CaseRead, (unlocked.user.id, submission.id)) is None:
             db.add(CaseRead(user_id=unlocked.user.id, submission_id=submission.id))
         audit.record(db, unlocked.user.id, "view", submission.id)
+        sessions.keep_case_keys(db, unlocked)
         db.commit()
     return render_template("review/case.html", **context)
 
@@ -175,6 +187,7 @@ def case_context(submission: Submission, key: CaseKeys) -> dict[str, object]:
     triage.assignee.choices = [("", "—")] + [(u.id, u.name) for u in reviewers]
     found = cases.answers(submission, key)
     return {
+        "names": {u.id: u.name for u in session.query(User)},
         "answers": found, "sections": present.sections(found),
         "checklist": present.checklist(found),
         "files": cases.attachments(session, submission, key),
@@ -225,7 +238,13 @@ def triage(case_id: str) -> ResponseReturnValue:
                                                for name in ASSESSMENT_FIELDS})
         audit.record(db, unlocked.user.id, "triage", submission.id)
         db.commit()
-    return redirect(url_for("review.case", case_id=case_id))
+    return back_to_case(case_id)
+
+
+def back_to_case(case_id: str, **extra: object) -> ResponseReturnValue:
+    """Return to the case page, keeping the inbox filter it was opened from."""
+    return redirect(url_for("review.case", case_id=case_id,
+                            **saved.filter_args(request.args), **extra))
 
 
 def set_status(submission: Submission, key: CaseKeys, status: str) -> None:
@@ -251,7 +270,7 @@ def close_code(case_id: str) -> ResponseReturnValue:
     cases.data_key(submission, unlocked.epoch_keys)  # only a reader of the case may close it
     if CloseCodeForm().validate() and submission.family_key is not None:
         closing.close_code(db, submission, unlocked.user.id)
-    return redirect(url_for("review.case", case_id=case_id))
+    return back_to_case(case_id)
 
 
 @bp.post("/<case_id>/note")
@@ -277,10 +296,10 @@ def write(case_id: str, form: NoteForm | ReplyForm, store: Callable[..., Note | 
         try:
             item = store(db, submission, key, unlocked.user.id, form.text.data)
         except ValueError:
-            return redirect(url_for("review.case", case_id=case_id, no_code=1))
+            return back_to_case(case_id, no_code=1)
         audit.record(db, unlocked.user.id, action, submission.id, item.id)
         db.commit()
-    return redirect(url_for("review.case", case_id=case_id))
+    return back_to_case(case_id)
 
 
 @bp.get("/<case_id>/file/<file_id>")
