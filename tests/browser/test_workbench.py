@@ -18,6 +18,7 @@ pytestmark = pytest.mark.browser
 SOLAR_DAY = "۱۵ فروردین ۱۳۴۰"  # 15 Farvardin 1340, 4 April 1961
 SOLAR_MONTH = "فروردین ۱۳۴۰"  # the whole month: 21 March to 20 April 1961
 SHOTS = Path("/tmp/workbench-shots")
+OVERRIDE = "\u202e"  # RIGHT-TO-LEFT OVERRIDE: reverses what follows, to the paragraph's end
 
 # Where each word's glyphs are drawn: a Range over its characters in the element's text.
 WHERE = """(element, words) => {
@@ -41,7 +42,8 @@ WHERE = """(element, words) => {
 }"""
 
 
-def family_sends(page: Page, server: LiveServer, name: str, place: str) -> None:
+def family_sends(page: Page, server: LiveServer, name: str, place: str,
+                 typed_after_day: str = "") -> None:
     """Send a testimony in Persian without a code, with a day and a month in the Solar Hijri
     calendar and a place typed in Latin script with Persian in brackets."""
     skip_the_code(page, server.url + "/submit?lang=fa")
@@ -49,7 +51,7 @@ def family_sends(page: Page, server: LiveServer, name: str, place: str) -> None:
     page.fill("[name=name]", name)
     page.select_option("select[name=relationship]", "daughter")
     page.fill("[name=arrest_place]", place)
-    for field, text, precision in (("arrest_date", SOLAR_DAY, "exact"),
+    for field, text, precision in (("arrest_date", SOLAR_DAY + typed_after_day, "exact"),
                                    ("death_date", SOLAR_MONTH, "month")):
         page.fill(f"input[name='{field}-text']", text)
         page.select_option(f"select[name='{field}-calendar']", "solar_hijri")
@@ -88,12 +90,13 @@ def cases(live_server: LiveServer, browser) -> list[str]:  # type: ignore[no-unt
     """Three testimonies, as families send them."""
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
-    for name, place in (("زهرا کریمی", "Evin prison, Tehran (اوین)"),
-                        ("Ali Rezaei", "Gohardasht (گوهردشت), Karaj"),
-                        ("مریم احمدی", "خاوران")):
-        family_sends(page, live_server, name, place)
+    for name, place, after in (("زهرا کریمی", "Evin prison, Tehran (اوین)", ""),
+                               ("Ali Rezaei", "Gohardasht (گوهردشت), Karaj", ""),
+                               ("مریم احمدی", "خاوران", ""),
+                               ("رضا تهرانی", "Qezel Hesar", OVERRIDE)):
+        family_sends(page, live_server, name, place, after)
     context.close()
-    return ["زهرا کریمی", "Ali Rezaei", "مریم احمدی"]
+    return ["زهرا کریمی", "Ali Rezaei", "مریم احمدی", "رضا تهرانی"]
 
 
 def test_a_persian_date_keeps_its_order_in_the_english_view_and_an_iso_range_in_the_persian(
@@ -229,3 +232,17 @@ def test_the_admin_users_table_fits_a_360_pixel_phone(
     shot = output_dir / f"workbench-admin-{lang}-360.png"
     page.screenshot(path=str(shot), full_page=True)
     shutil.copy(shot, SHOTS / shot.name)
+
+
+def test_an_override_typed_into_a_date_does_not_reverse_the_page_text_after_it(
+        live_server: LiveServer, new_page: Callable[..., Page], cases: list[str]) -> None:
+    """Reproduction: a date typed as "۱۵ فروردین ۱۳۴۰" followed by U+202E (kept as typed: it
+    is the family's text) turned "(Solar Hijri, Exact day) → 1961-04-04" after it into
+    "40-40-1691 ← )yad tcaxE ,irjiH raloS(" until the end of the line."""
+    page = new_page(javascript=True, viewport={"width": 1280, "height": 900})
+    log_in(page, live_server)
+    page.goto(live_server.url + "/review/?lang=en")
+    page.click(f"text={cases[3]}")
+    found = where(page, answer_row("Date of arrest"), "Sol", "jri", "Exa", "1961-", "-04")
+    assert found["Sol"]["left"] < found["jri"]["left"] < found["Exa"]["left"]
+    assert found["1961-"]["left"] < found["-04"]["left"]
