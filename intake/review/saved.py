@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from sqlalchemy.orm import Session
@@ -20,7 +21,7 @@ NOT_SAVED = ("q", "label")
 MOST_SAVED = 20
 
 
-def filter_args(args: Mapping[str, str]) -> dict[str, str]:
+def filter_args(args: Mapping[str, str]) -> dict[str, Any]:
     """Keep the non-empty filter arguments of a request, to carry them to the next page."""
     return {key: str(args[key]) for key in FILTER_KEYS if args.get(key)}
 
@@ -28,9 +29,10 @@ def filter_args(args: Mapping[str, str]) -> dict[str, str]:
 def savable(args: Mapping[str, str], statuses: Iterable[str],
             user_ids: Iterable[str]) -> dict[str, str]:
     """Return the arguments that may be saved, each checked; anything else is dropped."""
-    checks = {
-        "status": lambda v: v in set(statuses),
-        "assignee": lambda v: v in set(user_ids),
+    allowed_statuses, allowed_users = set(statuses), set(user_ids)
+    checks: dict[str, Callable[[str], bool]] = {
+        "status": lambda v: v in allowed_statuses,
+        "assignee": lambda v: v in allowed_users,
         "priority": lambda v: v in {"0", "1", "2", "3"},
         "from": _is_day, "to": _is_day,
         "unread": lambda v: v == "1",

@@ -174,6 +174,8 @@ def test_bulk_label_and_status_work_without_javascript_and_each_case_shows_them(
         assert "In triage" in row.inner_text()
     # Filter, open a case, and walk the filter with the next-case link.
     page.goto(live_server.url + "/review/?lang=en&status=in_triage")
+    page.click("section.saved-filters button[type=submit]")  # "Save this filter"
+    assert page.inner_text("section.saved-filters li a") == "Status: In triage"
     page.click(f"text={cases[1]}")
     page.fill("textarea[name=text] >> nth=0", "Called the family (تماس گرفتیم).")
     with page.expect_navigation():
