@@ -7,7 +7,7 @@ import time
 from flask import Flask
 
 from intake.staff import invites
-from intake.store.models import Invite, Note, ReviewSession, Submission, User
+from intake.store.models import Invite, Note, ReviewSession, SavedFilter, Submission, User
 from intake.web.database import get_session
 from tests.review.conftest import log_in
 from tests.submit.conftest import filled_form, post_form
@@ -39,24 +39,28 @@ def test_every_post_route_refuses_a_request_without_a_csrf_token(app: Flask) -> 
         db = get_session()
         cases = [s.id for s in db.query(Submission)]
         reviewer = db.query(User).filter_by(name="reviewer").one().id
+        admin_id = db.query(User).filter_by(name="admin").one().id
         token = invites.create(db, "newcomer", "reviewer", int(time.time()))
         db.commit()
-    values = {"case_id": cases[0], "other_id": cases[1], "user_id": reviewer, "token": token}
+    values = {"case_id": cases[0], "other_id": cases[1], "user_id": reviewer, "token": token,
+              "filter_id": saved_filter(app, admin_id)}
     admin = app.test_client()
     assert log_in(app, admin, name="admin").status_code == 302
     posted = set()
     for rule in app.url_map.iter_rules():
         if "POST" not in (rule.methods or ()):
             continue
-        response = admin.post(fill(rule.rule, values), data=FIELDS,
-                              query_string={"lang": "en"})
+        response = admin.post(fill(rule.rule, values),
+                              data={**FIELDS, "case": cases, "action": "status"},
+                              query_string={"lang": "en", "status": "closed"})
         assert response.status_code == 400, (rule.endpoint, response.status_code)
         assert REFUSED in response.get_data(as_text=True), rule.endpoint
         posted.add(rule.endpoint)
     assert {"admin.vet", "admin.revoke", "admin.reset_totp", "review.logout", "admin.keys",
             "admin.invite", "admin.change_settings", "review.note", "review.triage",
             "review.reply", "review.confirm_link", "review.change_passphrase", "review.login",
-            "enrol.enrol", "submit.submit", "followup.add"} <= posted
+            "enrol.enrol", "submit.submit", "followup.add", "review.bulk",
+            "review.save_filter", "review.delete_filter"} <= posted
     with app.app_context():
         db = get_session()
         assert db.get(User, reviewer).state == "active"
@@ -65,4 +69,16 @@ def test_every_post_route_refuses_a_request_without_a_csrf_token(app: Flask) -> 
         assert db.query(Invite).count() == 1
         assert db.query(User).filter_by(name="newcomer").count() == 0
         assert {s.status for s in db.query(Submission)} == {"new"}
+        # The admin's own filter, which it could otherwise delete, is kept; none is added.
+        assert db.query(SavedFilter).count() == 1
     assert [e.id for e in app.extensions["intake.desk"].keyring.epochs("main")] == [1]
+
+
+def saved_filter(app: Flask, user_id: str) -> str:
+    """Save a filter for an account, as the inbox would; return its id."""
+    with app.app_context():
+        db = get_session()
+        row = SavedFilter(id="f" * 32, user_id=user_id, params="status=new", position=1)
+        db.add(row)
+        db.commit()
+        return row.id

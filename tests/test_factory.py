@@ -25,7 +25,7 @@ def test_uninitialised_instance_serves_the_offline_page(tmp_path: Path) -> None:
     response = app.test_client().get("/")
     assert response.status_code == 503
     assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
-    assert "intake.db" not in app.extensions
+    assert "intake.store.db" not in app.extensions
 
 
 @pytest.mark.parametrize(("key", "value", "message"), [

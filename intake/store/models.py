@@ -247,3 +247,17 @@ class PendingFile(Base):
     meta: Mapped[bytes] = mapped_column(LargeBinary)
     # Unix time of a UTC midnight: enough to expire it, not to time a visit.
     expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class SavedFilter(Base):
+    """An inbox filter a reviewer saved: plaintext columns only (status, assignee, priority,
+    received days, unread), never search text or labels, which are ciphertext elsewhere."""
+
+    __tablename__ = "saved_filters"
+    __table_args__ = NO_ROWID
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    # A query string of the allowed keys only, checked when saved (review/saved.py).
+    params: Mapped[str] = mapped_column(String(400))
+    position: Mapped[int] = mapped_column(default=0)

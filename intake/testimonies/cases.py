@@ -33,6 +33,7 @@ from intake.crypto import (
     open_for_family,
     seal_for_family,
 )
+from intake.desk import audit
 from intake.staff.sessions import EpochKeys, Unlocked
 from intake.store.blobs import Store, utc_today
 from intake.store.models import Attachment, KeyGeneration, Note, Reply, Submission
@@ -325,3 +326,17 @@ def replies_for_family(db: Session, case: Submission,
                                              record_id=case.id,
                                              field=f"reply:{row.id}").decode())
             for row in rows if row.for_family != closing.NOT_FOR_FAMILY]
+
+
+def set_status(db: Session, actor_id: str, submission: Submission, key: CaseKeys,
+               status: str) -> None:
+    """Change a case's status, audited; lifting a safety hold lets held replies reach the code."""
+    if status == submission.status:
+        return
+    audit.record(db, actor_id, "status", submission.id, status)
+    lifted = submission.status == closing.HOLD
+    submission.status = status
+    if lifted:
+        released = closing.release_held_replies(
+            db, submission, lambda row: reply_text(submission, key, row))
+        audit.record(db, actor_id, "release_replies", submission.id, f"replies:{released}")

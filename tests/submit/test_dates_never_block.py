@@ -98,7 +98,7 @@ def test_every_example_we_give_is_read_in_its_calendar(app: Flask, lang: str,
 def test_a_reviewer_sees_a_date_that_was_not_understood_marked_as_such(app: Flask) -> None:
     answer = read_date("روزی که آمدند", "solar_hijri", "exact").to_dict()
     with app.test_request_context(), force_locale("en"):
-        assert shown(answer) == "روزی که آمدند (Solar Hijri (e.g. 1 Mordad 1367); " \
+        assert str(shown(answer)) == "روزی که آمدند (Solar Hijri (e.g. 1 Mordad 1367); " \
                                 "date not understood, kept as written)"
 
 

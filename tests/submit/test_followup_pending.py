@@ -193,7 +193,8 @@ def test_nothing_to_add_is_a_persian_error_linked_to_the_answer_and_keeps_the_co
     assert '<div class="error-summary" role="alert"' in page
     assert ('<li><a href="#addition">چه چیزی می‌خواهید اضافه کنید؟: آنچه را می‌خواهید'
             ' اضافه کنید بنویسید، یا فایلی انتخاب کنید.</a></li>') in page
-    assert '<textarea aria-describedby="addition-error" aria-invalid="true" id="addition"' in page
+    assert ('<textarea aria-describedby="addition-error" aria-invalid="true" dir="auto" '
+            'id="addition"') in page
     assert '<p class="field-error" id="addition-error">' in page
     assert hidden(page, "code") == code
     assert additions(app) == []

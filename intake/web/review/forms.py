@@ -9,10 +9,18 @@ from wtforms import (
     IntegerField,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from intake.web.testimony_form import choices
 
@@ -94,3 +102,30 @@ class PassphraseForm(FlaskForm):
                                                           Length(min=12, max=1024)])
     confirm = PasswordField(_l("The same passphrase again"), validators=[
         EqualTo("new", _l("The two passphrases differ."))])
+
+
+class BulkForm(FlaskForm):
+    """One action on the cases ticked in the inbox; the button pressed names the action."""
+
+    case = SelectMultipleField(choices=[], validate_choice=False,
+                               validators=[DataRequired()])
+    action = SelectField(choices=[("assign", "assign"), ("status", "status"),
+                                  ("label", "label")])
+    assignee = SelectField(_l("Assign to"), choices=[], validate_choice=True)
+    status = SelectField(_l("Set the status to"), choices=STATUSES)
+    label = StringField(_l("Add the label"), validators=[Length(max=200)])
+
+    def validate_case(self, field: SelectMultipleField) -> None:
+        """Take case ids only: 32 lower-case hex digits each."""
+        if not all(len(v) == 32 and all(c in "0123456789abcdef" for c in v)
+                   for v in field.data or []):
+            raise ValidationError("not a case id")
+
+    def validate_label(self, field: StringField) -> None:
+        """Need a label when the action is to add one."""
+        if self.action.data == "label" and not (field.data or "").strip():
+            raise ValidationError("no label")
+
+
+class SaveFilterForm(FlaskForm):
+    """Only the CSRF token: what is saved comes from the inbox's own query string."""

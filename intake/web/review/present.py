@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -35,6 +36,24 @@ CHECKLIST = [
 ]
 
 
+@dataclass(frozen=True)
+class DateShown:
+    """A date answer in parts, so a page can isolate what the family typed and keep the
+    Gregorian range left-to-right; as text it reads as before (the export uses that)."""
+
+    text: str
+    calendar: Any
+    precision: Any
+    gregorian: str
+    problem: bool
+
+    def __str__(self) -> str:
+        if self.problem:
+            # Kept as the family typed it; the reader could not turn it into a range.
+            return f"{self.text} ({self.calendar}; {NOT_UNDERSTOOD})"
+        return f"{self.text} ({self.calendar}, {self.precision}) → {self.gregorian}"
+
+
 def label_of(name: str) -> Any:
     """Return the form's label for an answer."""
     unbound = getattr(TestimonyForm, name, None)
@@ -46,19 +65,16 @@ def choice_label(choices: Any, value: str) -> Any:
     return next((choice.label for choice in choices or () if choice.value == value), value)
 
 
-def shown(value: Any, name: str = "") -> str | None:
+def shown(value: Any, name: str = "") -> str | DateShown | None:
     """Render one answer as text; dates in the calendar given and in Gregorian."""
     if isinstance(value, dict) and "calendar" in value:
         answer = DateAnswer.from_dict(value)
         if not answer.text:
             return None
-        calendar = choice_label(CALENDAR_CHOICES, answer.calendar)
-        if answer.problem:
-            # Kept as the family typed it; the reader could not turn it into a range.
-            return f"{answer.text} ({calendar}; {NOT_UNDERSTOOD})"
-        gregorian = format_gregorian_range(answer)
-        precision = choice_label(PRECISION_CHOICES, answer.precision)
-        return f"{answer.text} ({calendar}, {precision}) → {gregorian}"
+        return DateShown(answer.text, choice_label(CALENDAR_CHOICES, answer.calendar),
+                         choice_label(PRECISION_CHOICES, answer.precision),
+                         "" if answer.problem else format_gregorian_range(answer),
+                         bool(answer.problem))
     if value in (None, "", False):
         return None
     if value is True:
@@ -67,7 +83,7 @@ def shown(value: Any, name: str = "") -> str | None:
     return str(choice_label(unbound.kwargs.get("choices") if unbound else None, str(value)))
 
 
-def sections(answers: dict[str, Any]) -> list[tuple[Any, list[tuple[Any, str]]]]:
+def sections(answers: dict[str, Any]) -> list[tuple[Any, list[tuple[Any, str | DateShown]]]]:
     """Group the answers given into the form's sections, skipping blanks."""
     laid_out = []
     for title, names in SECTIONS:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable
+from typing import Any
 
 from flask import current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -20,14 +21,16 @@ from intake.store.models import Attachment, CaseLink, CaseRead, Note, Reply, Sub
 from intake.testimonies import cases, closing, filenames
 from intake.web.bound import get_desk, get_settings, get_store
 from intake.web.database import get_session
-from intake.web.review import present
+from intake.web.review import present, saved, workbench
 from intake.web.review.blueprint import bp
 from intake.web.review.forms import (
     ASSESSMENT_FIELDS,
+    BulkForm,
     CloseCodeForm,
     LoginForm,
     NoteForm,
     ReplyForm,
+    SaveFilterForm,
     TriageForm,
 )
 from intake.web.review.inbox import inbox_page
@@ -145,7 +148,13 @@ def inbox() -> ResponseReturnValue:
     page = inbox_page(db, current(), request.args)
     sessions.keep_case_keys(db, current())
     users = db.query(User).filter(User.state == "active").order_by(User.name).all()
-    return render_template("review/inbox.html", page=page, args=request.args, users=users)
+    bulk = BulkForm(formdata=None)
+    bulk.assignee.choices = [("", "—")] + [(u.id, u.name) for u in users]
+    return render_template("review/inbox.html", page=page, args=request.args, users=users,
+                           filters=saved.filter_args(request.args), bulk=bulk,
+                           saved_filters=saved.saved_filters(db, current().user),
+                           save_form=SaveFilterForm(), not_saved=saved.NOT_SAVED,
+                           user_names={u.id: u.name for u in users})
 
 
 @bp.get("/<case_id>")
@@ -155,13 +164,17 @@ def case(case_id: str) -> ResponseReturnValue:
     db, unlocked = get_session(), current()
     submission = find(case_id)
     summary = cases.summarise(submission, unlocked, 0)
-    context = {"submission": submission, "state": summary.state}
+    filters = saved.filter_args(request.args)
+    context = {"submission": submission, "state": summary.state, "filters": filters}
     if summary.state == "open":
         key = cases.session_data_key(submission, unlocked)  # opened by summarise just now
         context |= case_context(submission, key)
+        context["newer"], context["older"] = workbench.neighbours(db, unlocked, filters,
+                                                                  submission)
         if db.get(CaseRead, (unlocked.user.id, submission.id)) is None:
             db.add(CaseRead(user_id=unlocked.user.id, submission_id=submission.id))
         audit.record(db, unlocked.user.id, "view", submission.id)
+        sessions.keep_case_keys(db, unlocked)
         db.commit()
     return render_template("review/case.html", **context)
 
@@ -178,6 +191,7 @@ def case_context(submission: Submission, key: CaseKeys) -> dict[str, object]:
     triage.assignee.choices = [("", "—")] + [(u.id, u.name) for u in reviewers]
     found = cases.answers(submission, key)
     return {
+        "names": {u.id: u.name for u in session.query(User)},
         "answers": found, "sections": present.sections(found),
         "checklist": present.checklist(found),
         "files": cases.attachments(session, submission, key),
@@ -216,7 +230,7 @@ def triage(case_id: str) -> ResponseReturnValue:
     form = TriageForm()
     form.assignee.choices = [("", "—")] + [(u.id, u.name) for u in db.query(User)]
     if form.validate():
-        set_status(submission, key, form.status.data)
+        cases.set_status(db, unlocked.user.id, submission, key, form.status.data)
         if form.family_status.data != submission.family_status:
             audit.record(db, unlocked.user.id, "family_status", submission.id,
                          form.family_status.data)
@@ -228,22 +242,13 @@ def triage(case_id: str) -> ResponseReturnValue:
                                                for name in ASSESSMENT_FIELDS})
         audit.record(db, unlocked.user.id, "triage", submission.id)
         db.commit()
-    return redirect(url_for("review.case", case_id=case_id))
+    return back_to_case(case_id)
 
 
-def set_status(submission: Submission, key: CaseKeys, status: str) -> None:
-    """Change a case's status, audited; lifting a safety hold lets held replies reach the code."""
-    db, unlocked = get_session(), current()
-    if status == submission.status:
-        return
-    audit.record(db, unlocked.user.id, "status", submission.id, status)
-    lifted = submission.status == closing.HOLD
-    submission.status = status
-    if lifted:
-        released = closing.release_held_replies(
-            db, submission, lambda row: cases.reply_text(submission, key, row))
-        audit.record(db, unlocked.user.id, "release_replies", submission.id,
-                     f"replies:{released}")
+def back_to_case(case_id: str, **extra: object) -> ResponseReturnValue:
+    """Return to the case page, keeping the inbox filter it was opened from."""
+    values: dict[str, Any] = {**saved.filter_args(request.args), **extra}
+    return redirect(url_for("review.case", case_id=case_id, **values))
 
 
 @bp.post("/<case_id>/close-code")
@@ -254,7 +259,7 @@ def close_code(case_id: str) -> ResponseReturnValue:
     cases.data_key(submission, unlocked.epoch_keys)  # only a reader of the case may close it
     if CloseCodeForm().validate() and submission.family_key is not None:
         closing.close_code(db, submission, unlocked.user.id)
-    return redirect(url_for("review.case", case_id=case_id))
+    return back_to_case(case_id)
 
 
 @bp.post("/<case_id>/note")
@@ -280,10 +285,10 @@ def write(case_id: str, form: NoteForm | ReplyForm, store: Callable[..., Note | 
         try:
             item = store(db, submission, key, unlocked.user.id, form.text.data)
         except ValueError:
-            return redirect(url_for("review.case", case_id=case_id, no_code=1))
+            return back_to_case(case_id, no_code=1)
         audit.record(db, unlocked.user.id, action, submission.id, item.id)
         db.commit()
-    return redirect(url_for("review.case", case_id=case_id))
+    return back_to_case(case_id)
 
 
 @bp.get("/<case_id>/file/<file_id>")
