@@ -109,8 +109,8 @@ class BulkForm(FlaskForm):
 
     case = SelectMultipleField(choices=[], validate_choice=False,
                                validators=[DataRequired()])
-    action = SelectField(choices=[("assign", "assign"), ("status", "status"),
-                                  ("label", "label")])
+    action = SelectField(choices=choices(("assign", "assign"), ("status", "status"),
+                                         ("label", "label")))
     assignee = SelectField(_l("Assign to"), choices=[], validate_choice=True)
     status = SelectField(_l("Set the status to"), choices=STATUSES)
     label = StringField(_l("Add the label"), validators=[Length(max=200)])

@@ -45,6 +45,7 @@ from intake.web.staff_auth import (
     set_cookie,
     vetted,
 )
+from intake.web.testimony_form import choices
 
 INLINE_TYPES = frozenset({"image/jpeg", "image/png"})
 
@@ -149,7 +150,7 @@ def inbox() -> ResponseReturnValue:
     sessions.keep_case_keys(db, current())
     users = db.query(User).filter(User.state == "active").order_by(User.name).all()
     bulk = BulkForm(formdata=None)
-    bulk.assignee.choices = [("", "—")] + [(u.id, u.name) for u in users]
+    bulk.assignee.choices = choices(("", "—"), *((u.id, u.name) for u in users))
     return render_template("review/inbox.html", page=page, args=request.args, users=users,
                            filters=saved.filter_args(request.args), bulk=bulk,
                            saved_filters=saved.saved_filters(db, current().user),
@@ -188,7 +189,7 @@ def case_context(submission: Submission, key: CaseKeys) -> dict[str, object]:
                         assignee=submission.assignee_id or "",
                         labels=", ".join(cases.labels(submission, key)),
                         **cases.assessment(submission, key))
-    triage.assignee.choices = [("", "—")] + [(u.id, u.name) for u in reviewers]
+    triage.assignee.choices = choices(("", "—"), *((u.id, u.name) for u in reviewers))
     found = cases.answers(submission, key)
     return {
         "names": {u.id: u.name for u in session.query(User)},
@@ -228,7 +229,7 @@ def triage(case_id: str) -> ResponseReturnValue:
     db, unlocked, submission = get_session(), current(), find(case_id)
     key = cases.data_key(submission, unlocked.epoch_keys)
     form = TriageForm()
-    form.assignee.choices = [("", "—")] + [(u.id, u.name) for u in db.query(User)]
+    form.assignee.choices = choices(("", "—"), *((u.id, u.name) for u in db.query(User)))
     if form.validate():
         cases.set_status(db, unlocked.user.id, submission, key, form.status.data)
         if form.family_status.data != submission.family_status:

@@ -20,6 +20,7 @@ from intake.web.review.blueprint import bp
 from intake.web.review.forms import STATUSES, BulkForm, SaveFilterForm
 from intake.web.review.inbox import SEARCHED_COLUMNS, filtered, matching, searchable
 from intake.web.staff_auth import current, reviewer_required, vetted
+from intake.web.testimony_form import choices
 
 MOST_AT_ONCE = 500
 
@@ -45,7 +46,7 @@ def bulk() -> ResponseReturnValue:
         return refused
     db, back = get_session(), saved.filter_args(request.args)
     form = BulkForm()
-    form.assignee.choices = [("", "—")] + [(u.id, u.name) for u in active_users(db)]
+    form.assignee.choices = choices(("", "—"), *((u.id, u.name) for u in active_users(db)))
     chosen = form.case.data or []
     if not form.validate() or not chosen or len(chosen) > MOST_AT_ONCE:
         return redirect(url_for("review.inbox", **back, bulk="invalid"))
