@@ -167,6 +167,32 @@ def demo_code_command(name: str) -> None:
         click.echo(totp_for(user).generate(time.time()).decode())
 
 
+@click.command("verify")
+@click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--root", "root_text", default=None,
+              help="The desk's root fingerprint as printed at `intake init`; the bundle's "
+                   "certificates must chain to it.")
+@click.option("--tsa-ca", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="The time-stamping authority's CA certificate (PEM), to "
+                                 "check the time-stamp's signature too.")
+def verify_command(bundle: Path, root_text: str | None, tsa_ca: Path | None) -> None:
+    """Check an evidence bundle offline (no instance, no network) and print a verdict."""
+    from cryptography import x509
+
+    from .crypto.signing import parse_fingerprint
+    from .evidence import render, verify_bundle
+
+    try:
+        root = parse_fingerprint(root_text) if root_text is not None else None
+        ca = x509.load_pem_x509_certificate(tsa_ca.read_bytes()) if tsa_ca else None
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    verdict = verify_bundle(bundle, root, ca)
+    click.echo(render(verdict, bundle.name), nl=False)
+    if not verdict.verified:
+        sys.exit(1)
+
+
 def prepare_to_serve(settings: Any) -> None:
     """Migrate, and remove blobs a crash left behind (before any worker starts)."""
     from sqlalchemy.orm import Session
@@ -242,5 +268,7 @@ main = FlaskGroup(
     ],
     help="Secure testimony intake.",
 )
+# Run without an instance (an air-gapped machine): registered on the group, not the app.
+main.add_command(verify_command)
 # FlaskGroup's own --app, --env-file and --debug make no sense for `intake`.
 main.params = [p for p in main.params if p.name not in {"app", "env_file", "debug"}]

@@ -1,149 +1,66 @@
-"""Exporting a case as an evidence bundle: a zip streamed to the reviewer, never written to disk.
+"""Exporting a case as an evidence bundle: a signed BagIt zip streamed to the reviewer.
 
-The bundle holds the answers as JSON and as a readable page, the files as
-received by the desk, the case's audit trail, the signed checkpoints covering it with the
-desk's certificate chain, and MANIFEST.sha256 listing the
-SHA-256 of every other member.
+The bundle is built by intake.evidence (see its bundle module for the
+layout); this view only gathers what the reviewer's session holds. Nothing
+is written to disk: the zip's bytes are sent as they are made.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import zipfile
 from collections.abc import Iterator
-from typing import IO, Any, cast
+from functools import partial
 
 from flask import current_app, render_template, stream_with_context
 from flask.typing import ResponseReturnValue
 
-from .. import audit, cases, filenames
-from ..bound import get_desk, get_store
-from ..crypto import CaseKeys
+from .. import audit, cases, filenames, trust
+from ..bound import get_desk, get_settings, get_store
 from ..db import get_session
-from ..models import Attachment, AuditCheckpoint, AuditEvent, Submission
+from ..evidence import Header, Member, request_token, write_bundle
+from ..evidence import case as evidence_case
+from ..models import Submission
 from ..staff_auth import case_required, current
+from ..storage import utc_today
 from . import bp, present
 from .views import find, linked_ids
 
 
-class _Pipe:
-    """A write-only file for zipfile whose bytes are handed on as they are written."""
-
-    def __init__(self) -> None:
-        self.parts: list[bytes] = []
-        self.position = 0
-
-    def write(self, data: bytes) -> int:
-        self.parts.append(bytes(data))
-        self.position += len(data)
-        return len(data)
-
-    def tell(self) -> int:
-        return self.position
-
-    def flush(self) -> None:
-        """Nothing is buffered here."""
-
-    def drain(self) -> bytes:
-        data, self.parts = b"".join(self.parts), []
-        return data
-
-
-File = tuple[str, Submission, CaseKeys, Attachment]
-
-
-def contents(submission: Submission, key: CaseKeys) -> tuple[dict[str, Any], list[File]]:
-    """Decrypt the record and check every file up front, so a damaged part refuses the export."""
-    db, keys = get_session(), current().epoch_keys
-    store = get_store()
-    additions = [(a, cases.data_key(a, keys, db)) for a in
-                 db.query(Submission).filter_by(parent_id=submission.id)]
-    record = {"id": submission.id, "received_on": submission.received_on.isoformat(),
-              "status": submission.status, "family_status": submission.family_status,
-              "labels": cases.labels(submission, key),
-              "assessment": cases.assessment(submission, key),
-              "answers": cases.answers(submission, key),
-              "linked_cases": linked_ids(submission.id),
-              "additions": [{"id": a.id, "received_on": a.received_on.isoformat(),
-                             "answers": cases.answers(a, k)} for a, k in additions]}
-    files = []
-    for owner, owner_key in [(submission, key), *additions]:
-        for number, row in enumerate(cases.attachment_rows(db, owner)):
-            meta = cases.attachment_meta(owner, owner_key, row)
-            cases.check_file(store, owner, owner_key, row)
-            cleaned = filenames.archive_name(filenames.download_name(meta))
-            name = f"files/{owner.id[:8]}-{number + 1}-{cleaned}"
-            files.append((name, owner, owner_key, row))
-    return record, files
-
-
-def _members(submission: Submission, record: dict[str, Any],
-             files: list[File]) -> Iterator[tuple[str, Iterator[bytes]]]:
-    store = get_store()
-    yield "case.json", iter([json.dumps(record, ensure_ascii=False, indent=2).encode()])
-    page = render_template("review/export.html", submission=submission,
-                           sections=present.sections(record["answers"]), record=record)
-    yield "case.html", iter([page.encode()])
-    for name, owner, owner_key, attachment in files:
-        # Checked whole in contents(); a file changed since then still fails per segment.
-        yield name, cases.file_chunks(store, owner, owner_key, attachment, check_first=False)
-    trail = [{"seq": e.seq, "at": e.at, "actor": e.actor_id, "action": e.action,
-              "detail": e.detail, "hash": e.hash} for e in audit.trail(get_session(),
-                                                                      submission.id)]
-    yield "audit.json", iter([json.dumps(trail, indent=2).encode()])
-    yield from _anchors(submission, trail)
-
-
-def _anchors(submission: Submission,
-             trail: list[dict[str, Any]]) -> Iterator[tuple[str, Iterator[bytes]]]:
-    """Yield the signed checkpoints that cover the case's audit trail, and the desk's chain.
-
-    A checkpoint covers the trail when it was signed after the trail's newest
-    entry before this export (the export's own entry, just written, cannot be
-    covered yet); the certificates name the key each checkpoint is signed
-    with, back to the root fingerprint printed at `intake init`.
-    """
-    db, keyring = get_session(), get_desk().keyring
-    newest = max((entry["seq"] for entry in trail[:-1]), default=0)
-    position = db.query(AuditEvent).filter(AuditEvent.seq <= newest).count()
-    covering = [{"id": c.id, "desk": c.desk_id, "entries": c.count, "head": c.hash,
-                 "account": c.account_id, "certificates": c.chain_length,
-                 "chain_head": c.chain_head, "signature": c.signature.hex()}
-                for c in db.query(AuditCheckpoint).filter(
-                    AuditCheckpoint.desk_id == submission.desk_id,
-                    AuditCheckpoint.count >= position).order_by(AuditCheckpoint.count)]
-    yield "checkpoints.json", iter([json.dumps(covering, indent=2).encode()])
-    for seq, blob in enumerate(keyring.certificates(submission.desk_id)):
-        yield f"certificates/{seq:06d}.cert", iter([blob])
-
-
-def bundle(submission: Submission, record: dict[str, Any], files: list[File]) -> Iterator[bytes]:
-    """Yield the zip's bytes as each member is written."""
-    pipe, digests = _Pipe(), []
-    # ZipFile needs only write, tell and flush of its file when writing.
-    with zipfile.ZipFile(cast(IO[bytes], pipe), "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, chunks in _members(submission, record, files):
-            digest = hashlib.sha256()
-            with archive.open(name, "w", force_zip64=True) as member:
-                for chunk in chunks:
-                    digest.update(chunk)
-                    member.write(chunk)
-                    yield pipe.drain()
-            digests.append(f"{digest.hexdigest()}  {name}\n")
-        archive.writestr("MANIFEST.sha256", "".join(digests))
-    yield pipe.drain()
+def _page(submission: Submission, contents: evidence_case.CaseContents) -> bytes:
+    """Render the answers as a page in the reviewer's language."""
+    record = contents.record
+    return render_template("review/export.html", submission=submission,
+                           sections=present.sections(record["answers"]),
+                           record=record).encode()
 
 
 @bp.get("/<case_id>/export")
 @case_required
 def export(case_id: str) -> ResponseReturnValue:
-    """Download the case as an evidence bundle."""
+    """Download the case as a signed evidence bundle."""
     db, unlocked, submission = get_session(), current(), find(case_id)
-    record, files = contents(submission, cases.data_key(submission, unlocked.epoch_keys))
+    settings, keyring = get_settings(), get_desk().keyring
+    contents = evidence_case.collect(db, get_store(), submission,
+                                     cases.data_key(submission, unlocked.epoch_keys),
+                                     unlocked.epoch_keys, linked_ids(submission.id))
     audit.record(db, unlocked.user.id, "export", submission.id)
+    signer, chain = unlocked.signer, None
+    if signer is not None:
+        chain = trust.load_chain(keyring, submission.desk_id, signer.root)
+        # Signed at export, so the trail up to and including this export is covered.
+        audit.checkpoint(db, chain, signer)
     db.commit()
-    response = current_app.response_class(stream_with_context(bundle(submission, record, files)),
+    header = Header(settings.organisation_name, submission.desk_id, submission.id,
+                    utc_today(), unlocked.user.name, unlocked.user.id,
+                    trust.fingerprint_text(signer.root) if signer else "", settings.tsa_url)
+    page, trail = _page(submission, contents), evidence_case.trail(db, submission.id)
+    custody: Iterator[Member] = iter(())
+    if signer is not None and chain is not None:
+        custody = evidence_case.custody(db, keyring, chain, submission.id,
+                                        signer.key.public_key)
+    stamp = partial(request_token, settings.tsa_url) if settings.tsa_url else None
+    chunks = write_bundle(header, evidence_case.payload(contents, page, get_store(), trail),
+                          custody, signer.key if signer else None, stamp)
+    response = current_app.response_class(stream_with_context(chunks),
                                           mimetype="application/zip")
     response.headers["Content-Disposition"] = filenames.content_disposition(
         "attachment", f"case-{submission.id[:8]}.zip")
