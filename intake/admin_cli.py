@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 import time
 from pathlib import Path
@@ -265,6 +266,37 @@ def _recovery_secret(keyring: Keyring, desk_id: str) -> bytes:
     if recovery_key(secret).public_key != keyring.recovery_key(desk_id):
         raise click.ClickException("this is not this desk's recovery key; nothing was changed")
     return secret
+
+
+@keys_group.command("recipient")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--passphrase-stdin", is_flag=True, help="Read the passphrase from stdin.")
+def keys_recipient(out: Path, passphrase_stdin: bool) -> None:
+    """Make a key pair for a recipient of sealed bundles (OUT private, OUT.pub public).
+
+    Run it on the recipient's own machine, offline if possible: it needs no instance.
+    """
+    from .accounts import passphrase_problem
+    from .crypto import RFC_9106_LOW_MEMORY
+    from .evidence.seal import read_public, recipient_files, recipient_fingerprint
+
+    public_path = out.with_name(out.name + ".pub")
+    if out.exists() or public_path.exists():
+        raise click.ClickException(f"{out} or {public_path} already exists; nothing was written")
+    passphrase = read_passphrase(passphrase_stdin, "Passphrase for the private key")
+    problem = passphrase_problem(passphrase)
+    if problem:
+        raise click.ClickException(str(problem))
+    secret, public = recipient_files(passphrase, RFC_9106_LOW_MEMORY)
+    # The private half exists only wrapped; still, only its owner may read the file.
+    descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(secret)
+    public_path.write_bytes(public)
+    click.echo(f"Wrote the private key (wrapped under your passphrase) to {out} and the public "
+               f"key to {public_path}. Give the desk the public key, and read them its "
+               f"fingerprint by another channel:\n  "
+               f"{recipient_fingerprint(read_public(public))}")
 
 
 @keys_group.command("rotate")

@@ -193,6 +193,51 @@ def verify_command(bundle: Path, root_text: str | None, tsa_ca: Path | None) -> 
         sys.exit(1)
 
 
+@click.command("export")
+@click.argument("case_id")
+@click.option("--reviewer", "name", required=True, help="The account that exports and signs.")
+@click.option("--to", "recipient", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The recipient's public key file (made by `intake keys recipient`).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the sealed bundle.")
+@click.option("--lang", type=click.Choice(["fa", "en"]), default=None,
+              help="Language of the readable page. Default: the instance's.")
+@click.option("--passphrase-stdin", is_flag=True)
+@with_appcontext
+def export_command(case_id: str, name: str, recipient: Path, out: Path, lang: str | None,
+                   passphrase_stdin: bool) -> None:
+    """Export a case as a signed bundle sealed to a recipient outside the desk.
+
+    Only a sealed bundle is written here: this runs on the server, whose disk must never
+    hold a testimony in plaintext.
+    """
+    from .evidence_cli import export_sealed
+
+    export_sealed(_settings_of(current_app), case_id, name, recipient, out, lang,
+                  read_passphrase(passphrase_stdin, f"Passphrase for {name}", confirm=False))
+
+
+@click.command("open")
+@click.argument("sealed", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--key", "key_file", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The recipient's private key file.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the bundle. Default: beside SEALED, ending in .zip.")
+@click.option("--root", "root_text", default=None, help="The desk's root fingerprint.")
+@click.option("--passphrase-stdin", is_flag=True)
+def open_command(sealed: Path, key_file: Path, out: Path | None, root_text: str | None,
+                 passphrase_stdin: bool) -> None:
+    """Open a sealed bundle with the recipient's key (no instance, no network), then verify it."""
+    from .evidence_cli import open_sealed_file
+
+    passphrase = read_passphrase(passphrase_stdin, "Passphrase for the private key",
+                                 confirm=False)
+    if not open_sealed_file(sealed, key_file, out, root_text, passphrase):
+        sys.exit(1)
+
+
 def prepare_to_serve(settings: Any) -> None:
     """Migrate, and remove blobs a crash left behind (before any worker starts)."""
     from sqlalchemy.orm import Session
@@ -247,7 +292,7 @@ def _print_initialised(result: Initialised) -> None:
 def init_app(app: Flask) -> None:
     """Register the commands on the app, for `flask --app intake`."""
     for command in (init_command, serve_command, demo_command, demo_code_command, audit_group,
-                    *COMMANDS):
+                    export_command, *COMMANDS):
         app.cli.add_command(command)
 
 
@@ -270,5 +315,6 @@ main = FlaskGroup(
 )
 # Run without an instance (an air-gapped machine): registered on the group, not the app.
 main.add_command(verify_command)
+main.add_command(open_command)
 # FlaskGroup's own --app, --env-file and --debug make no sense for `intake`.
 main.params = [p for p in main.params if p.name not in {"app", "env_file", "debug"}]

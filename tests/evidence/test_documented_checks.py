@@ -1,12 +1,12 @@
-"""The checks docs/verifying-evidence.md gives a court's expert run as written, and catch changes."""
+"""The shell checks in docs/verifying-evidence.md run as written and catch changes."""
 
 from __future__ import annotations
 
 import hashlib
 import re
 import subprocess
-from collections.abc import Callable
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest

@@ -1,0 +1,77 @@
+"""Export one case as a bundle, for the web view and the command line alike.
+
+Who can decrypt: the exporting account, whose unlocked epoch keys open the
+case. The export is audited and signs an audit checkpoint in one
+transaction before the first byte of the bundle is made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
+
+from sqlalchemy import or_
+from sqlalchemy.orm import Session
+
+from .. import audit, cases, trust
+from ..crypto import Keyring
+from ..models import CaseLink, Submission, User
+from ..sessions import EpochKeys
+from ..storage import Store, utc_today
+from . import case
+from .bundle import Header, Member, write_bundle
+from .timestamp import request_token
+
+Render = Callable[[Submission, case.CaseContents], bytes]
+
+
+@dataclass(frozen=True)
+class Exporter:
+    """The unlocked account that exports: its epoch keys and, once certified, its signer."""
+
+    user: User
+    epoch_keys: EpochKeys
+    signer: trust.Signer | None
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where the case lives and what the desk states about itself."""
+
+    keyring: Keyring
+    store: Store
+    organisation: str
+    tsa_url: str | None = None
+
+
+def linked(db: Session, case_id: str) -> list[str]:
+    """Return the ids of cases confirmed as about the same person, either way round."""
+    rows = db.query(CaseLink).filter(or_(CaseLink.first_id == case_id,
+                                         CaseLink.second_id == case_id))
+    return [row.second_id if row.first_id == case_id else row.first_id for row in rows]
+
+
+def export_case(db: Session, place: Place, exporter: Exporter, submission: Submission,
+                render: Render, detail: str = "") -> Iterator[bytes]:
+    """Decrypt and check the case, audit the export, sign a checkpoint; return the zip stream."""
+    contents = case.collect(db, place.store, submission,
+                            cases.data_key(submission, exporter.epoch_keys, db),
+                            exporter.epoch_keys, linked(db, submission.id))
+    audit.record(db, exporter.user.id, "export", submission.id, detail)
+    signer, chain = exporter.signer, None
+    if signer is not None:
+        chain = trust.load_chain(place.keyring, submission.desk_id, signer.root)
+        # Signed at export, so the trail up to and including this export is covered.
+        audit.checkpoint(db, chain, signer)
+    db.commit()
+    header = Header(place.organisation, submission.desk_id, submission.id, utc_today(),
+                    exporter.user.name, exporter.user.id,
+                    trust.fingerprint_text(signer.root) if signer else "", place.tsa_url)
+    page, trail = render(submission, contents), case.trail(db, submission.id)
+    custody: Iterator[Member] = iter(())
+    if signer is not None and chain is not None:
+        custody = case.custody(db, place.keyring, chain, submission.id, signer.key.public_key)
+    stamp = partial(request_token, place.tsa_url) if place.tsa_url else None
+    return write_bundle(header, case.payload(contents, page, place.store, trail), custody,
+                        signer.key if signer else None, stamp)
