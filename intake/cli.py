@@ -203,18 +203,28 @@ def verify_command(bundle: Path, root_text: str | None, tsa_ca: Path | None) -> 
               help="Where to write the sealed bundle.")
 @click.option("--lang", type=click.Choice(["fa", "en"]), default=None,
               help="Language of the readable page. Default: the instance's.")
+@click.option("--purpose", type=click.Choice(["internal", "anonymised", "un", "courts",
+                                               "publish"]), default="internal",
+              show_default=True, help="The use the family's consent must cover.")
+@click.option("--consent-reason", default="",
+              help="Why export although the family's consent does not cover this use.")
+@click.option("--contact-reason", default="",
+              help="Why include the submitter's contact details (left out otherwise).")
 @click.option("--passphrase-stdin", is_flag=True)
 @with_appcontext
 def export_command(case_id: str, name: str, recipient: Path, out: Path, lang: str | None,
+                   purpose: str, consent_reason: str, contact_reason: str,
                    passphrase_stdin: bool) -> None:
     """Export a case as a signed bundle sealed to a recipient outside the desk.
 
     Only a sealed bundle is written here: this runs on the server, whose disk must never
     hold a testimony in plaintext.
     """
+    from .evidence.redact import Choice
     from .evidence_cli import export_sealed
 
-    export_sealed(_settings_of(current_app), case_id, name, recipient, out, lang,
+    choice = Choice(purpose, consent_reason, contact_reason)
+    export_sealed(_settings_of(current_app), case_id, name, recipient, out, lang, choice,
                   read_passphrase(passphrase_stdin, f"Passphrase for {name}", confirm=False))
 
 

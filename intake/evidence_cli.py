@@ -22,6 +22,7 @@ from .crypto.signing import parse_fingerprint
 from .db import make_engine
 from .evidence import render, verify_bundle
 from .evidence.export import Exporter, Place, export_case
+from .evidence.redact import Choice, ConsentRefused
 from .evidence.seal import SealError, open_sealed, read_public, seal, unlock_recipient
 from .models import Submission, User
 from .review.export import render_page
@@ -29,7 +30,7 @@ from .storage import Store
 
 
 def export_sealed(settings: Any, case_id: str, name: str, recipient_file: Path, out: Path,
-                  lang: str | None, passphrase: str) -> None:
+                  lang: str | None, choice: Choice, passphrase: str) -> None:
     """Unlock `name`, export the case and write it sealed to the recipient at `out`."""
     try:
         recipient = read_public(recipient_file.read_bytes())
@@ -45,7 +46,10 @@ def export_sealed(settings: Any, case_id: str, name: str, recipient_file: Path, 
             with force_locale(lang or settings.default_locale):
                 try:
                     chunks = export_case(db, place, exporter, submission, render_page,
-                                         detail="sealed")
+                                         choice, detail="sealed")
+                except ConsentRefused as exc:
+                    raise click.ClickException(f"{exc} (--consent-reason); nothing was "
+                                               "exported") from None
                 except Locked:
                     raise click.ClickException(f"{name} holds no key that opens this case; "
                                                "nothing was exported") from None

@@ -58,6 +58,7 @@ class Header:
     root_text: str
     tsa_url: str | None = None
     left_out: str | None = None
+    purpose: str | None = None
 
     def fields(self, signed: bool) -> list[tuple[str, str]]:
         """Return bag-info's fields before Payload-Oxum (day only: never a time of day)."""
@@ -74,6 +75,8 @@ class Header:
             ("Intake-Signature", SIGNED_WITH if signed else NOT_SIGNED),
             ("Intake-Timestamp", f"RFC 3161 from {self.tsa_url}" if self.tsa_url else NO_TSA),
         ]
+        if self.purpose:
+            found.append(("Intake-Purpose", self.purpose))
         if self.left_out:
             found.append(("Intake-Left-Out", self.left_out))
         return found

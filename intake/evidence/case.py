@@ -42,6 +42,8 @@ class CaseContents:
 
     record: dict[str, Any]
     files: list[CaseFile]
+    # Codes of what the consent rules left out of this copy (see redact.py).
+    left_out: tuple[str, ...] = ()
 
 
 def collect(db: Session, store: Store, submission: Submission, key: CaseKeys,
@@ -86,10 +88,13 @@ def history(case_file: CaseFile) -> dict[str, Any]:
     }
 
 
-def payload(contents: CaseContents, page: bytes, store: Store,
-            trail: list[dict[str, Any]]) -> Iterator[Member]:
-    """Yield the bag's payload: answers, readable page, file histories, files, audit trail."""
+def payload(contents: CaseContents, page: bytes, store: Store, trail: list[dict[str, Any]],
+            redactions: dict[str, Any] | None = None) -> Iterator[Member]:
+    """Yield the bag's payload: answers, readable page, file histories, files, audit trail,
+    and what was left out."""
     yield Member("data/case.json", [_json(contents.record)])
+    if redactions is not None:
+        yield Member("data/redactions.json", [_json(redactions)])
     yield Member("data/case.html", [page])
     yield Member("data/files.json", [_json([history(f) for f in contents.files])])
     for f in contents.files:

@@ -15,12 +15,13 @@ from sqlalchemy import or_
 from sqlalchemy.orm import Session
 
 from .. import audit, cases, trust
-from ..crypto import Keyring
+from ..crypto import CaseKeys, Keyring
 from ..models import CaseLink, Submission, User
 from ..sessions import EpochKeys
 from ..storage import Store, utc_today
 from . import case
 from .bundle import Header, Member, write_bundle
+from .redact import WHAT, Choice, Redaction, redact
 from .timestamp import request_token
 
 Render = Callable[[Submission, case.CaseContents], bytes]
@@ -53,12 +54,18 @@ def linked(db: Session, case_id: str) -> list[str]:
 
 
 def export_case(db: Session, place: Place, exporter: Exporter, submission: Submission,
-                render: Render, detail: str = "") -> Iterator[bytes]:
-    """Decrypt and check the case, audit the export, sign a checkpoint; return the zip stream."""
-    contents = case.collect(db, place.store, submission,
-                            cases.data_key(submission, exporter.epoch_keys, db),
-                            exporter.epoch_keys, linked(db, submission.id))
-    audit.record(db, exporter.user.id, "export", submission.id, detail)
+                render: Render, choice: Choice | None = None,
+                detail: str = "") -> Iterator[bytes]:
+    """Decrypt and check the case, apply the consent, audit the export, sign a checkpoint;
+    return the zip stream. Raises ConsentRefused before anything is recorded."""
+    key = cases.data_key(submission, exporter.epoch_keys, db)
+    contents = case.collect(db, place.store, submission, key, exporter.epoch_keys,
+                            linked(db, submission.id))
+    redaction = redact(contents.record, choice or Choice())
+    contents = case.CaseContents(redaction.record, contents.files, tuple(redaction.left_out))
+    _record_reasons(db, submission, key, exporter.user.id, redaction)
+    audit.record(db, exporter.user.id, "export", submission.id,
+                 ";".join(filter(None, [detail, redaction.audit_detail()])))
     signer, chain = exporter.signer, None
     if signer is not None:
         chain = trust.load_chain(place.keyring, submission.desk_id, signer.root)
@@ -67,11 +74,23 @@ def export_case(db: Session, place: Place, exporter: Exporter, submission: Submi
     db.commit()
     header = Header(place.organisation, submission.desk_id, submission.id, utc_today(),
                     exporter.user.name, exporter.user.id,
-                    trust.fingerprint_text(signer.root) if signer else "", place.tsa_url)
+                    trust.fingerprint_text(signer.root) if signer else "", place.tsa_url,
+                    redaction.summary(), redaction.purpose)
     page, trail = render(submission, contents), case.trail(db, submission.id)
     custody: Iterator[Member] = iter(())
     if signer is not None and chain is not None:
         custody = case.custody(db, place.keyring, chain, submission.id, signer.key.public_key)
     stamp = partial(request_token, place.tsa_url) if place.tsa_url else None
-    return write_bundle(header, case.payload(contents, page, place.store, trail), custody,
-                        signer.key if signer else None, stamp)
+    return write_bundle(header, case.payload(contents, page, place.store, trail,
+                                             redaction.statement()),
+                        custody, signer.key if signer else None, stamp)
+
+
+def _record_reasons(db: Session, submission: Submission, key: CaseKeys, author: str,
+                    redaction: Redaction) -> None:
+    """Keep each stated reason as an encrypted note on the case, audited as notes are."""
+    for code, reason in redaction.overrides.items():
+        note = cases.add_note(db, submission, key, author,
+                              f"Export for {redaction.purpose}: {WHAT[code]} included "
+                              f"because: {reason}")
+        audit.record(db, author, "note", submission.id, note.id)

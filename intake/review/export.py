@@ -1,8 +1,9 @@
 """Exporting a case as an evidence bundle: a signed BagIt zip streamed to the reviewer.
 
 The bundle is built by intake.evidence (see its bundle module for the
-layout); this view only hands it what the reviewer's session holds. Nothing
-is written to disk: the zip's bytes are sent as they are made.
+layout); this view only hands it what the reviewer's session holds and what
+the reviewer chose. Nothing is written to disk: the zip's bytes are sent as
+they are made.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from ..bound import get_desk, get_settings, get_store
 from ..db import get_session
 from ..evidence.case import CaseContents
 from ..evidence.export import Exporter, Place, export_case
+from ..evidence.redact import Choice, ConsentRefused
 from ..models import Submission
 from ..staff_auth import case_required, current
 from . import bp, present
+from .forms import ExportForm
 from .views import find
 
 
@@ -26,19 +29,39 @@ def render_page(submission: Submission, contents: CaseContents) -> bytes:
     record = contents.record
     return render_template("review/export.html", submission=submission,
                            sections=present.sections(record["answers"]),
-                           record=record).encode()
+                           record=record, left_out=contents.left_out).encode()
 
 
 @bp.get("/<case_id>/export")
 @case_required
 def export(case_id: str) -> ResponseReturnValue:
-    """Download the case as a signed evidence bundle."""
-    unlocked, submission, settings = current(), find(case_id), get_settings()
+    """Download the case as a signed bundle for internal documentation."""
+    return _bundle(find(case_id), Choice())
+
+
+@bp.post("/<case_id>/export")
+@case_required
+def export_for(case_id: str) -> ResponseReturnValue:
+    """Download the case as a signed bundle for the use the reviewer chose."""
+    submission, form = find(case_id), ExportForm()
+    if not form.validate():
+        return render_template("review/export_refused.html", submission=submission,
+                               reason="invalid"), 400
+    return _bundle(submission, Choice(form.purpose.data, form.consent_reason.data or "",
+                                      form.contact_reason.data or ""))
+
+
+def _bundle(submission: Submission, choice: Choice) -> ResponseReturnValue:
+    unlocked, settings = current(), get_settings()
     place = Place(get_desk().keyring, get_store(), settings.organisation_name,
                   settings.tsa_url)
-    chunks = export_case(get_session(), place,
-                         Exporter(unlocked.user, unlocked.epoch_keys, unlocked.signer),
-                         submission, render_page)
+    try:
+        chunks = export_case(get_session(), place,
+                             Exporter(unlocked.user, unlocked.epoch_keys, unlocked.signer),
+                             submission, render_page, choice)
+    except ConsentRefused:
+        return render_template("review/export_refused.html", submission=submission,
+                               reason="consent"), 409
     response = current_app.response_class(stream_with_context(chunks),
                                           mimetype="application/zip")
     response.headers["Content-Disposition"] = filenames.content_disposition(

@@ -71,6 +71,22 @@ class NoteForm(FlaskForm):
                                                                Length(max=20_000)])
 
 
+class ExportForm(FlaskForm):
+    """What an evidence bundle is for, and reasons to go past the family's consent."""
+
+    purpose = SelectField(_l("For"), choices=choices(
+        ("internal", _l("Internal documentation by the organisation")),
+        ("anonymised", _l("Reports that do not name the family")),
+        ("un", _l("UN mechanisms")), ("courts", _l("Courts and prosecutors")),
+        ("publish", _l("Publication"))))
+    contact_reason = TextAreaField(
+        _l("Why include the submitter's contact details (leave empty to leave them out)"),
+        validators=[Optional(), Length(max=1000)])
+    consent_reason = TextAreaField(
+        _l("Why export although the family's consent does not cover this use (leave empty "
+           "if it does)"), validators=[Optional(), Length(max=1000)])
+
+
 class ReplyForm(FlaskForm):
     """A reply the family reads with its follow-up code."""
 

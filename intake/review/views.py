@@ -33,6 +33,7 @@ from . import bp, present
 from .forms import (
     ASSESSMENT_FIELDS,
     CloseCodeForm,
+    ExportForm,
     LoginForm,
     NoteForm,
     ReplyForm,
@@ -182,6 +183,7 @@ def case_context(submission: Submission, key: CaseKeys) -> dict[str, object]:
         "replies": cases.replies(session, submission, key),
         "additions": cases.additions(session, submission, current().epoch_keys),
         "triage": triage, "note_form": NoteForm(), "reply_form": ReplyForm(),
+        "export_form": ExportForm(),
         "labels": cases.labels(submission, key),
         "links": linked_ids(submission.id),
         "code_closed_on": closing.code_closed_on(session, submission),

@@ -133,3 +133,20 @@ def test_keys_recipient_needs_no_instance_and_keeps_the_private_half_wrapped(
     assert key.to_bytes() not in (tmp_path / "un").read_bytes()
     assert (tmp_path / "un").stat().st_mode & 0o777 == 0o600
     assert not (tmp_path / "no-instance").exists()
+
+
+def test_a_sealed_export_for_a_use_the_family_did_not_allow_is_refused_and_writes_nothing(
+        app: Flask, tmp_path: Path, recipient: tuple[bytes, bytes]) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "lawyer.pub").write_bytes(recipient[1])
+    submit(app.test_client())
+    [case_id] = case_ids(app)
+    result = app.test_cli_runner().invoke(args=[
+        "export", case_id, "--reviewer", "reviewer", "--to", str(out / "lawyer.pub"),
+        "--out", str(out / "case.sealed"), "--purpose", "publish", "--passphrase-stdin"],
+        input=REVIEWER_PASSPHRASE + "\n")
+    assert result.exit_code == 1
+    assert "the family's consent does not cover this use (publish): state why to export " \
+        "anyway (--consent-reason); nothing was exported" in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["lawyer.pub"]
