@@ -228,6 +228,29 @@ def export_command(case_id: str, name: str, recipient: Path, out: Path, lang: st
                   read_passphrase(passphrase_stdin, f"Passphrase for {name}", confirm=False))
 
 
+@click.command("table")
+@click.argument("case_ids", nargs=-1, required=True)
+@click.option("--reviewer", "name", required=True)
+@click.option("--to", "recipient", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--purpose", type=click.Choice(["internal", "anonymised", "un", "courts",
+                                               "publish"]), default="internal",
+              show_default=True)
+@click.option("--passphrase-stdin", is_flag=True)
+@with_appcontext
+def table_command(case_ids: tuple[str, ...], name: str, recipient: Path, out: Path,
+                  purpose: str, passphrase_stdin: bool) -> None:
+    """Export HURIDOCS-style rows of cases (CSV and JSON, for Uwazi), sealed to a recipient.
+
+    Cases whose family did not allow the use are left out and named.
+    """
+    from .evidence_cli import table_sealed
+
+    table_sealed(_settings_of(current_app), list(case_ids), name, recipient, out, purpose,
+                 read_passphrase(passphrase_stdin, f"Passphrase for {name}", confirm=False))
+
+
 @click.command("open")
 @click.argument("sealed", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--key", "key_file", required=True,
@@ -302,7 +325,7 @@ def _print_initialised(result: Initialised) -> None:
 def init_app(app: Flask) -> None:
     """Register the commands on the app, for `flask --app intake`."""
     for command in (init_command, serve_command, demo_command, demo_code_command, audit_group,
-                    export_command, *COMMANDS):
+                    export_command, table_command, *COMMANDS):
         app.cli.add_command(command)
 
 

@@ -22,6 +22,7 @@ from ..crypto.signing import SigningPublicKey
 from ..models import Attachment, AuditCheckpoint, AuditEvent, Submission
 from ..sessions import EpochKeys
 from ..storage import Store
+from . import formats
 from .bundle import Member
 
 
@@ -89,12 +90,19 @@ def history(case_file: CaseFile) -> dict[str, Any]:
 
 
 def payload(contents: CaseContents, page: bytes, store: Store, trail: list[dict[str, Any]],
-            redactions: dict[str, Any] | None = None) -> Iterator[Member]:
-    """Yield the bag's payload: answers, readable page, file histories, files, audit trail,
-    and what was left out."""
+            redactions: dict[str, Any] | None = None,
+            organisation: str = "") -> Iterator[Member]:
+    """Yield the bag's payload: answers, readable page, what was left out, the WGEID form
+    and HURIDOCS rows, file histories, files, audit trail."""
     yield Member("data/case.json", [_json(contents.record)])
     if redactions is not None:
         yield Member("data/redactions.json", [_json(redactions)])
+    form = formats.wgeid(contents.record, organisation)
+    yield Member("data/wgeid/form.json", [_json(form)])
+    yield Member("data/wgeid/form.html", [formats.wgeid_html(form)])
+    row = formats.huridocs(contents.record)
+    yield Member("data/huridocs/case.json", [_json(row)])
+    yield Member("data/huridocs/case.csv", [formats.huridocs_csv([row])])
     yield Member("data/case.html", [page])
     yield Member("data/files.json", [_json([history(f) for f in contents.files])])
     for f in contents.files:

@@ -7,6 +7,9 @@ transaction before the first byte of the bundle is made.
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -19,9 +22,9 @@ from ..crypto import CaseKeys, Keyring
 from ..models import CaseLink, Submission, User
 from ..sessions import EpochKeys
 from ..storage import Store, utc_today
-from . import case
+from . import case, formats
 from .bundle import Header, Member, write_bundle
-from .redact import WHAT, Choice, Redaction, redact
+from .redact import WHAT, Choice, ConsentRefused, Redaction, redact
 from .timestamp import request_token
 
 Render = Callable[[Submission, case.CaseContents], bytes]
@@ -82,7 +85,7 @@ def export_case(db: Session, place: Place, exporter: Exporter, submission: Submi
         custody = case.custody(db, place.keyring, chain, submission.id, signer.key.public_key)
     stamp = partial(request_token, place.tsa_url) if place.tsa_url else None
     return write_bundle(header, case.payload(contents, page, place.store, trail,
-                                             redaction.statement()),
+                                             redaction.statement(), place.organisation),
                         custody, signer.key if signer else None, stamp)
 
 
@@ -94,3 +97,35 @@ def _record_reasons(db: Session, submission: Submission, key: CaseKeys, author: 
                               f"Export for {redaction.purpose}: {WHAT[code]} included "
                               f"because: {reason}")
         audit.record(db, author, "note", submission.id, note.id)
+
+
+def export_table(db: Session, exporter: Exporter, submissions: list[Submission],
+                 purpose: str) -> tuple[bytes, list[str]]:
+    """Return a zip of HURIDOCS-style rows (cases.csv, cases.json) for the cases whose
+    family allowed `purpose`, and the ids of those left out; each included case is audited.
+
+    A table is for import into a case database (Uwazi), not evidence: it is not signed,
+    and carries no files and no contact details (the per-case bundles are the evidence).
+    """
+    rows, left_out = [], []
+    for submission in submissions:
+        key = cases.data_key(submission, exporter.epoch_keys, db)
+        record = {"id": submission.id, "received_on": submission.received_on.isoformat(),
+                  "answers": cases.answers(submission, key),
+                  "assessment": cases.assessment(submission, key)}
+        try:
+            redact(record, Choice(purpose))
+        except ConsentRefused:
+            left_out.append(submission.id)
+            continue
+        rows.append(formats.huridocs(record))
+        audit.record(db, exporter.user.id, "export", submission.id,
+                     f"table;purpose:{purpose}")
+    db.commit()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("cases.csv", formats.huridocs_csv(rows))
+        archive.writestr("cases.json", json.dumps({"purpose": purpose, "cases": rows,
+                                                   "left_out_by_consent": left_out},
+                                                  ensure_ascii=False, indent=2))
+    return buffer.getvalue(), left_out

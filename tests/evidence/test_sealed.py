@@ -150,3 +150,32 @@ def test_a_sealed_export_for_a_use_the_family_did_not_allow_is_refused_and_write
     assert "the family's consent does not cover this use (publish): state why to export " \
         "anyway (--consent-reason); nothing was exported" in result.output
     assert sorted(p.name for p in out.iterdir()) == ["lawyer.pub"]
+
+
+def test_a_table_of_cases_leaves_out_those_whose_family_did_not_allow_the_use(
+        app: Flask, tmp_path: Path, recipient: tuple[bytes, bytes]) -> None:
+    """Two cases; only the first family allowed UN mechanisms: the table for the UN holds
+    one row, names the other as left out, and opens with the recipient's key."""
+    import csv
+    import zipfile
+
+    from tests.submit.conftest import filled_form, post_form
+    secret, public = recipient
+    (tmp_path / "lawyer").write_bytes(secret)
+    (tmp_path / "lawyer.pub").write_bytes(public)
+    post_form(app.test_client(), filled_form(arrest_forces="سپاه"))
+    post_form(app.test_client(), filled_form(consent_un=None, name="مریم"))
+    first, second = case_ids(app)
+    result = app.test_cli_runner().invoke(args=[
+        "table", first, second, "--reviewer", "reviewer", "--purpose", "un", "--to",
+        str(tmp_path / "lawyer.pub"), "--out", str(tmp_path / "cases.sealed"),
+        "--passphrase-stdin"], input=REVIEWER_PASSPHRASE + "\n")
+    assert result.exit_code == 0, result.output
+    assert f"Left out, as their families did not allow this use: {second}" in result.output
+    opened = CliRunner().invoke(main, ["open", str(tmp_path / "cases.sealed"), "--key",
+                                       str(tmp_path / "lawyer"), "--passphrase-stdin"],
+                                input=PASSPHRASE + "\n")
+    assert opened.exit_code == 0, opened.output
+    with zipfile.ZipFile(tmp_path / "cases.zip") as archive:
+        rows = list(csv.DictReader(io.StringIO(archive.read("cases.csv").decode())))
+    assert [(row["case"], row["perpetrators"]) for row in rows] == [(first, "سپاه")]
