@@ -19,7 +19,7 @@ from .submissions import Desk
 from .throttle import WorkGate, purge_expired
 from .trust import high_water
 
-UPLOAD_ENDPOINTS = frozenset({"submit.submit", "followup.add"})
+UPLOAD_ENDPOINTS = frozenset({"submit.submit", "followup.add", "review.record"})
 NEW_WORK_ENDPOINTS = UPLOAD_ENDPOINTS | {"submit.form"}
 # How long a follow-up visit waits for a code check when many run at once.
 CODE_CHECK_WAIT_SECONDS = 20.0

@@ -59,6 +59,7 @@ class Header:
     tsa_url: str | None = None
     left_out: str | None = None
     purpose: str | None = None
+    channel: str | None = None
 
     def fields(self, signed: bool) -> list[tuple[str, str]]:
         """Return bag-info's fields before Payload-Oxum (day only: never a time of day)."""
@@ -75,6 +76,8 @@ class Header:
             ("Intake-Signature", SIGNED_WITH if signed else NOT_SIGNED),
             ("Intake-Timestamp", f"RFC 3161 from {self.tsa_url}" if self.tsa_url else NO_TSA),
         ]
+        if self.channel:
+            found.append(("Intake-Received", self.channel))
         if self.purpose:
             found.append(("Intake-Purpose", self.purpose))
         if self.left_out:

@@ -22,7 +22,7 @@ from ..crypto import CaseKeys, Keyring
 from ..models import CaseLink, Submission, User
 from ..sessions import EpochKeys
 from ..storage import Store, utc_today
-from . import case, formats
+from . import case, channels, formats
 from .bundle import Header, Member, write_bundle
 from .redact import WHAT, Choice, ConsentRefused, Redaction, redact
 from .timestamp import request_token
@@ -78,7 +78,8 @@ def export_case(db: Session, place: Place, exporter: Exporter, submission: Submi
     header = Header(place.organisation, submission.desk_id, submission.id, utc_today(),
                     exporter.user.name, exporter.user.id,
                     trust.fingerprint_text(signer.root) if signer else "", place.tsa_url,
-                    redaction.summary(), redaction.purpose)
+                    redaction.summary(), redaction.purpose,
+                    channels.describe(contents.record["answers"]))
     page, trail = render(submission, contents), case.trail(db, submission.id)
     custody: Iterator[Member] = iter(())
     if signer is not None and chain is not None:

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..dates import DateAnswer, format_gregorian_range
+from . import channels
 
 CALENDARS = {"solar_hijri": "Solar Hijri", "gregorian": "Gregorian",
              "lunar_hijri": "lunar Hijri"}
@@ -90,7 +91,8 @@ def _source(answers: dict[str, Any], organisation: str) -> dict[str, Any]:
     relation = answers.get("relationship_other") or answers.get("relationship") or "unknown"
     return {"element": "6. The source", "missing": False, "answers": [
         ("Submitted by", organisation),
-        ("On the testimony of", f"the person's {relation}".replace("_", " "))]}
+        ("On the testimony of", f"the person's {relation}".replace("_", " ")),
+        ("Testimony received", channels.describe(answers))]}
 
 
 def _confidentiality(answers: dict[str, Any]) -> dict[str, Any]:

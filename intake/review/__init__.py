@@ -12,7 +12,7 @@ from ..db import get_session
 bp = Blueprint("review", __name__, url_prefix="/review")
 SWEEP_SECONDS = 60
 
-from . import account, export, links, views  # noqa: E402,F401
+from . import account, export, links, record, views  # noqa: E402,F401
 
 
 @bp.before_app_request

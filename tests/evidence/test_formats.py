@@ -37,8 +37,9 @@ def test_the_wgeid_form_holds_every_minimum_element_the_case_has() -> None:
     assert by_title["4. Forces believed responsible"] == [("Forces", "سپاه")]
     assert by_title["5. Steps taken by the family"] == [
         ("Authorities approached, and their answers", "دادستانی اوین: پاسخی ندادند")]
-    assert by_title["6. The source"] == [("Submitted by", "Org"),
-                                         ("On the testimony of", "the person's sister")]
+    assert by_title["6. The source"] == [
+        ("Submitted by", "Org"), ("On the testimony of", "the person's sister"),
+        ("Testimony received", "through the web form, by the family itself")]
     assert by_title["7. Confidentiality"] == [
         ("The family allowed use by", "UN mechanisms"),
         ("Source's identity to be kept confidential",
