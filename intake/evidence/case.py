@@ -25,6 +25,8 @@ from ..storage import Store
 from . import formats
 from .bundle import Member
 
+_BATCH = 1000
+
 
 @dataclass(frozen=True)
 class CaseFile:
@@ -153,12 +155,25 @@ def custody(db: Session, keyring: Keyring, chain: Chain, case_id: str,
 
 
 def _span(db: Session, first: int | None, start: int, end: int) -> Iterator[bytes]:
+    """Yield the log's entries from seq `first`, positions start..end, a batch at a time.
+
+    Each batch is its own query (after the last seq read), so no cursor stays open
+    between two yields of a stream a client may never finish reading.
+    """
     if first is None:
         return
-    query = db.query(AuditEvent).filter(AuditEvent.seq >= first).order_by(
-        AuditEvent.seq).limit(max(0, end - start + 1))
-    for position, event in enumerate(query.yield_per(1000), start=start):
-        yield json.dumps(_entry(event, position), ensure_ascii=False).encode() + b"\n"
+    position, after = start, first - 1
+    while position <= end:
+        batch = db.query(AuditEvent).filter(AuditEvent.seq > after).order_by(
+            AuditEvent.seq).limit(min(_BATCH, end - position + 1)).all()
+        if not batch:
+            return
+        lines = []
+        for event in batch:
+            lines.append(json.dumps(_entry(event, position), ensure_ascii=False).encode()
+                         + b"\n")
+            position, after = position + 1, event.seq
+        yield b"".join(lines)
 
 
 def _json(value: object) -> bytes:

@@ -74,16 +74,19 @@ def export_case(db: Session, place: Place, exporter: Exporter, submission: Submi
         chain = trust.load_chain(place.keyring, submission.desk_id, signer.root)
         # Signed at export, so the trail up to and including this export is covered.
         audit.checkpoint(db, chain, signer)
-    db.commit()
+    # Read before the commit (the trail then includes this export's entry): once it is
+    # committed, no connection is held until the stream starts, even if it never does.
+    trail, page = case.trail(db, submission.id), render(submission, contents)
     header = Header(place.organisation, submission.desk_id, submission.id, utc_today(),
                     exporter.user.name, exporter.user.id,
                     trust.fingerprint_text(signer.root) if signer else "", place.tsa_url,
                     redaction.summary(), redaction.purpose,
                     channels.describe(contents.record["answers"]))
-    page, trail = render(submission, contents), case.trail(db, submission.id)
+    case_id = submission.id
+    db.commit()
     custody: Iterator[Member] = iter(())
     if signer is not None and chain is not None:
-        custody = case.custody(db, place.keyring, chain, submission.id, signer.key.public_key)
+        custody = case.custody(db, place.keyring, chain, case_id, signer.key.public_key)
     stamp = partial(request_token, place.tsa_url) if place.tsa_url else None
     return write_bundle(header, case.payload(contents, page, place.store, trail,
                                              redaction.statement(), place.organisation),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import current_app, render_template, stream_with_context
 from flask.typing import ResponseReturnValue
 
-from .. import filenames
+from .. import cases, filenames
 from ..bound import get_desk, get_settings, get_store
 from ..db import get_session
 from ..evidence.case import CaseContents
@@ -44,6 +44,8 @@ def export(case_id: str) -> ResponseReturnValue:
 def export_for(case_id: str) -> ResponseReturnValue:
     """Download the case as a signed bundle for the use the reviewer chose."""
     submission, form = find(case_id), ExportForm()
+    # A case this session cannot open is refused as such, whatever the form holds.
+    cases.data_key(submission, current().epoch_keys)
     if not form.validate():
         return render_template("review/export_refused.html", submission=submission,
                                reason="invalid"), 400
