@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit, cases, trust
 from ..crypto import CaseKeys, Keyring
+from ..crypto.chain import Chain
 from ..models import CaseLink, Submission, User
 from ..sessions import EpochKeys
 from ..storage import Store, utc_today
@@ -66,24 +67,14 @@ def export_case(db: Session, place: Place, exporter: Exporter, submission: Submi
                             linked(db, submission.id))
     redaction = redact(contents.record, choice or Choice())
     contents = case.CaseContents(redaction.record, contents.files, tuple(redaction.left_out))
-    _record_reasons(db, submission, key, exporter.user.id, redaction)
-    audit.record(db, exporter.user.id, "export", submission.id,
-                 ";".join(filter(None, [detail, redaction.audit_detail()])))
-    signer, chain = exporter.signer, None
-    if signer is not None:
-        chain = trust.load_chain(place.keyring, submission.desk_id, signer.root)
-        # Signed at export, so the trail up to and including this export is covered.
-        audit.checkpoint(db, chain, signer)
+    chain = _audit(db, place, exporter, submission, key, redaction, detail)
     # Read before the commit (the trail then includes this export's entry): once it is
     # committed, no connection is held until the stream starts, even if it never does.
     trail, page = case.trail(db, submission.id), render(submission, contents)
-    header = Header(place.organisation, submission.desk_id, submission.id, utc_today(),
-                    exporter.user.name, exporter.user.id,
-                    trust.fingerprint_text(signer.root) if signer else "", place.tsa_url,
-                    redaction.summary(), redaction.purpose,
-                    channels.describe(contents.record["answers"]))
+    header = _header(place, exporter, submission, redaction)
     case_id = submission.id
     db.commit()
+    signer = exporter.signer
     custody: Iterator[Member] = iter(())
     if signer is not None and chain is not None:
         custody = case.custody(db, place.keyring, chain, case_id, signer.key.public_key)
@@ -91,6 +82,32 @@ def export_case(db: Session, place: Place, exporter: Exporter, submission: Submi
     return write_bundle(header, case.payload(contents, page, place.store, trail,
                                              redaction.statement(), place.organisation),
                         custody, signer.key if signer else None, stamp)
+
+
+def _audit(db: Session, place: Place, exporter: Exporter, submission: Submission,
+           key: CaseKeys, redaction: Redaction, detail: str) -> Chain | None:
+    """Record the export (and any stated reasons); sign a checkpoint covering it."""
+    _record_reasons(db, submission, key, exporter.user.id, redaction)
+    audit.record(db, exporter.user.id, "export", submission.id,
+                 ";".join(filter(None, [detail, redaction.audit_detail()])))
+    signer = exporter.signer
+    if signer is None:
+        return None
+    chain = trust.load_chain(place.keyring, submission.desk_id, signer.root)
+    # Signed at export, so the trail up to and including this export is covered.
+    audit.checkpoint(db, chain, signer)
+    return chain
+
+
+def _header(place: Place, exporter: Exporter, submission: Submission,
+            redaction: Redaction) -> Header:
+    """State what bag-info.txt says about this export."""
+    signer = exporter.signer
+    return Header(place.organisation, submission.desk_id, submission.id, utc_today(),
+                  exporter.user.name, exporter.user.id,
+                  trust.fingerprint_text(signer.root) if signer else "", place.tsa_url,
+                  redaction.summary(), redaction.purpose,
+                  channels.describe(redaction.record["answers"]))
 
 
 def _record_reasons(db: Session, submission: Submission, key: CaseKeys, author: str,
