@@ -60,7 +60,8 @@ def test_every_post_route_refuses_a_request_without_a_csrf_token(app: Flask) -> 
             "admin.invite", "admin.change_settings", "review.note", "review.triage",
             "review.reply", "review.confirm_link", "review.change_passphrase", "review.login",
             "enrol.enrol", "submit.submit", "followup.add", "review.bulk",
-            "review.save_filter", "review.delete_filter"} <= posted
+            "review.save_filter", "review.delete_filter", "review.export_for",
+            "review.record"} <= posted
     with app.app_context():
         db = get_session()
         assert db.get(User, reviewer).state == "active"

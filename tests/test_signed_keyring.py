@@ -626,14 +626,19 @@ def test_an_export_carries_the_checkpoints_that_cover_the_case_and_their_chain(
     reviewer.get(f"/review/{case_id}")
     again = app.test_client()
     assert log_in(app, again, code=totp_now(app, "reviewer", 30)).status_code == 302
-    archive = zipfile.ZipFile(io.BytesIO(again.get(f"/review/{case_id}/export").get_data()))
-    [checkpoint] = json.loads(archive.read("checkpoints.json"))
-    blobs = [archive.read(name) for name in sorted(archive.namelist())
-             if name.startswith("certificates/")]
+    from intake.evidence.bag import BagReader
+    bag = BagReader(zipfile.ZipFile(io.BytesIO(again.get(f"/review/{case_id}/export").get_data())))
+    login, export = json.loads(bag.read("custody/checkpoints.json"))
+    blobs = [bag.read(name) for name in sorted(bag.paths)
+             if name.startswith("custody/certificates/")]
     chain = verify_chain(app.extensions["intake.settings"].root, "main", blobs)
-    assert checkpoint["certificates"] == len(blobs) == chain.length
+    assert login["certificates"] == export["certificates"] == len(blobs) == chain.length
+    # The export signs a checkpoint of its own, over the log up to its own entry.
+    trail = json.loads(bag.read("data/audit-trail.json"))
+    assert trail[-1]["action"] == "export"
+    assert export["head"] == trail[-1]["hash"]
     with Session(app.extensions["intake.db"]) as db:
-        assert check_checkpoints(db, chain, blobs) == (2, checkpoint["entries"])
+        assert check_checkpoints(db, chain, blobs) == (3, export["entries"])
 
 
 def test_storing_a_submission_checks_the_chain_itself(app: Flask) -> None:

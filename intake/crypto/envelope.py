@@ -1,8 +1,9 @@
 """HPKE sealing (RFC 9180, ML-KEM-768 + X25519, HKDF-SHA256, AES-256-GCM).
 
 Only small secrets are sealed here: a submission's 32-byte data key and the
-later generations of it that rotations make, and a desk epoch's 96-byte
-private key granted to a reviewer or the recovery key.
+later generations of it that rotations make, a desk epoch's 96-byte
+private key granted to a reviewer or the recovery key, and the key of an
+evidence bundle sealed to a recipient outside the desk.
 Every sealed object starts with a version byte and the fingerprint of the
 key it is sealed to, and its HPKE `info` binds it to the record it belongs
 to, so a sealed object copied onto another record does not open.
@@ -89,6 +90,21 @@ def open_epoch_key(grant: bytes, recipient: PrivateKey, *, desk_id: str, epoch_i
     if epoch_key.public_key != epoch_public:
         raise DecryptionError
     return epoch_key
+
+
+def seal_handover_key(key: bytes, recipient: PublicKey) -> bytes:
+    """Seal a sealed bundle's 32-byte key so that only `recipient` (outside the desk) opens it."""
+    if len(key) != DATA_KEY_SIZE:
+        raise ValueError("a hand-over key is 32 bytes")
+    return _seal(key, recipient, bind("evidence-handover"))
+
+
+def open_handover_key(sealed: bytes, recipient: PrivateKey) -> bytes:
+    """Open a sealed bundle's key with the recipient's private key."""
+    key = _open(sealed, recipient, bind("evidence-handover"))
+    if len(key) != DATA_KEY_SIZE:
+        raise DecryptionError
+    return key
 
 
 def _seal(secret: bytes, recipient: PublicKey, context: bytes) -> bytes:

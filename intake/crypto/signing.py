@@ -43,6 +43,7 @@ class Use(Enum):
 
     CERTIFICATE = "certificate"
     AUDIT_CHECKPOINT = "audit-checkpoint"
+    EVIDENCE_BUNDLE = "evidence-bundle"
 
 
 class SignatureError(Exception):
@@ -90,6 +91,14 @@ class SigningPublicKey:
             ml_ok = False
         if not (ed_ok and ml_ok):
             raise SignatureError
+
+    def signed_message(self, message: bytes, use: Use) -> bytes:
+        """Return the exact bytes both halves sign for `message` (for checks by other tools)."""
+        return _signed_bytes(self.raw, message, use)
+
+    def halves(self) -> tuple[ed25519.Ed25519PublicKey, mldsa.MLDSA65PublicKey]:
+        """Return the Ed25519 and ML-DSA-65 keys (for export to other tools)."""
+        return self._ed, self._ml
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, SigningPublicKey) and other.raw == self.raw

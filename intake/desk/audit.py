@@ -35,11 +35,15 @@ class AuditError(Exception):
     """The audit log has been altered, or its head is missing."""
 
 
-def _digest(prev_hash: str, at: str, actor_id: str | None, action: str,
-            subject_id: str | None, detail: str) -> str:
+def entry_digest(prev_hash: str, at: str, actor_id: str | None, action: str,
+                 subject_id: str | None, detail: str) -> str:
+    """Return an entry's hash from the one before it and its fields (evidence bundles check it)."""
     canonical = json.dumps([prev_hash, at, actor_id, action, subject_id, detail],
                            separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+_digest = entry_digest
 
 
 def record(session: Session, actor_id: str | None, action: str, subject_id: str | None = None,
@@ -107,10 +111,17 @@ def trail(session: Session, subject_id: str) -> list[AuditEvent]:
             .order_by(AuditEvent.seq).all())
 
 
+def checkpoint_message(desk_id: str, count: int, head: str, account_id: str,
+                       chain_length: int, chain_head: str) -> bytes:
+    """Return the bytes a checkpoint's signature covers (evidence bundles check it offline)."""
+    return json.dumps(["intake/audit-checkpoint", 2, desk_id, count, head, account_id,
+                       chain_length, chain_head], separators=(",", ":"),
+                      ensure_ascii=True).encode()
+
+
 def _checkpoint_message(entry: AuditCheckpoint) -> bytes:
-    return json.dumps(["intake/audit-checkpoint", 2, entry.desk_id, entry.count, entry.hash,
-                       entry.account_id, entry.chain_length, entry.chain_head],
-                      separators=(",", ":"), ensure_ascii=True).encode()
+    return checkpoint_message(entry.desk_id, entry.count, entry.hash, entry.account_id,
+                              entry.chain_length, entry.chain_head)
 
 
 def checkpoint(session: Session, chain: Chain, account: str,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from intake.crypto import PROFILES, Profile
 from intake.crypto.signing import parse_fingerprint
@@ -38,6 +39,8 @@ DEFAULTS: dict[str, Any] = {
     # The desk's root of trust, as `intake init` printed it; the server refuses to seal to
     # an epoch that does not chain to it. Empty before the keyring is certified.
     "ROOT_FINGERPRINT": "",
+    # An RFC 3161 time-stamping authority evidence bundles are timestamped by ("" for none).
+    "TSA_URL": "",
 }
 
 
@@ -81,6 +84,7 @@ class Settings:
     disk_floor_bytes: int
     settle_seconds: int
     root: bytes | None = None
+    tsa_url: str | None = None
 
     @classmethod
     def from_config(cls, config: dict[str, Any], instance_path: Path) -> Settings:
@@ -122,6 +126,7 @@ class Settings:
             disk_floor_bytes=int(config["DISK_FLOOR_BYTES"]),
             settle_seconds=int(config["ROTATION_SETTLE_SECONDS"]),
             root=_root(config.get("ROOT_FINGERPRINT", "")),
+            tsa_url=_tsa_url(config.get("TSA_URL", "")),
         )
 
 
@@ -134,3 +139,20 @@ def _root(text: object) -> bytes | None:
     except ValueError:
         raise SettingsError("ROOT_FINGERPRINT is not a key fingerprint: copy it as "
                             "`intake init` printed it") from None
+
+
+def _tsa_url(value: object) -> str | None:
+    """Read TSA_URL: empty, or an http(s) address of an RFC 3161 time-stamping authority.
+
+    Plain http is allowed: a token is signed by the authority, and what is sent
+    is only a hash of a bundle's signature.
+    """
+    if value in ("", None):
+        return None
+    text = str(value)
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname \
+            or any(ch.isspace() for ch in text) or parts.username or parts.password:
+        raise SettingsError("TSA_URL must be an http:// or https:// address of a "
+                            "time-stamping authority, without spaces or credentials")
+    return text

@@ -19,7 +19,7 @@ from intake.web.database import get_session
 from intake.web.errors import StorageFull
 from intake.web.request import EncryptingRequest
 
-UPLOAD_ENDPOINTS = frozenset({"submit.submit", "followup.add"})
+UPLOAD_ENDPOINTS = frozenset({"submit.submit", "followup.add", "review.record"})
 NEW_WORK_ENDPOINTS = UPLOAD_ENDPOINTS | {"submit.form"}
 # How long a follow-up visit waits for a code check when many run at once.
 CODE_CHECK_WAIT_SECONDS = 20.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -210,29 +211,31 @@ def test_testimonies_naming_the_same_person_are_suggested_and_linked_on_both(
     assert f"/review/{first}\"" in reviewer.get(f"/review/{other}").get_data(as_text=True)
 
 
-def test_a_case_exports_as_a_bundle_whose_manifest_matches(
-        app: Flask, family: FlaskClient, reviewer: FlaskClient) -> None:
-    import hashlib
+def test_a_case_exports_as_a_bundle_that_verifies(
+        app: Flask, family: FlaskClient, reviewer: FlaskClient, tmp_path: Path) -> None:
     import io
     import json
     import zipfile
+
+    from intake.evidence import verify_bundle
+    from intake.evidence.bag import BagReader
 
     submit(family)
     [case_id] = case_ids(app)
     reviewer.get(f"/review/{case_id}")
     response = reviewer.get(f"/review/{case_id}/export")
     assert response.status_code == 200
-    archive = zipfile.ZipFile(io.BytesIO(response.get_data()))
-    names = set(archive.namelist())
-    assert {"case.json", "case.html", "audit.json", "MANIFEST.sha256"} <= names
-    record = json.loads(archive.read("case.json"))
+    (tmp_path / "case.zip").write_bytes(response.get_data())
+    verdict = verify_bundle(tmp_path / "case.zip", app.extensions["intake.settings"].root)
+    assert verdict.verified, verdict.steps
+    bag = BagReader(zipfile.ZipFile(io.BytesIO(response.get_data())))
+    assert {"data/case.json", "data/case.html", "data/audit-trail.json", "data/files.json",
+            "manifest-sha256.txt", "tagmanifest-sha256.txt"} <= bag.paths
+    record = json.loads(bag.read("data/case.json"))
     assert record["answers"]["name"].startswith("علی رضایی")
-    [letter] = [n for n in names if n.endswith("نامه.txt")]
-    assert archive.read(letter) == marker_file(300_000)
-    for line in archive.read("MANIFEST.sha256").decode().splitlines():
-        digest, name = line.split("  ", 1)
-        assert hashlib.sha256(archive.read(name)).hexdigest() == digest
-    actions = [entry["action"] for entry in json.loads(archive.read("audit.json"))]
+    [letter] = [n for n in bag.paths if n.endswith("نامه.txt")]
+    assert bag.read(letter) == marker_file(300_000)
+    actions = [entry["action"] for entry in json.loads(bag.read("data/audit-trail.json"))]
     assert actions[:2] == ["view", "export"]
 
 

@@ -114,8 +114,9 @@ def exported_files(reviewer: FlaskClient, case_id: str) -> dict[str, bytes]:
     archive = zipfile.ZipFile(io.BytesIO(response.get_data()))
     found = {}
     for member in archive.namelist():
-        if member.startswith("files/"):
-            match = re.fullmatch(r"files/[0-9a-f]{8}-1-(.+)", member)
+        if "/data/files/" in member:
+            match = re.fullmatch(r"case-[0-9a-f]{8}-[0-9-]{10}/data/files/[0-9a-f]{8}-1-(.+)",
+                                 member)
             assert match, member
             found[match.group(1)] = archive.read(member)
     return found

@@ -1,151 +1,71 @@
-"""Exporting a case as an evidence bundle: a zip streamed to the reviewer, never written to disk.
+"""Exporting a case as an evidence bundle: a signed BagIt zip streamed to the reviewer.
 
-The bundle holds the answers as JSON and as a readable page, the files as
-received by the desk, the case's audit trail, the signed checkpoints covering it with the
-desk's certificate chain, and MANIFEST.sha256 listing the
-SHA-256 of every other member.
+The bundle is built by intake.evidence (see its bundle module for the
+layout); this view only hands it what the reviewer's session holds and what
+the reviewer chose. Nothing is written to disk: the zip's bytes are sent as
+they are made.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import zipfile
-from collections.abc import Iterator
-from typing import IO, Any, cast
-
 from flask import current_app, render_template, stream_with_context
 from flask.typing import ResponseReturnValue
 
-from intake.crypto import CaseKeys
-from intake.desk import audit
-from intake.store.models import Attachment, AuditCheckpoint, AuditEvent, Submission
+from intake.evidence.case import CaseContents
+from intake.evidence.export import Exporter, Place, export_case
+from intake.evidence.redact import Choice, ConsentRefused
+from intake.store.models import Submission
 from intake.testimonies import cases, filenames
-from intake.web.bound import get_desk, get_store
+from intake.web.bound import get_desk, get_settings, get_store
 from intake.web.database import get_session
 from intake.web.review import present
 from intake.web.review.blueprint import bp
-from intake.web.review.views import find, linked_ids
+from intake.web.review.forms import ExportForm
+from intake.web.review.views import find
 from intake.web.staff_auth import case_required, current
 
 
-class _Pipe:
-    """A write-only file for zipfile whose bytes are handed on as they are written."""
-
-    def __init__(self) -> None:
-        self.parts: list[bytes] = []
-        self.position = 0
-
-    def write(self, data: bytes) -> int:
-        self.parts.append(bytes(data))
-        self.position += len(data)
-        return len(data)
-
-    def tell(self) -> int:
-        return self.position
-
-    def flush(self) -> None:
-        """Nothing is buffered here."""
-
-    def drain(self) -> bytes:
-        data, self.parts = b"".join(self.parts), []
-        return data
-
-
-File = tuple[str, Submission, CaseKeys, Attachment]
-
-
-def contents(submission: Submission, key: CaseKeys) -> tuple[dict[str, Any], list[File]]:
-    """Decrypt the record and check every file up front, so a damaged part refuses the export."""
-    db, keys = get_session(), current().epoch_keys
-    store = get_store()
-    additions = [(a, cases.data_key(a, keys, db)) for a in
-                 db.query(Submission).filter_by(parent_id=submission.id)]
-    record = {"id": submission.id, "received_on": submission.received_on.isoformat(),
-              "status": submission.status, "family_status": submission.family_status,
-              "labels": cases.labels(submission, key),
-              "assessment": cases.assessment(submission, key),
-              "answers": cases.answers(submission, key),
-              "linked_cases": linked_ids(submission.id),
-              "additions": [{"id": a.id, "received_on": a.received_on.isoformat(),
-                             "answers": cases.answers(a, k)} for a, k in additions]}
-    files = []
-    for owner, owner_key in [(submission, key), *additions]:
-        for number, row in enumerate(cases.attachment_rows(db, owner)):
-            meta = cases.attachment_meta(owner, owner_key, row)
-            cases.check_file(store, owner, owner_key, row)
-            cleaned = filenames.archive_name(filenames.download_name(meta))
-            name = f"files/{owner.id[:8]}-{number + 1}-{cleaned}"
-            files.append((name, owner, owner_key, row))
-    return record, files
-
-
-def _members(submission: Submission, record: dict[str, Any],
-             files: list[File]) -> Iterator[tuple[str, Iterator[bytes]]]:
-    store = get_store()
-    yield "case.json", iter([json.dumps(record, ensure_ascii=False, indent=2).encode()])
-    page = render_template("review/export.html", submission=submission,
-                           sections=present.sections(record["answers"]), record=record)
-    yield "case.html", iter([page.encode()])
-    for name, owner, owner_key, attachment in files:
-        # Checked whole in contents(); a file changed since then still fails per segment.
-        yield name, cases.file_chunks(store, owner, owner_key, attachment, check_first=False)
-    trail = [{"seq": e.seq, "at": e.at, "actor": e.actor_id, "action": e.action,
-              "detail": e.detail, "hash": e.hash} for e in audit.trail(get_session(),
-                                                                      submission.id)]
-    yield "audit.json", iter([json.dumps(trail, indent=2).encode()])
-    yield from _anchors(submission, trail)
-
-
-def _anchors(submission: Submission,
-             trail: list[dict[str, Any]]) -> Iterator[tuple[str, Iterator[bytes]]]:
-    """Yield the signed checkpoints that cover the case's audit trail, and the desk's chain.
-
-    A checkpoint covers the trail when it was signed after the trail's newest
-    entry before this export (the export's own entry, just written, cannot be
-    covered yet); the certificates name the key each checkpoint is signed
-    with, back to the root fingerprint printed at `intake init`.
-    """
-    db, keyring = get_session(), get_desk().keyring
-    newest = max((entry["seq"] for entry in trail[:-1]), default=0)
-    position = db.query(AuditEvent).filter(AuditEvent.seq <= newest).count()
-    covering = [{"id": c.id, "desk": c.desk_id, "entries": c.count, "head": c.hash,
-                 "account": c.account_id, "certificates": c.chain_length,
-                 "chain_head": c.chain_head, "signature": c.signature.hex()}
-                for c in db.query(AuditCheckpoint).filter(
-                    AuditCheckpoint.desk_id == submission.desk_id,
-                    AuditCheckpoint.count >= position).order_by(AuditCheckpoint.count)]
-    yield "checkpoints.json", iter([json.dumps(covering, indent=2).encode()])
-    for seq, blob in enumerate(keyring.certificates(submission.desk_id)):
-        yield f"certificates/{seq:06d}.cert", iter([blob])
-
-
-def bundle(submission: Submission, record: dict[str, Any], files: list[File]) -> Iterator[bytes]:
-    """Yield the zip's bytes as each member is written."""
-    pipe, digests = _Pipe(), []
-    # ZipFile needs only write, tell and flush of its file when writing.
-    with zipfile.ZipFile(cast(IO[bytes], pipe), "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, chunks in _members(submission, record, files):
-            digest = hashlib.sha256()
-            with archive.open(name, "w", force_zip64=True) as member:
-                for chunk in chunks:
-                    digest.update(chunk)
-                    member.write(chunk)
-                    yield pipe.drain()
-            digests.append(f"{digest.hexdigest()}  {name}\n")
-        archive.writestr("MANIFEST.sha256", "".join(digests))
-    yield pipe.drain()
+def render_page(submission: Submission, contents: CaseContents) -> bytes:
+    """Render the answers as a page in the current language."""
+    record = contents.record
+    return render_template("review/export.html", submission=submission,
+                           sections=present.sections(record["answers"]),
+                           record=record, left_out=contents.left_out).encode()
 
 
 @bp.get("/<case_id>/export")
 @case_required
 def export(case_id: str) -> ResponseReturnValue:
-    """Download the case as an evidence bundle."""
-    db, unlocked, submission = get_session(), current(), find(case_id)
-    record, files = contents(submission, cases.data_key(submission, unlocked.epoch_keys))
-    audit.record(db, unlocked.user.id, "export", submission.id)
-    db.commit()
-    response = current_app.response_class(stream_with_context(bundle(submission, record, files)),
+    """Download the case as a signed bundle for internal documentation."""
+    return _bundle(find(case_id), Choice())
+
+
+@bp.post("/<case_id>/export")
+@case_required
+def export_for(case_id: str) -> ResponseReturnValue:
+    """Download the case as a signed bundle for the use the reviewer chose."""
+    submission, form = find(case_id), ExportForm()
+    # A case this session cannot open is refused as such, whatever the form holds.
+    cases.data_key(submission, current().epoch_keys)
+    if not form.validate():
+        return render_template("review/export_refused.html", submission=submission,
+                               reason="invalid"), 400
+    return _bundle(submission, Choice(form.purpose.data, form.consent_reason.data or "",
+                                      form.contact_reason.data or ""))
+
+
+def _bundle(submission: Submission, choice: Choice) -> ResponseReturnValue:
+    unlocked, settings = current(), get_settings()
+    place = Place(get_desk().keyring, get_store(), settings.organisation_name,
+                  settings.tsa_url)
+    try:
+        chunks = export_case(get_session(), place,
+                             Exporter(unlocked.user, unlocked.epoch_keys, unlocked.signer),
+                             submission, render_page, choice)
+    except ConsentRefused:
+        return render_template("review/export_refused.html", submission=submission,
+                               reason="consent"), 409
+    response = current_app.response_class(stream_with_context(chunks),
                                           mimetype="application/zip")
     response.headers["Content-Disposition"] = filenames.content_disposition(
         "attachment", f"case-{submission.id[:8]}.zip")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -22,7 +25,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from intake.web.testimony_form import choices
+from intake.web.testimony_form import TestimonyForm, choices
 
 STATUSES = choices(
     ("new", _l("New")), ("in_triage", _l("In triage")),
@@ -77,6 +80,48 @@ class NoteForm(FlaskForm):
 
     text = TextAreaField(_l("Note for reviewers"), validators=[DataRequired(),
                                                                Length(max=20_000)])
+
+
+class ExportForm(FlaskForm):
+    """What an evidence bundle is for, and reasons to go past the family's consent."""
+
+    purpose = SelectField(_l("For"), choices=choices(
+        ("internal", _l("Internal documentation by the organisation")),
+        ("anonymised", _l("Reports that do not name the family")),
+        ("un", _l("UN mechanisms")), ("courts", _l("Courts and prosecutors")),
+        ("publish", _l("Publication"))))
+    contact_reason = TextAreaField(
+        _l("Why include the submitter's contact details (leave empty to leave them out)"),
+        validators=[Optional(), Length(max=1000)])
+    consent_reason = TextAreaField(
+        _l("Why export although the family's consent does not cover this use (leave empty "
+           "if it does)"), validators=[Optional(), Length(max=1000)])
+
+
+class RecordForm(TestimonyForm):
+    """A testimony a reviewer took down by phone, in person or from paper."""
+
+    channel = SelectField(_l("How the testimony was given"), choices=choices(
+        ("", _l("Choose")), ("phone", _l("By phone")), ("in_person", _l("In person")),
+        ("paper", _l("On paper"))), validators=[DataRequired(_l("Please choose one."))])
+    taken_on = StringField(_l("The day it was given (YYYY-MM-DD)"),
+                           validators=[DataRequired(_l("Please write the day."))])
+
+    def validate_taken_on(self, field: StringField) -> None:
+        """A day in ISO form, not after today."""
+        try:
+            day = dt.date.fromisoformat(field.data or "")
+        except ValueError:
+            day = None
+        if day is None or day > dt.datetime.now(dt.UTC).date():
+            raise ValidationError(_l("Write the day as YYYY-MM-DD, not after today."))
+
+    def answers(self) -> dict[str, Any]:
+        """Return the family's answers, without this form's own fields."""
+        found = super().answers()
+        for name in ("channel", "taken_on"):
+            found.pop(name, None)
+        return found
 
 
 class ReplyForm(FlaskForm):
