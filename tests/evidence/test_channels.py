@@ -56,7 +56,8 @@ def test_a_recorded_testimony_is_encrypted_like_a_familys_and_keeps_its_provenan
     assert "channel" not in found["answers"]
     assert [f["content"] for f in found["files"]] == [marker_file(100_000)]
     page = reviewer.get(f"/review/{case_id}?lang=en").get_data(as_text=True)
-    assert "Given by phone, taken down by reviewer on 2026-11-20." in page
+    assert ('Given by phone, taken down by <bdi>reviewer</bdi> on '
+            '<span class="ltr date" dir="ltr">2026-11-20</span>.') in page
 
 
 def test_every_bundle_says_which_channel_a_testimony_came_through(
