@@ -87,16 +87,16 @@ def answer_row(label: str) -> str:
 
 @pytest.fixture(scope="module")
 def cases(live_server: LiveServer, browser) -> list[str]:  # type: ignore[no-untyped-def]
-    """Three testimonies, as families send them."""
+    """Four testimonies, as families send them (names no other browser test sends)."""
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
-    for name, place, after in (("زهرا کریمی", "Evin prison, Tehran (اوین)", ""),
+    for name, place, after in (("فاطمه موسوی", "Evin prison, Tehran (اوین)", ""),
                                ("Ali Rezaei", "Gohardasht (گوهردشت), Karaj", ""),
                                ("مریم احمدی", "خاوران", ""),
                                ("رضا تهرانی", "Qezel Hesar", OVERRIDE)):
         family_sends(page, live_server, name, place, after)
     context.close()
-    return ["زهرا کریمی", "Ali Rezaei", "مریم احمدی", "رضا تهرانی"]
+    return ["فاطمه موسوی", "Ali Rezaei", "مریم احمدی", "رضا تهرانی"]
 
 
 def test_a_persian_date_keeps_its_order_in_the_english_view_and_an_iso_range_in_the_persian(
