@@ -4,7 +4,7 @@ laid out for work at desktop and phone width, bulk actions without JavaScript.""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,7 @@ from playwright.sync_api import Page
 
 from tests.browser.family import send, skip_the_code
 from tests.browser.test_review_flow import totp_code
-from tests.live import ADMIN_PASSPHRASE, REVIEWER_PASSPHRASE, LiveServer
+from tests.live import ADMIN_PASSPHRASE, REVIEWER_PASSPHRASE, LiveServer, initialise, start
 
 pytestmark = pytest.mark.browser
 SOLAR_DAY = "۱۵ فروردین ۱۳۴۰"  # 15 Farvardin 1340, 4 April 1961
@@ -83,6 +83,15 @@ def centre(box: dict[str, float]) -> float:
 def answer_row(label: str) -> str:
     """The <dd> of the answer whose <dt> is `label`."""
     return f"dl.answers dt:text-is('{label}') + dd"  # a Playwright selector
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server of this module's own: its filters and neighbours count only its cases."""
+    root = tmp_path_factory.mktemp("workbench")
+    server = start(root, initialise(root, reviewers=("reviewer",)), workers=2)
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="module")
