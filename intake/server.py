@@ -22,13 +22,14 @@ import threading
 import traceback
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask
 from gunicorn import glogging, util
 from gunicorn.app.base import BaseApplication
 from gunicorn.http import errors as http_errors
 from gunicorn.workers.gthread import ThreadWorker
+from werkzeug.exceptions import BadRequest
 
 # Concurrent requests per worker. Each slow upload holds one thread for as long as it
 # takes; a waiting thread costs a small stack and no CPU.
@@ -171,6 +172,51 @@ def refusal_status(exc: BaseException) -> int:
     return 500
 
 
+class BrokenBody(BadRequest):
+    """A request body whose framing is broken (a bad chunk size, a missing terminator)."""
+
+
+class _GuardedBody:
+    """A request body whose framing errors are the client's: a 400, and the connection closed.
+
+    gunicorn checks chunked framing as the app reads the body and raises its own parse
+    errors, which the app would otherwise answer as its own fault (a 500). Once the framing
+    is broken, nothing more on the connection can be trusted to be a request.
+    """
+
+    def __init__(self, request: Any) -> None:
+        self._request = request
+        self._body = request.body
+
+    def _guarded(self, method: Any, size: int | None) -> Any:
+        try:
+            return method(size)
+        except (http_errors.ParseException, http_errors.NoMoreData) as exc:
+            self._request.must_close = True
+            raise BrokenBody(type(exc).__name__) from None
+
+    def read(self, size: int | None = None) -> bytes:
+        """Read up to `size` bytes of the body."""
+        return cast(bytes, self._guarded(self._body.read, size))
+
+    def readline(self, size: int | None = None) -> bytes:
+        """Read one line of the body."""
+        return cast(bytes, self._guarded(self._body.readline, size))
+
+    def readlines(self, size: int | None = None) -> list[bytes]:
+        """Read the body's lines."""
+        return cast(list[bytes], self._guarded(self._body.readlines, size))
+
+    def __iter__(self) -> _GuardedBody:
+        return self
+
+    def __next__(self) -> bytes:
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+
 class PrivateThreadWorker(ThreadWorker):  # type: ignore[misc]
     """gthread that accepts only with a thread free, and whose refusals log no address.
 
@@ -193,6 +239,11 @@ class PrivateThreadWorker(ThreadWorker):  # type: ignore[misc]
         super().enqueue_req(conn)
         if self._in_flight >= self.cfg.threads:
             self.set_accept_enabled(False)
+
+    def handle_request(self, req: Any, conn: Any) -> bool:
+        """Serve one request; a body with broken framing is a 400 that closes the connection."""
+        req.body = _GuardedBody(req)
+        return cast(bool, super().handle_request(req, conn))
 
     def finish_request(self, conn: Any, fs: Any) -> None:
         """Count a thread free again (runs on the main thread, as enqueue_req does)."""
