@@ -80,6 +80,7 @@ class Family:
     file_sizes: tuple[int, int] = (1_000, 20_000)
     sent: dict[str, str] = field(default_factory=dict)  # name -> SHA-256 of the file
     acknowledged: list[str] = field(default_factory=list)
+    acknowledged_at: list[float] = field(default_factory=list)  # time.monotonic() of each
     latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
@@ -116,6 +117,7 @@ class Family:
         if response.status == 200 and RECEIVED in page:
             self.latencies.append(time.monotonic() - began)
             self.acknowledged.append(name)
+            self.acknowledged_at.append(time.monotonic())
         elif not self.stop.is_set():
             self.errors.append(f"{name}: {response.status} {_main(page)}")
 
@@ -126,27 +128,32 @@ def _main(page: str) -> str:
     return re.sub(r"\s+", " ", found.group(0) if found else page)[:400]
 
 
-def run_families(port: int, count: int, seconds: float, seed: int,
-                 large_share: int = 5) -> list[Family]:
-    """Run `count` families for `seconds`; every `large_share`-th sends 1 to 5 MB files."""
-    families = [Family(port, n, seeded(seed * 1000 + n),
+def start_families(port: int, count: int, seed: int, first: int = 0,
+                   large_share: int = 5) -> tuple[list[Family], list[threading.Thread]]:
+    """Start `count` families sending; every `large_share`-th sends 1 to 5 MB files."""
+    families = [Family(port, first + n, seeded(seed * 1000 + n),
                        (1_000_000, 5_000_000) if n % large_share == 0 else (1_000, 20_000))
                 for n in range(count)]
     threads = [threading.Thread(target=family.run, daemon=True) for family in families]
     for thread in threads:
         thread.start()
-    time.sleep(seconds)
+    return families, threads
+
+
+def stop_families(families: list[Family], threads: list[threading.Thread]) -> None:
+    """Tell every family to stop sending, and wait for the last answers."""
     for family in families:
         family.stop.set()
     for thread in threads:
         thread.join(timeout=120)
+
+
+def run_families(port: int, count: int, seconds: float, seed: int) -> list[Family]:
+    """Run `count` families for `seconds`; a fifth of them send 1 to 5 MB files."""
+    families, threads = start_families(port, count, seed)
+    time.sleep(seconds)
+    stop_families(families, threads)
     return families
-
-
-def stop_families(families: list[Family]) -> None:
-    """Tell every family to stop sending."""
-    for family in families:
-        family.stop.set()
 
 
 def percentile(values: list[float], share: float) -> float:
