@@ -138,11 +138,12 @@ def test_two_thousand_malformed_requests_get_no_500_no_hang_and_leave_nothing(
     assert "unexpected" not in served.log()
 
 
-def send_images(port: int, visitor: malformed.Visitor, rng: random.Random) -> int:
+def send_images(port: int, visitor: malformed.Visitor, rng: random.Random,
+                count: int = IMAGE_CASES) -> int:
     """Send whole forms with unusual or damaged images; return how many were stored."""
     statuses: collections.Counter[int | None] = collections.Counter()
     stored = 0
-    for number in range(IMAGE_CASES):
+    for number in range(count):
         route = "/submit" if number % 4 else "/followup/add"
         _, _, nonce = load_form(port)
         answer = malformed.send(port, malformed.image_request(visitor, route, nonce, rng))
