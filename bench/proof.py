@@ -62,7 +62,9 @@ def load(root: Path, families: int, seconds: float, seed: int) -> dict[str, obje
             "first_errors": errors[:3],
             "lost": len(lost(ran, read_as_reviewer(root, os.environ.get("INTAKE_DATABASE_URL")))),
             "p50_s": percentile(latencies, 0.5), "p95_s": percentile(latencies, 0.95),
-            "p99_s": percentile(latencies, 0.99)}
+            "p99_s": percentile(latencies, 0.99),
+            "server_log_errors": [line for line in server.log().splitlines()
+                                  if not line.startswith("[INFO]")][:10]}
 
 
 def kills(root: Path, rounds: int, seed: int) -> dict[str, object]:
@@ -126,6 +128,8 @@ def main() -> None:
         print(f"load: {f['families']} families x {f['seconds']:.0f} s: {f['acknowledged']} "
               f"acknowledged, {f['errors']} errors, {f['lost']} lost; p50 {f['p50_s']:.3f} s, "
               f"p95 {f['p95_s']:.3f} s, p99 {f['p99_s']:.3f} s", flush=True)
+        for line in f["first_errors"] + f["server_log_errors"]:  # type: ignore[operator]
+            print(f"  {line}", flush=True)
         figures["kill"] = f = kills(root / "kill", args.kills, args.seed)
         print(f"kill -9: {f['rounds']} rounds ({f['kills_mid_upload']} mid-upload): "
               f"{f['acknowledged']} acknowledged, {f['lost']} lost, {f['orphans']} orphan "

@@ -232,11 +232,11 @@ class _GuardedBody:
                 reader.unreader.unread(held[reader.length:])
             self._buffer, self._at = memoryview(held)[:reader.length], 0
         else:
-            if not self._scratch:
-                self._scratch = bytearray(READ_SIZE)
+            if not self._scratch:  # a small form gets a small buffer
+                self._scratch = bytearray(min(reader.length, READ_SIZE))
             try:
                 count = reader.unreader.sock.recv_into(self._scratch,
-                                                       min(reader.length, READ_SIZE))
+                                                       min(reader.length, len(self._scratch)))
             except OSError:  # gone, or silent past the idle timeout: never in step again
                 self._request.must_close = True
                 raise

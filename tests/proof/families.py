@@ -99,7 +99,9 @@ class Family:
     def send(self, count: int) -> None:
         """Send one testimony with its file; note the acknowledgement, or the error."""
         name = f"Witness {self.number:03d}-{count:04d} {self.rng.getrandbits(32):08x}"
-        content = self.rng.randbytes(self.rng.randint(*self.file_sizes))
+        # A plain-text first line: random bytes can start like an image (two bytes suffice
+        # for some formats), and a photo that cannot be rebuilt is rightly refused.
+        content = b"evidence\n" + self.rng.randbytes(self.rng.randint(*self.file_sizes))
         self.sent[name] = hashlib.sha256(content).hexdigest()
         cookie, token, nonce = load_form(self.port)
         body = multipart({"csrf_token": token, "form_nonce": nonce, "consent_internal": "y",
@@ -123,9 +125,11 @@ class Family:
 
 
 def _main(page: str) -> str:
-    """The page's main text, without its head and navigation."""
+    """The page's error messages, or its main text, without its head and navigation."""
+    errors = re.findall(r'class="[^"]*error[^"]*"[^>]*>(.*?)</', page, re.S)
     found = re.search(r"<main.*?</main>", page, re.S)
-    return re.sub(r"\s+", " ", found.group(0) if found else page)[:400]
+    text = " | ".join(errors) if errors else found.group(0) if found else page
+    return re.sub(r"\s+", " ", text)[:400]
 
 
 def start_families(port: int, count: int, seed: int, first: int = 0,
