@@ -10,11 +10,8 @@ request fails the pending blobs are removed.
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 import sys
-import threading
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any, cast
 
 from flask import Request
@@ -24,22 +21,6 @@ from .bound import get_uploads
 from .crypto import StreamEncryptor, new_data_key
 from .storage import PendingBlob, Store
 
-# SHA-256 runs at about a third of AES-GCM's speed here: an upload is hashed in batches
-# of HASH_BATCH bytes on another thread (hashlib lets go of the GIL) while the request's
-# own thread reads, parses and encrypts what comes next.
-HASH_BATCH = 1024 * 1024
-_hashing: ThreadPoolExecutor | None = None
-_hashing_made = threading.Lock()
-
-
-def _hashing_pool() -> ThreadPoolExecutor:
-    """Return this process's hashing threads, made on first use (after gunicorn forks)."""
-    global _hashing
-    with _hashing_made:
-        if _hashing is None:
-            _hashing = ThreadPoolExecutor(os.cpu_count() or 2, "intake-sha256")
-        return _hashing
-
 
 class EncryptedUpload:
     """A file part, encrypted into a pending blob; its plaintext cannot be read back."""
@@ -48,9 +29,7 @@ class EncryptedUpload:
                  limit: int) -> None:
         self.blob = blob
         self.file_id = file_id
-        self._sha256 = hashlib.sha256()
-        self._batch = bytearray()
-        self._hashed: Future[None] | None = None
+        self.sha256 = hashlib.sha256()
         self._encryptor = StreamEncryptor(data_key, blob.file, record_id=record_id,
                                           file_id=file_id)
         self._limit = limit
@@ -60,31 +39,12 @@ class EncryptedUpload:
         """Return the number of plaintext bytes received."""
         return self._encryptor.size
 
-    @property
-    def sha256(self) -> Any:
-        """Return the SHA-256 of every byte received, once every batch is hashed."""
-        self._hash_batch()
-        if self._hashed is not None:
-            self._hashed.result()
-        return self._sha256
-
     def write(self, data: Any) -> int:
         """Hash and encrypt a chunk of the upload."""
         if self._encryptor.size + len(data) > self._limit:
             raise RequestEntityTooLarge()
-        self._batch += data
-        if len(self._batch) >= HASH_BATCH:
-            self._hash_batch()
+        self.sha256.update(data)
         return self._encryptor.write(data)
-
-    def _hash_batch(self) -> None:
-        """Hash the batch on another thread, after the one before it (the order counts)."""
-        if not self._batch:
-            return
-        batch, self._batch = self._batch, bytearray()
-        if self._hashed is not None:
-            self._hashed.result()
-        self._hashed = _hashing_pool().submit(self._sha256.update, batch)
 
     def seek(self, offset: int, whence: int = 0) -> int:
         """Finish the upload (Werkzeug seeks to 0 when the part ends)."""

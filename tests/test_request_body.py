@@ -1,5 +1,5 @@
 """The request body as the app reads it: large reads from the socket that keep the connection in
-step, and the SHA-256 of an upload hashed in batches on another thread."""
+step, and the SHA-256 of an upload written in uneven pieces."""
 
 from __future__ import annotations
 
@@ -49,10 +49,10 @@ def test_a_request_sent_right_after_a_form_body_on_one_connection_is_answered_as
     assert 'lang="fa"' in answers.rsplit(b"HTTP/1.1 200", 1)[1].decode()
 
 
-def test_an_uploads_sha256_covers_every_byte_in_order_across_hash_batches(
+def test_an_uploads_sha256_covers_every_byte_in_order_whatever_the_pieces(
         tmp_path: Path) -> None:
-    """Hashed in 1 MiB batches on another thread: 2.5 MiB written in uneven pieces must hash
-    as the whole file does."""
+    """2.5 MiB written in uneven pieces (as the socket hands them out) hashes as the whole file
+    does, and its size counts every byte."""
     data = seeded(7).randbytes(2_621_440 + 123)
     upload = UploadBatch(Store(tmp_path), file_limit=10_000_000, max_files=1).new_upload()
     at, sizes = 0, seeded(8)
