@@ -115,6 +115,8 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=50)
     parser.add_argument("--malformed", type=int, default=4800)
     parser.add_argument("--seed", type=int, default=int.from_bytes(os.urandom(2), "big"))
+    parser.add_argument("--parts", default="load,kill,malformed",
+                        help="which parts to run, comma-separated")
     parser.add_argument("--quick", action="store_true", help="10 families, 10 s, 5 kills, 600")
     args = parser.parse_args()
     if args.quick:
@@ -122,26 +124,44 @@ def main() -> None:
     print(f"seed {args.seed}", flush=True)
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
-        figures = {"seed": args.seed,
-                   "load": load(root / "load", args.families, args.seconds, args.seed)}
-        f = figures["load"]
-        print(f"load: {f['families']} families x {f['seconds']:.0f} s: {f['acknowledged']} "
-              f"acknowledged, {f['errors']} errors, {f['lost']} lost; p50 {f['p50_s']:.3f} s, "
-              f"p95 {f['p95_s']:.3f} s, p99 {f['p99_s']:.3f} s", flush=True)
-        for line in f["first_errors"] + f["server_log_errors"]:  # type: ignore[operator]
-            print(f"  {line}", flush=True)
-        figures["kill"] = f = kills(root / "kill", args.kills, args.seed)
-        print(f"kill -9: {f['rounds']} rounds ({f['kills_mid_upload']} mid-upload): "
-              f"{f['acknowledged']} acknowledged, {f['lost']} lost, {f['orphans']} orphan "
-              "blobs after restarts", flush=True)
-        figures["malformed"] = f = malformed_requests(root / "malformed", args.malformed,
-                                                      args.seed)
-        print(f"malformed: {f['requests']} requests in {f['seconds']:.0f} s: broken rules "
-              f"{f['broken'] or 'none'}; {f['left_by_framing_errors']} rows or blobs left by "
-              f"framing errors, {f['unreferenced_blobs']} unreferenced blobs; "
-              f"{f['acknowledged']} valid forms acknowledged, {f['stored_and_decrypting']} "
-              "stored and decrypting", flush=True)
+        figures: dict[str, object] = {"seed": args.seed}
+        parts = args.parts.split(",")
+        if "load" in parts:
+            report_load(figures, load(root / "load", args.families, args.seconds, args.seed))
+        if "kill" in parts:
+            report_kills(figures, kills(root / "kill", args.kills, args.seed))
+        if "malformed" in parts:
+            report_malformed(figures, malformed_requests(root / "malformed", args.malformed,
+                                                         args.seed))
     print(json.dumps(figures))
+
+
+def report_load(figures: dict[str, object], f: dict[str, object]) -> None:
+    """Print the load part's line."""
+    figures["load"] = f
+    print(f"load: {f['families']} families x {f['seconds']:.0f} s: {f['acknowledged']} "
+          f"acknowledged, {f['errors']} errors, {f['lost']} lost; p50 {f['p50_s']:.3f} s, "
+          f"p95 {f['p95_s']:.3f} s, p99 {f['p99_s']:.3f} s", flush=True)
+    for line in f["first_errors"] + f["server_log_errors"]:  # type: ignore[operator]
+        print(f"  {line}", flush=True)
+
+
+def report_kills(figures: dict[str, object], f: dict[str, object]) -> None:
+    """Print the kill -9 part's line."""
+    figures["kill"] = f
+    print(f"kill -9: {f['rounds']} rounds ({f['kills_mid_upload']} mid-upload): "
+          f"{f['acknowledged']} acknowledged, {f['lost']} lost, {f['orphans']} orphan "
+          "blobs after restarts", flush=True)
+
+
+def report_malformed(figures: dict[str, object], f: dict[str, object]) -> None:
+    """Print the malformed part's line."""
+    figures["malformed"] = f
+    print(f"malformed: {f['requests']} requests in {f['seconds']:.0f} s: broken rules "
+          f"{f['broken'] or 'none'}; {f['left_by_framing_errors']} rows or blobs left by "
+          f"framing errors, {f['unreferenced_blobs']} unreferenced blobs; "
+          f"{f['acknowledged']} valid forms acknowledged, {f['stored_and_decrypting']} "
+          "stored and decrypting", flush=True)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,8 @@
 Each case is the raw bytes of one HTTP request (head and body as sent, framing
 errors included). `framing_cases` break the request itself: multipart
 boundaries, chunked framing, lengths, truncation, header sizes; their bodies
-carry a field no form has, so that even a body that survives its damage is
-refused and nothing can be kept. `form_cases` are well-framed requests whose
+carry a wrong CSRF token and a field no form has, so that even a body that
+survives its damage is refused and nothing can be kept. `form_cases` are well-framed requests whose
 content is hostile: invalid UTF-8, NUL bytes, thousands of parts. `image_cases`
 are whole forms with damaged or unusual images (TIFFs in CMYK, LAB and YCbCr,
 16-bit PNGs, damaged copies of each).
@@ -143,7 +143,7 @@ def chunked(body: bytes, rng: random.Random) -> bytes:
     """Encode a body in chunks of random sizes."""
     out, at = bytearray(), 0
     while at < len(body):
-        size = rng.randint(1, 4096)
+        size = min(rng.randint(1, 4096), len(body) - at)
         out += f"{size:x}\r\n".encode() + body[at:at + size] + b"\r\n"
         at += size
     return bytes(out) + b"0\r\n\r\n"
@@ -154,10 +154,16 @@ def _multipart_type(boundary: str = BOUNDARY) -> tuple[str, str]:
 
 
 def _base(visitor: Visitor, route: str, rng: random.Random) -> tuple[list[tuple[str, str]], bytes]:
-    """A refused-but-parseable multipart request to a route, with a file."""
+    """A refused-but-parseable multipart request to a route, with a file.
+
+    Its CSRF token is wrong: damage that merges parts (a boundary line broken so that the
+    smuggled field joins the one before it) still leaves a form that is refused outright,
+    rather than one that comes back for a change with its files kept for the family.
+    """
     files = [(b"evidence.bin", rng.randbytes(rng.randint(0, 200_000)))]
-    return ([("Cookie", visitor.cookie), _multipart_type()],
-            multipart_body(form_fields(visitor, route), files))
+    fields = [(name, b"not-the-token" if name == b"csrf_token" else value)
+              for name, value in form_fields(visitor, route)]
+    return [("Cookie", visitor.cookie), _multipart_type()], multipart_body(fields, files)
 
 
 # Each breaks one thing about a request: (kind, make(visitor, route, rng) -> raw bytes).
