@@ -62,7 +62,9 @@ def discard_body(environ: dict[str, Any], bound: int) -> bool:
     while read <= bound:
         try:
             chunk = stream.read(_DISCARD_CHUNK)
-        except OSError:  # the client left or went silent past the server's idle timeout
+        except (OSError, BadRequest):
+            # The client left, went silent past the server's idle timeout, or broke the
+            # body's framing (the server raises BadRequest for a bad chunk).
             return False
         if not chunk:
             return True

@@ -22,13 +22,16 @@ import threading
 import traceback
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask
 from gunicorn import glogging, util
 from gunicorn.app.base import BaseApplication
 from gunicorn.http import errors as http_errors
+from gunicorn.http.body import LengthReader
+from gunicorn.http.unreader import SocketUnreader
 from gunicorn.workers.gthread import ThreadWorker
+from werkzeug.exceptions import BadRequest
 
 # Concurrent requests per worker. Each slow upload holds one thread for as long as it
 # takes; a waiting thread costs a small stack and no CPU.
@@ -38,6 +41,8 @@ WORKER_CONNECTIONS = 1000
 # A connection that sends or reads nothing for this long is closed, its thread freed.
 # Tor circuits stall for seconds, not minutes.
 IDLE_SECONDS = 120.0
+# How much of a request body is asked of gunicorn at once (see _GuardedBody).
+READ_SIZE = 1024 * 1024
 
 # What a log line may not carry: client addresses, times of day, record ids.
 _SCRUBBED = [
@@ -171,6 +176,121 @@ def refusal_status(exc: BaseException) -> int:
     return 500
 
 
+class BrokenBody(BadRequest):
+    """A request body whose framing is broken (a bad chunk size, a missing terminator)."""
+
+
+class _GuardedBody:
+    """A request body read in large pieces, whose framing errors are the client's.
+
+    gunicorn checks chunked framing as the app reads the body and raises its own parse
+    errors, which the app would otherwise answer as its own fault (a 500): here they are a
+    400, and the connection is closed (once the framing is broken, nothing more on it can be
+    trusted to be a request).
+
+    Werkzeug reads a body 64 KiB at a time, and gunicorn answers each read by copying what
+    it read ahead into new buffers, several times: a large upload spent most of its time
+    copying. A body of known length (every browser's upload) is read here straight from the
+    socket into one reused buffer of READ_SIZE, gunicorn's own count of what is left kept
+    exact so that the connection stays in step; a chunked body is asked of gunicorn
+    READ_SIZE at a time. Werkzeug's reads are served from that buffer.
+    """
+
+    def __init__(self, request: Any) -> None:
+        self._request = request
+        self._body = request.body
+        reader = getattr(self._body, "reader", None)
+        unreader = getattr(request, "unreader", None)
+        # gunicorn's LengthReader keeps the body's remaining length; its unreader, any bytes
+        # read past the headers. Anything else (chunked, unframed) goes through gunicorn.
+        self._reader = reader if (isinstance(reader, LengthReader)
+                                  and isinstance(unreader, SocketUnreader)
+                                  and not self._body.buf.tell()) else None
+        self._scratch = bytearray()
+        self._buffer = memoryview(b"")
+        self._at = 0
+
+    def _guarded(self, method: Any, size: int | None) -> Any:
+        try:
+            return method(size)
+        except (http_errors.ParseException, http_errors.NoMoreData) as exc:
+            self._request.must_close = True
+            raise BrokenBody(type(exc).__name__) from None
+
+    def _fill(self) -> bool:
+        """Read the next piece of the body into the buffer; say whether there was one."""
+        if self._reader is None:
+            piece = cast(bytes, self._guarded(self._body.read, READ_SIZE))
+            self._buffer, self._at = memoryview(piece), 0
+            return bool(piece)
+        reader = self._reader
+        if reader.length <= 0:
+            return False
+        held = reader.unreader.take_buffered()
+        if held:  # read past the headers already; anything past this body goes back
+            if len(held) > reader.length:
+                reader.unreader.unread(held[reader.length:])
+            self._buffer, self._at = memoryview(held)[:reader.length], 0
+        else:
+            if not self._scratch:  # a small form gets a small buffer
+                self._scratch = bytearray(min(reader.length, READ_SIZE))
+            try:
+                count = reader.unreader.sock.recv_into(self._scratch,
+                                                       min(reader.length, len(self._scratch)))
+            except OSError:  # gone, or silent past the idle timeout: never in step again
+                self._request.must_close = True
+                raise
+            self._buffer, self._at = memoryview(self._scratch)[:count], 0
+        reader.length -= len(self._buffer)
+        return bool(self._buffer)
+
+    def readinto(self, target: bytearray | memoryview) -> int:
+        """Read up to len(target) bytes of the body into `target`; 0 only at its end."""
+        if self._at >= len(self._buffer) and not self._fill():
+            return 0
+        count = min(len(target), len(self._buffer) - self._at)
+        memoryview(target).cast("B")[:count] = self._buffer[self._at:self._at + count]
+        self._at += count
+        return count
+
+    def read(self, size: int | None = None) -> bytes:
+        """Read up to `size` bytes of the body (all of it if None); b"" only at its end."""
+        if size is None or size < 0:
+            return b"".join(iter(lambda: self.read(READ_SIZE), b""))
+        if self._at >= len(self._buffer) and not self._fill():
+            return b""
+        piece = self._buffer[self._at:self._at + size].tobytes()
+        self._at += len(piece)
+        return piece
+
+    def readline(self, size: int | None = None) -> bytes:
+        """Read one line of the body, or up to `size` bytes of it."""
+        limit = sys.maxsize if size is None or size < 0 else size
+        line = bytearray()
+        while len(line) < limit and not line.endswith(b"\n"):
+            if self._at >= len(self._buffer) and not self._fill():
+                break
+            rest = self._buffer[self._at:self._at + limit - len(line)]
+            end = rest.tobytes().find(b"\n")
+            piece = rest[:end + 1] if end >= 0 else rest
+            line += piece
+            self._at += len(piece)
+        return bytes(line)
+
+    def readlines(self, size: int | None = None) -> list[bytes]:
+        """Read the body's lines."""
+        return list(self)
+
+    def __iter__(self) -> _GuardedBody:
+        return self
+
+    def __next__(self) -> bytes:
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+
 class PrivateThreadWorker(ThreadWorker):  # type: ignore[misc]
     """gthread that accepts only with a thread free, and whose refusals log no address.
 
@@ -193,6 +313,11 @@ class PrivateThreadWorker(ThreadWorker):  # type: ignore[misc]
         super().enqueue_req(conn)
         if self._in_flight >= self.cfg.threads:
             self.set_accept_enabled(False)
+
+    def handle_request(self, req: Any, conn: Any) -> bool:
+        """Serve one request; a body with broken framing is a 400 that closes the connection."""
+        req.body = _GuardedBody(req)
+        return cast(bool, super().handle_request(req, conn))
 
     def finish_request(self, conn: Any, fs: Any) -> None:
         """Count a thread free again (runs on the main thread, as enqueue_req does)."""

@@ -18,6 +18,8 @@ from flask.testing import FlaskClient
 from PIL import Image, ImageSequence, PngImagePlugin
 
 from intake.testimonies import images
+from tests.proof.families import seeded
+from tests.proof.malformed import png16
 from tests.submit.conftest import filled_form, post_form, read_everything
 from tests.submit.test_submit import pending_blobs, store_files, stored_rows
 
@@ -248,3 +250,30 @@ def test_a_gif_of_a_great_many_one_pixel_frames_is_refused_before_they_are_all_d
     assert response.status_code == 422
     assert "The photo “<bdi>many.gif</bdi>” is too large" in response.get_data(as_text=True)
     assert stored_rows(app) == (0, 0)
+
+
+def odd_image(kind: str) -> bytes:
+    """A 16x8 TIFF in CMYK, LAB or YCbCr, or a 16-bit RGB PNG cut short after its pixels."""
+    if kind == "png16-damaged":
+        whole = png16(seeded(16), 2)
+        return whole[:-30]  # the end of the pixel data and IEND are gone
+    out = io.BytesIO()
+    Image.frombytes(kind, (16, 8), bytes(range(128)) * len(kind)).save(out, "TIFF")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("kind", "status"), [("CMYK", 200), ("LAB", 200), ("YCbCr", 200),
+                                              ("png16-damaged", 422)])
+def test_tiffs_in_cmyk_lab_and_ycbcr_are_stored_and_a_damaged_16_bit_png_refused_by_name(
+        app: Flask, client: FlaskClient, kind: str, status: int) -> None:
+    """The outside measurement's 500s from odd TIFF modes and a damaged 16-bit PNG: each is
+    now stored rebuilt, or refused by name with the answers kept, never a 500."""
+    response = post_form(client, filled_form(), [("scan.img", odd_image(kind))], lang="en")
+    assert response.status_code == status
+    if status == 422:
+        assert "We could not open the photo “<bdi>scan.img</bdi>”" in response.get_data(
+            as_text=True)
+        assert stored_rows(app) == (0, 0)
+    else:
+        [stored] = read_everything(app)
+        assert stored["files"][0]["meta"]["scrubbed"] is True
