@@ -52,28 +52,52 @@ def encrypt_field(data_key: bytes, plaintext: bytes, *, record_id: str, field: s
 
 def decrypt_field(data_key: bytes, ciphertext: bytes, *, record_id: str, field: str) -> bytes:
     """Decrypt one field, raising DecryptionError for any mismatch or tampering."""
-    version = ciphertext[0] if ciphertext else 0
-    header = bytes([version]) + data_key_id(data_key)
-    if version not in (UNPADDED, PADDED) or len(ciphertext) < OVERHEAD or (
-            ciphertext[:_HEADER] != header):
-        raise DecryptionError
-    nonce = ciphertext[_HEADER:_HEADER + NONCE_SIZE]
-    aead = AESGCM(derive(data_key, "field-key"))
-    try:
-        plain = aead.decrypt(nonce, ciphertext[_HEADER + NONCE_SIZE:],
-                             header + bind("field", record_id, field))
-    except InvalidTag as exc:
-        raise DecryptionError from exc
-    return plain if version == UNPADDED else _unpadded(plain)
+    return FieldKey(data_key).decrypt(ciphertext, record_id=record_id, field=field)
+
+
+class FieldKey:
+    """A data key ready to encrypt and decrypt many fields: its id and cipher derived once.
+
+    Decrypting 100,000 search index rows (see `index`) would otherwise spend
+    more time deriving the same two subkeys than decrypting.
+    """
+
+    __slots__ = ("_aead", "_id")
+
+    def __init__(self, data_key: bytes) -> None:
+        self._id = data_key_id(data_key)
+        self._aead = AESGCM(derive(data_key, "field-key"))
+
+    def encrypt(self, plaintext: bytes, *, record_id: str, field: str,
+                nonce: bytes | None = None, version: int = PADDED) -> bytes:
+        """Encrypt one field, padded; a fixed nonce and version 1 only reproduce old vectors."""
+        nonce = os.urandom(NONCE_SIZE) if nonce is None else nonce
+        header = bytes([version]) + self._id
+        body = _padded(plaintext) if version == PADDED else plaintext
+        return header + nonce + self._aead.encrypt(nonce, body,
+                                                   header + bind("field", record_id, field))
+
+    def decrypt(self, ciphertext: bytes, *, record_id: str, field: str) -> bytes:
+        """Decrypt one field, raising DecryptionError for any mismatch or tampering."""
+        version = ciphertext[0] if ciphertext else 0
+        header = bytes([version]) + self._id
+        if version not in (UNPADDED, PADDED) or len(ciphertext) < OVERHEAD or (
+                ciphertext[:_HEADER] != header):
+            raise DecryptionError
+        nonce = ciphertext[_HEADER:_HEADER + NONCE_SIZE]
+        try:
+            plain = self._aead.decrypt(nonce, ciphertext[_HEADER + NONCE_SIZE:],
+                                       header + bind("field", record_id, field))
+        except InvalidTag as exc:
+            raise DecryptionError from exc
+        return plain if version == UNPADDED else _unpadded(plain)
 
 
 def _encrypt_field(data_key: bytes, plaintext: bytes, record_id: str, field: str,
                    nonce: bytes, version: int = PADDED) -> bytes:
     # Version 1 is written only to reproduce the recorded vectors of the old format.
-    header = bytes([version]) + data_key_id(data_key)
-    body = _padded(plaintext) if version == PADDED else plaintext
-    aead = AESGCM(derive(data_key, "field-key"))
-    return header + nonce + aead.encrypt(nonce, body, header + bind("field", record_id, field))
+    return FieldKey(data_key).encrypt(plaintext, record_id=record_id, field=field, nonce=nonce,
+                                      version=version)
 
 
 def _padded(plaintext: bytes) -> bytes:
@@ -87,6 +111,7 @@ def _unpadded(padded: bytes) -> bytes:
     """Strip the padding of an authenticated plaintext; refuse any other layout."""
     size = int.from_bytes(padded[:_LENGTH_SIZE], "big")
     end = _LENGTH_SIZE + size
-    if len(padded) != padded_length(size) or any(padded[end:]):
+    # lstrip runs in C: a Python loop over 1 KiB of zeros per row would dominate a search.
+    if len(padded) != padded_length(size) or padded[end:].lstrip(b"\0"):
         raise DecryptionError
     return padded[_LENGTH_SIZE:end]

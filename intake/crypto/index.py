@@ -1,0 +1,46 @@
+"""The desk's search index key: one symmetric key per epoch, for each case's search text.
+
+Who can decrypt: only holders of the epoch's private key (vetted reviewers,
+the recovery key). The key is derived from the epoch's private key with
+HKDF, bound to the desk and epoch, so nothing is stored that could be
+swapped: a key sealed to the epoch's public key could be replaced by anyone
+who can write the database or keyring (sealing needs only the public key),
+and every row written afterwards would be readable by them. The epoch's
+private key itself opens only from a grant checked against the epoch's
+public key, and that public key is the one the signed keyring certifies.
+
+Each row is an AES-256-GCM field (see `fields`), padded, bound to its case
+id and to the field name "search", so a row moved to another case fails.
+"""
+
+from __future__ import annotations
+
+from ._encoding import derive
+from .fields import FieldKey
+from .keys import PrivateKey
+
+INDEX_FIELD = "search"
+
+
+class IndexKey:
+    """One epoch's search index key, ready to encrypt and decrypt many rows."""
+
+    __slots__ = ("_field_key", "desk_id", "epoch_id")
+
+    def __init__(self, epoch_key: PrivateKey, *, desk_id: str, epoch_id: int) -> None:
+        self.desk_id, self.epoch_id = desk_id, epoch_id
+        self._field_key = FieldKey(index_key_bytes(epoch_key, desk_id=desk_id,
+                                                   epoch_id=epoch_id))
+
+    def encrypt(self, text: bytes, *, record_id: str) -> bytes:
+        """Encrypt one case's search text under this epoch's index key."""
+        return self._field_key.encrypt(text, record_id=record_id, field=INDEX_FIELD)
+
+    def decrypt(self, ciphertext: bytes, *, record_id: str) -> bytes:
+        """Decrypt one case's search text; DecryptionError if it was tampered with or moved."""
+        return self._field_key.decrypt(ciphertext, record_id=record_id, field=INDEX_FIELD)
+
+
+def index_key_bytes(epoch_key: PrivateKey, *, desk_id: str, epoch_id: int) -> bytes:
+    """Derive an epoch's 32-byte search index key from its private key."""
+    return derive(epoch_key.to_bytes(), "search-index-key", desk_id, epoch_id)

@@ -1,0 +1,245 @@
+"""The desk's search index: each case's normalised text, encrypted under an epoch's index key.
+
+Who can decrypt: holders of the epoch's private key, from which the index
+key is derived (see `intake.crypto.index`). A session derives the key once
+and decrypts every row with AES-GCM, instead of opening every case's data
+key with HPKE; a row holds nothing the case's own ciphertexts do not.
+
+A case gets its row from the first search of a reviewer who can open it
+(the family's side holds no key, so a new testimony, a follow-up addition or
+a case from before the index waits for that search), and is indexed again
+when an addition arrives (each row says how many additions it covers) or
+when `normalise` changes (each row says which normalisation made it). A row
+that does not open with the key of its epoch was tampered with: its case is
+not matched and the failure is logged; it is not rebuilt, so it shows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from intake.crypto import DecryptionError, IndexKey, PrivateKey
+from intake.dates import normalise_digits, normalise_letters
+from intake.staff import sessions
+from intake.staff.sessions import EpochKeys, Unlocked
+from intake.store.models import SearchRow, Submission
+from intake.testimonies import cases
+
+log = logging.getLogger("intake.search")
+
+# Which `normalise` made a row: change it with `normalise`, and every row is made again.
+NORMALISATION = 1
+_COUNT = 4
+# Beyond this many ids, reading every row beats a long IN list.
+_MANY = 500
+
+
+def normalise(text: str) -> str:
+    """Fold digits, Arabic/Persian letter forms, ZWNJ and case so searches match."""
+    return normalise_letters(normalise_digits(text)).replace("\u200c", "").casefold()
+
+
+def search_text(answers: Iterable[dict[str, Any]]) -> str:
+    """Return what a case is searched by: every string it answers, normalised, each word once.
+
+    A query word holds no space, so it is in the joined text exactly when it is
+    in one of its words: keeping each word once finds the same cases.
+    """
+    words = normalise(" ".join(t for found in answers for t in _strings(found))).split()
+    return " ".join(dict.fromkeys(words))
+
+
+def matches(text: str, words: list[str]) -> bool:
+    """Say whether a case's search text holds every normalised query word."""
+    return all(word in text for word in words)
+
+
+def _strings(value: object) -> list[str]:
+    """Collect every string inside decrypted answers (dates included)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _strings(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return []
+
+
+@dataclass(frozen=True)
+class Indexed:
+    """A case's search text as decrypted, and how many additions it covers."""
+
+    additions: int
+    text: str
+
+    def to_bytes(self) -> bytes:
+        """Encode for encryption: normalisation, additions covered, the text."""
+        return (bytes([NORMALISATION]) + self.additions.to_bytes(_COUNT, "big")
+                + self.text.encode())
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> Indexed | None:
+        """Decode an authenticated row; None if another normalisation made it."""
+        if not raw or raw[0] != NORMALISATION:
+            return None
+        return cls(int.from_bytes(raw[1:1 + _COUNT], "big"), raw[1 + _COUNT:].decode())
+
+
+def texts(db: Session, unlocked: Unlocked, case_ids: list[str]) -> dict[str, str]:
+    """Return the search text of every listed case this session can read; index the rest."""
+    sessions.forget_ended(db)
+    memory: dict[str, Indexed] = sessions.remembered(unlocked).setdefault("search", {})
+    additions = addition_counts(db)
+    needed = [case_id for case_id in case_ids if (
+        (kept := memory.get(case_id)) is None or kept.additions != additions.get(case_id, 0))]
+    if needed:
+        stale = _read_rows(db, unlocked, needed, additions, memory)
+        _index(db, unlocked, stale, additions, memory)
+    return {case_id: memory[case_id].text for case_id in case_ids if case_id in memory}
+
+
+def addition_counts(db: Session) -> dict[str, int]:
+    """Count each case's follow-up additions (parent ids are plaintext already)."""
+    return dict(db.execute(select(Submission.parent_id, func.count()).where(
+        Submission.parent_id.is_not(None)).group_by(Submission.parent_id)).all())
+
+
+def _rows(db: Session, case_ids: list[str]) -> Iterator[Any]:
+    """Read the index rows of these cases in one query."""
+    query = select(SearchRow.submission_id, SearchRow.epoch_id, SearchRow.sealed_text,
+                   Submission.desk_id).join(Submission,
+                                            Submission.id == SearchRow.submission_id)
+    if len(case_ids) <= _MANY:
+        query = query.where(SearchRow.submission_id.in_(case_ids))
+    wanted = set(case_ids)
+    return (row for row in db.execute(query) if row.submission_id in wanted)
+
+
+def _read_rows(db: Session, unlocked: Unlocked, case_ids: list[str], additions: dict[str, int],
+               memory: dict[str, Indexed]) -> dict[str, bool]:
+    """Decrypt the rows of these cases into memory; return the cases to index (id -> has a row).
+
+    A row under an epoch this session does not hold (written by a request that
+    read the keyring before a rotation) is indexed again; a row that does not
+    open with the key it names is left out and logged.
+    """
+    stale = dict.fromkeys(case_ids, False)
+    for row in _rows(db, case_ids):
+        key = unlocked.index_key(row.desk_id, row.epoch_id)
+        if key is None:
+            stale[row.submission_id] = True
+            continue
+        try:
+            found = Indexed.from_bytes(key.decrypt(row.sealed_text, record_id=row.submission_id))
+        except (DecryptionError, UnicodeDecodeError):
+            log.error("search index row of case %s does not open: left out of searches",
+                      row.submission_id)
+            del stale[row.submission_id]
+            continue
+        if found is None or found.additions != additions.get(row.submission_id, 0):
+            stale[row.submission_id] = True
+            continue
+        memory[row.submission_id] = found
+        del stale[row.submission_id]
+    return stale
+
+
+def _index(db: Session, unlocked: Unlocked, stale: dict[str, bool], additions: dict[str, int],
+           memory: dict[str, Indexed]) -> None:
+    """Open these cases (one data key each), remember their text and write their rows."""
+    written: list[tuple[str, int, bytes, bool]] = []
+    ids = list(stale)
+    for start in range(0, len(ids), _MANY):
+        chunk = ids[start:start + _MANY]
+        children = _children(db, chunk)
+        for case in db.query(Submission).filter(Submission.id.in_(chunk)):
+            found = _case_text(case, children.get(case.id, []), unlocked)
+            key = unlocked.newest_index_key(case.desk_id)
+            if found is None or key is None:
+                continue
+            memory[case.id] = found
+            if found.additions == additions.get(case.id, 0):
+                written.append((case.id, key.epoch_id,
+                                key.encrypt(found.to_bytes(), record_id=case.id), stale[case.id]))
+    _write(db, written)
+
+
+def _children(db: Session, case_ids: list[str]) -> dict[str, list[Submission]]:
+    """Load the follow-up additions of these cases in one query."""
+    found: dict[str, list[Submission]] = {}
+    for child in db.query(Submission).filter(Submission.parent_id.in_(case_ids)):
+        found.setdefault(child.parent_id or "", []).append(child)
+    return found
+
+
+def _case_text(case: Submission, children: list[Submission],
+               unlocked: Unlocked) -> Indexed | None:
+    """Decrypt a case's answers and its additions'; None if the case does not open."""
+    try:
+        answers = [cases.answers(case, cases.session_data_key(case, unlocked))]
+    except (cases.Locked, DecryptionError, ValueError):
+        return None
+    for child in children:
+        # An addition that does not open is shown as damaged on the case page; the rest counts.
+        try:
+            answers.append(cases.answers(child, cases.data_key(child, unlocked.epoch_keys)))
+        except (cases.Locked, DecryptionError, ValueError):
+            continue
+    return Indexed(len(children), search_text(answers))
+
+
+def _write(db: Session, written: list[tuple[str, int, bytes, bool]]) -> None:
+    """Store new and replaced rows; a row another session stored first is left as it is."""
+    if not written:
+        return
+    try:
+        fresh = [{"submission_id": i, "epoch_id": e, "sealed_text": t}
+                 for i, e, t, had in written if not had]
+        if fresh:
+            db.execute(insert(SearchRow), fresh)
+        for case_id, epoch_id, sealed, had in written:
+            if had:
+                db.execute(update(SearchRow).where(SearchRow.submission_id == case_id)
+                           .values(epoch_id=epoch_id, sealed_text=sealed))
+        db.commit()
+    except IntegrityError:
+        # Another session indexed some of these cases at the same time: theirs stand.
+        db.rollback()
+
+
+def rekey(db: Session, desk_id: str, target_epoch: int, target_key: PrivateKey,
+          old_keys: EpochKeys, batch: int) -> Iterator[int]:
+    """Re-encrypt every row of older epochs under `target`'s index key, one committed batch at
+    a time; yield batch sizes. A row that does not open is deleted (the next search indexes its
+    case again from the case itself)."""
+    new = IndexKey(target_key, desk_id=desk_id, epoch_id=target_epoch)
+    olds = {epoch: IndexKey(key, desk_id=desk, epoch_id=epoch)
+            for (desk, epoch), key in old_keys.items() if desk == desk_id}
+    while True:
+        rows = db.query(SearchRow).join(Submission, Submission.id == SearchRow.submission_id) \
+            .filter(Submission.desk_id == desk_id, SearchRow.epoch_id != target_epoch) \
+            .limit(batch).all()
+        if not rows:
+            return
+        for row in rows:
+            old = olds.get(row.epoch_id)
+            try:
+                if old is None:
+                    raise DecryptionError
+                text = old.decrypt(row.sealed_text, record_id=row.submission_id)
+            except DecryptionError:
+                log.error("search index row of case %s does not open: deleted, to be indexed "
+                          "again by the next search", row.submission_id)
+                db.delete(row)
+                continue
+            row.sealed_text, row.epoch_id = new.encrypt(text, record_id=row.submission_id), \
+                target_epoch
+        db.commit()
+        yield len(rows)
