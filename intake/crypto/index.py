@@ -9,8 +9,13 @@ and every row written afterwards would be readable by them. The epoch's
 private key itself opens only from a grant checked against the epoch's
 public key, and that public key is the one the signed keyring certifies.
 
-Each row is an AES-256-GCM field (see `fields`), padded, bound to its case
-id and to the field name "search", so a row moved to another case fails.
+Each row is an AES-256-GCM field (see `fields`), bound to its case id and to
+the field name "search", so a row moved to another case fails. Rows are
+padded with Padmé like every field, but from a floor of 256 bytes instead of
+1 KiB: a search reads every row, and the 1 KiB floor alone made the first
+search of 100,000 cases cost over a second (bench/review.py). A short case's
+row so tells the length of its text to within Padmé's steps (16 bytes at
+256, 32 at 512), where its answers say only "under 1 KiB" (SECURITY.md).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from .fields import FieldKey
 from .keys import PrivateKey
 
 INDEX_FIELD = "search"
+INDEX_MIN_PADDED_SIZE = 256
 
 
 class IndexKey:
@@ -30,7 +36,7 @@ class IndexKey:
     def __init__(self, epoch_key: PrivateKey, *, desk_id: str, epoch_id: int) -> None:
         self.desk_id, self.epoch_id = desk_id, epoch_id
         self._field_key = FieldKey(index_key_bytes(epoch_key, desk_id=desk_id,
-                                                   epoch_id=epoch_id))
+                                                   epoch_id=epoch_id), INDEX_MIN_PADDED_SIZE)
 
     def encrypt(self, text: bytes, *, record_id: str) -> bytes:
         """Encrypt one case's search text under this epoch's index key."""

@@ -97,6 +97,8 @@ class SearchRow(Base):
     __table_args__ = NO_ROWID
 
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    # The case's desk, copied so that a search reads this table alone.
+    desk_id: Mapped[str] = mapped_column(String(64))
     epoch_id: Mapped[int]
     sealed_text: Mapped[bytes] = mapped_column(LargeBinary)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -56,11 +56,6 @@ def search_text(answers: Iterable[dict[str, Any]]) -> str:
     return " ".join(dict.fromkeys(words))
 
 
-def matches(text: str, words: list[str]) -> bool:
-    """Say whether a case's search text holds every normalised query word."""
-    return all(word in text for word in words)
-
-
 def _strings(value: object) -> list[str]:
     """Collect every string inside decrypted answers (dates included)."""
     if isinstance(value, str):
@@ -92,17 +87,42 @@ class Indexed:
         return cls(int.from_bytes(raw[1:1 + _COUNT], "big"), raw[1 + _COUNT:].decode())
 
 
+@dataclass
+class Memory:
+    """What one session decrypted, in this process: case id -> text, and the additions each
+    text covers (cases with none are left out)."""
+
+    texts: dict[str, str] = field(default_factory=dict)
+    covers: dict[str, int] = field(default_factory=dict)
+
+    def keep(self, case_id: str, found: Indexed) -> None:
+        """Remember a case's text."""
+        self.texts[case_id] = found.text
+        if found.additions:
+            self.covers[case_id] = found.additions
+
+
 def texts(db: Session, unlocked: Unlocked, case_ids: list[str]) -> dict[str, str]:
-    """Return the search text of every listed case this session can read; index the rest."""
+    """Return the search text of the cases this session can read (the listed ones at least);
+    read or make the rows of those it has not yet decrypted."""
     sessions.forget_ended(db)
-    memory: dict[str, Indexed] = sessions.remembered(unlocked).setdefault("search", {})
+    memory: Memory = sessions.remembered(unlocked).setdefault("search", Memory())
     additions = addition_counts(db)
-    needed = [case_id for case_id in case_ids if (
-        (kept := memory.get(case_id)) is None or kept.additions != additions.get(case_id, 0))]
+    needed = [case_id for case_id in case_ids if case_id not in memory.texts]
+    needed += [case_id for case_id, count in additions.items()
+               if case_id in memory.texts and memory.covers.get(case_id, 0) != count]
     if needed:
         stale = _read_rows(db, unlocked, needed, additions, memory)
         _index(db, unlocked, stale, additions, memory)
-    return {case_id: memory[case_id].text for case_id in case_ids if case_id in memory}
+    return memory.texts
+
+
+def matching(found: dict[str, str], case_ids: list[str], words: list[str]) -> list[str]:
+    """Keep, in order, the cases whose search text holds every normalised query word."""
+    for word in words:
+        # One comprehension per word, no call per case: this runs over every case.
+        case_ids = [case_id for case_id in case_ids if word in found.get(case_id, "")]
+    return case_ids
 
 
 def addition_counts(db: Session) -> dict[str, int]:
@@ -112,18 +132,25 @@ def addition_counts(db: Session) -> dict[str, int]:
 
 
 def _rows(db: Session, case_ids: list[str]) -> Iterator[Any]:
-    """Read the index rows of these cases in one query."""
-    query = select(SearchRow.submission_id, SearchRow.epoch_id, SearchRow.sealed_text,
-                   Submission.desk_id).join(Submission,
-                                            Submission.id == SearchRow.submission_id)
-    if len(case_ids) <= _MANY:
-        query = query.where(SearchRow.submission_id.in_(case_ids))
+    """Read the index rows of these cases in one query: (case id, desk, epoch, ciphertext)."""
     wanted = set(case_ids)
-    return (row for row in db.execute(query) if row.submission_id in wanted)
+    if len(case_ids) <= _MANY:
+        yield from db.execute(select(SearchRow.submission_id, SearchRow.desk_id,
+                                     SearchRow.epoch_id, SearchRow.sealed_text)
+                              .where(SearchRow.submission_id.in_(case_ids)))
+        return
+    # Every row, straight from the driver: SQLAlchemy's row objects would cost more than
+    # decrypting them. The statement has no parameter, so it reads alike on either backend.
+    cursor = db.connection().connection.cursor()
+    try:
+        cursor.execute("SELECT submission_id, desk_id, epoch_id, sealed_text FROM search_index")
+        yield from (row for row in cursor if row[0] in wanted)
+    finally:
+        cursor.close()
 
 
 def _read_rows(db: Session, unlocked: Unlocked, case_ids: list[str], additions: dict[str, int],
-               memory: dict[str, Indexed]) -> dict[str, bool]:
+               memory: Memory) -> dict[str, bool]:
     """Decrypt the rows of these cases into memory; return the cases to index (id -> has a row).
 
     A row under an epoch this session does not hold (written by a request that
@@ -131,30 +158,30 @@ def _read_rows(db: Session, unlocked: Unlocked, case_ids: list[str], additions: 
     open with the key it names is left out and logged.
     """
     stale = dict.fromkeys(case_ids, False)
-    for row in _rows(db, case_ids):
-        key = unlocked.index_key(row.desk_id, row.epoch_id)
+    for case_id, desk_id, epoch_id, sealed in _rows(db, case_ids):
+        key = unlocked.index_key(desk_id, epoch_id)
         if key is None:
-            stale[row.submission_id] = True
+            stale[case_id] = True
             continue
         try:
-            found = Indexed.from_bytes(key.decrypt(row.sealed_text, record_id=row.submission_id))
+            found = Indexed.from_bytes(key.decrypt(bytes(sealed), record_id=case_id))
         except (DecryptionError, UnicodeDecodeError):
             log.error("search index row of case %s does not open: left out of searches",
-                      row.submission_id)
-            del stale[row.submission_id]
+                      case_id)
+            del stale[case_id]
             continue
-        if found is None or found.additions != additions.get(row.submission_id, 0):
-            stale[row.submission_id] = True
+        if found is None or found.additions != additions.get(case_id, 0):
+            stale[case_id] = True
             continue
-        memory[row.submission_id] = found
-        del stale[row.submission_id]
+        memory.keep(case_id, found)
+        del stale[case_id]
     return stale
 
 
 def _index(db: Session, unlocked: Unlocked, stale: dict[str, bool], additions: dict[str, int],
-           memory: dict[str, Indexed]) -> None:
+           memory: Memory) -> None:
     """Open these cases (one data key each), remember their text and write their rows."""
-    written: list[tuple[str, int, bytes, bool]] = []
+    written: list[tuple[str, str, int, bytes, bool]] = []
     ids = list(stale)
     for start in range(0, len(ids), _MANY):
         chunk = ids[start:start + _MANY]
@@ -164,9 +191,9 @@ def _index(db: Session, unlocked: Unlocked, stale: dict[str, bool], additions: d
             key = unlocked.newest_index_key(case.desk_id)
             if found is None or key is None:
                 continue
-            memory[case.id] = found
+            memory.keep(case.id, found)
             if found.additions == additions.get(case.id, 0):
-                written.append((case.id, key.epoch_id,
+                written.append((case.id, key.desk_id, key.epoch_id,
                                 key.encrypt(found.to_bytes(), record_id=case.id), stale[case.id]))
     _write(db, written)
 
@@ -195,16 +222,16 @@ def _case_text(case: Submission, children: list[Submission],
     return Indexed(len(children), search_text(answers))
 
 
-def _write(db: Session, written: list[tuple[str, int, bytes, bool]]) -> None:
+def _write(db: Session, written: list[tuple[str, str, int, bytes, bool]]) -> None:
     """Store new and replaced rows; a row another session stored first is left as it is."""
     if not written:
         return
     try:
-        fresh = [{"submission_id": i, "epoch_id": e, "sealed_text": t}
-                 for i, e, t, had in written if not had]
+        fresh = [{"submission_id": i, "desk_id": d, "epoch_id": e, "sealed_text": t}
+                 for i, d, e, t, had in written if not had]
         if fresh:
             db.execute(insert(SearchRow), fresh)
-        for case_id, epoch_id, sealed, had in written:
+        for case_id, _, epoch_id, sealed, had in written:
             if had:
                 db.execute(update(SearchRow).where(SearchRow.submission_id == case_id)
                            .values(epoch_id=epoch_id, sealed_text=sealed))
@@ -223,9 +250,8 @@ def rekey(db: Session, desk_id: str, target_epoch: int, target_key: PrivateKey,
     olds = {epoch: IndexKey(key, desk_id=desk, epoch_id=epoch)
             for (desk, epoch), key in old_keys.items() if desk == desk_id}
     while True:
-        rows = db.query(SearchRow).join(Submission, Submission.id == SearchRow.submission_id) \
-            .filter(Submission.desk_id == desk_id, SearchRow.epoch_id != target_epoch) \
-            .limit(batch).all()
+        rows = db.query(SearchRow).filter(SearchRow.desk_id == desk_id,
+                                          SearchRow.epoch_id != target_epoch).limit(batch).all()
         if not rows:
             return
         for row in rows:

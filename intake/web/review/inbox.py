@@ -58,9 +58,7 @@ def inbox_page(db: Session, unlocked: Unlocked, args: Mapping[str, str]) -> Page
     ids = [case_id for (case_id,) in query.with_entities(Submission.id)]
     if words:
         # The index, not the cases: one AES-GCM row per case instead of one HPKE open.
-        found = search.texts(db, unlocked, ids)
-        ids = [case_id for case_id in ids
-               if case_id in found and search.matches(found[case_id], words)]
+        ids = search.matching(search.texts(db, unlocked, ids), ids, words)
     if label:
         ids = labelled(db, unlocked, ids, label)
     shown = ids[(number - 1) * PAGE_SIZE:number * PAGE_SIZE]

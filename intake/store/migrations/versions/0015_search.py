@@ -23,6 +23,7 @@ def upgrade() -> None:
         "search_index",
         sa.Column("submission_id", sa.String(32), sa.ForeignKey("submissions.id"),
                   primary_key=True),
+        sa.Column("desk_id", sa.String(64), nullable=False),
         sa.Column("epoch_id", sa.Integer, nullable=False),
         sa.Column("sealed_text", sa.LargeBinary, nullable=False),
         # No hidden rowid: it would number cases in the order a search first indexed them.
