@@ -167,7 +167,8 @@ def test_a_tampered_or_moved_index_row_leaves_its_case_out_logs_it_and_the_searc
 def test_a_reviewer_without_the_epoch_gets_no_index_key_and_indexes_nothing(
         app: Flask) -> None:
     """An enrolled reviewer nobody vetted holds no epoch key, so no index key; its session,
-    used for a search anyway, reads no case and writes no row."""
+    used for a search anyway, reads no case and writes no row. A session holding epoch 1 only
+    gets no index key for epoch 2."""
     store(app, f"علی {MARKER}")
     add_unvetted(app, "newcomer")
     client = app.test_client()
@@ -182,6 +183,11 @@ def test_a_reviewer_without_the_epoch_gets_no_index_key_and_indexes_nothing(
         assert unlocked.newest_index_key("main") is None
         ids = [case_id for (case_id,) in db.query(Submission.id)]
         assert search.texts(db, unlocked, ids) == {}
+        # Nor does a session holding only epoch 1 get epoch 2's (a reviewer revoked before it).
+        held = sessions.Unlocked(unlocked.record, unlocked.user, {("main", 1): PrivateKey(
+            bytes(96))})
+        assert held.index_key("main", 2) is None
+        assert held.newest_index_key("main") is held.index_key("main", 1)
     assert index_rows(app) == {}
 
 
