@@ -270,3 +270,14 @@ def test_the_index_table_keeps_no_hidden_row_number(app: Flask) -> None:
     with app.extensions["intake.db"].connect() as connection, pytest.raises(Exception,
                                                                              match="rowid"):
         connection.execute(text("select rowid from search_index"))
+
+
+def test_a_session_whose_search_text_outgrows_the_cap_keeps_none_and_still_finds(
+        app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the cap, nothing is kept for the session: each search decrypts the rows again."""
+    monkeypatch.setattr(search, "MAX_KEPT_CHARACTERS", 10)
+    case_id = store(app, "علی", testimony="زندانی در اوین در سال ۱۳۶۷")
+    reviewer = logged_in(app)
+    assert listed(reviewer, "اوین") == {case_id}
+    assert all("search" not in kept for kept in sessions._REMEMBERED.values())
+    assert listed(reviewer, "۱۳۶۷") == {case_id}
