@@ -39,6 +39,9 @@ NORMALISATION = 1
 _COUNT = 4
 # Beyond this many ids, reading every row beats a long IN list.
 _MANY = 500
+# Past this much text (characters), a session's search text is not kept in memory: each
+# search then decrypts the rows again (slower, but a worker's memory stays bounded).
+MAX_KEPT_CHARACTERS = 32_000_000
 
 
 def normalise(text: str) -> str:
@@ -94,9 +97,11 @@ class Memory:
 
     texts: dict[str, str] = field(default_factory=dict)
     covers: dict[str, int] = field(default_factory=dict)
+    characters: int = 0
 
     def keep(self, case_id: str, found: Indexed) -> None:
         """Remember a case's text."""
+        self.characters += len(found.text) - len(self.texts.get(case_id, ""))
         self.texts[case_id] = found.text
         if found.additions:
             self.covers[case_id] = found.additions
@@ -106,7 +111,8 @@ def texts(db: Session, unlocked: Unlocked, case_ids: list[str]) -> dict[str, str
     """Return the search text of the cases this session can read (the listed ones at least);
     read or make the rows of those it has not yet decrypted."""
     sessions.forget_ended(db)
-    memory: Memory = sessions.remembered(unlocked).setdefault("search", Memory())
+    kept = sessions.remembered(unlocked)
+    memory: Memory = kept.setdefault("search", Memory())
     additions = addition_counts(db)
     needed = [case_id for case_id in case_ids if case_id not in memory.texts]
     needed += [case_id for case_id, count in additions.items()
@@ -114,6 +120,8 @@ def texts(db: Session, unlocked: Unlocked, case_ids: list[str]) -> dict[str, str
     if needed:
         stale = _read_rows(db, unlocked, needed, additions, memory)
         _index(db, unlocked, stale, additions, memory)
+    if memory.characters > MAX_KEPT_CHARACTERS:
+        del kept["search"]
     return memory.texts
 
 
@@ -127,8 +135,9 @@ def matching(found: dict[str, str], case_ids: list[str], words: list[str]) -> li
 
 def addition_counts(db: Session) -> dict[str, int]:
     """Count each case's follow-up additions (parent ids are plaintext already)."""
-    return dict(db.execute(select(Submission.parent_id, func.count()).where(
-        Submission.parent_id.is_not(None)).group_by(Submission.parent_id)).all())
+    rows = db.execute(select(Submission.parent_id, func.count()).where(
+        Submission.parent_id.is_not(None)).group_by(Submission.parent_id))
+    return {str(parent_id): count for parent_id, count in rows}
 
 
 def _rows(db: Session, case_ids: list[str]) -> Iterator[Any]:
@@ -144,7 +153,7 @@ def _rows(db: Session, case_ids: list[str]) -> Iterator[Any]:
     cursor = db.connection().connection.cursor()
     try:
         cursor.execute("SELECT submission_id, desk_id, epoch_id, sealed_text FROM search_index")
-        yield from (row for row in cursor if row[0] in wanted)
+        yield from (row for row in cursor.fetchall() if row[0] in wanted)
     finally:
         cursor.close()
 

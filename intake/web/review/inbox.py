@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -96,9 +97,9 @@ def filtered(db: Session, unlocked: Unlocked, args: Mapping[str, str]):  # type:
     return query.order_by(Submission.received_on.desc(), Submission.id.desc())
 
 
-def has_label(loaded: cases.Generations, submission: Submission, unlocked: Unlocked,
+def has_label(loaded: cases.Generations, submission: Any, unlocked: Unlocked,
               label: str) -> bool:
-    """Say whether a case opens and carries the label."""
+    """Say whether a case (a row of LABEL_COLUMNS) opens and carries the label."""
     try:
         key = cases.session_data_key(submission, unlocked, loaded=loaded)
         return label in cases.labels(submission, key)
