@@ -20,6 +20,8 @@ row so tells the length of its text to within Padmé's steps (16 bytes at
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 from ._encoding import derive
 from .fields import FieldKey
 from .keys import PrivateKey
@@ -45,6 +47,12 @@ class IndexKey:
     def decrypt(self, ciphertext: bytes, *, record_id: str) -> bytes:
         """Decrypt one case's search text; DecryptionError if it was tampered with or moved."""
         return self._field_key.decrypt(ciphertext, record_id=record_id, field=INDEX_FIELD)
+
+
+    def decrypt_many(self, rows: Iterable[tuple[str, bytes]]) -> Iterator[tuple[str, bytes | None]]:
+        """Decrypt many cases' rows, each (case id, ciphertext); None for each that does not
+        open (tampered with, or moved from another case)."""
+        return self._field_key.decrypt_many(rows, field=INDEX_FIELD)
 
 
 def index_key_bytes(epoch_key: PrivateKey, *, desk_id: str, epoch_id: int) -> bytes:

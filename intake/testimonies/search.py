@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -70,8 +70,7 @@ def _strings(value: object) -> list[str]:
     return []
 
 
-@dataclass(frozen=True)
-class Indexed:
+class Indexed(NamedTuple):
     """A case's search text as decrypted, and how many additions it covers."""
 
     additions: int
@@ -141,8 +140,8 @@ def addition_counts(db: Session) -> dict[str, int]:
 
 
 def _rows(db: Session, case_ids: list[str]) -> Iterator[Any]:
-    """Read the index rows of these cases in one query: (case id, desk, epoch, ciphertext)."""
-    wanted = set(case_ids)
+    """Read the index rows of these cases (or all rows, for many) in one query: (case id,
+    desk, epoch, ciphertext)."""
     if len(case_ids) <= _MANY:
         yield from db.execute(select(SearchRow.submission_id, SearchRow.desk_id,
                                      SearchRow.epoch_id, SearchRow.sealed_text)
@@ -153,7 +152,7 @@ def _rows(db: Session, case_ids: list[str]) -> Iterator[Any]:
     cursor = db.connection().connection.cursor()
     try:
         cursor.execute("SELECT submission_id, desk_id, epoch_id, sealed_text FROM search_index")
-        yield from (row for row in cursor.fetchall() if row[0] in wanted)
+        yield from cursor.fetchall()
     finally:
         cursor.close()
 
@@ -163,28 +162,41 @@ def _read_rows(db: Session, unlocked: Unlocked, case_ids: list[str], additions: 
     """Decrypt the rows of these cases into memory; return the cases to index (id -> has a row).
 
     A row under an epoch this session does not hold (written by a request that
-    read the keyring before a rotation) is indexed again; a row that does not
-    open with the key it names is left out and logged.
+    read the keyring before a rotation) is indexed again.
     """
     stale = dict.fromkeys(case_ids, False)
+    by_key: dict[tuple[str, int], list[tuple[str, bytes]]] = {}
     for case_id, desk_id, epoch_id, sealed in _rows(db, case_ids):
+        by_key.setdefault((desk_id, epoch_id), []).append((case_id, bytes(sealed)))
+    for (desk_id, epoch_id), rows in by_key.items():
         key = unlocked.index_key(desk_id, epoch_id)
         if key is None:
-            stale[case_id] = True
+            stale.update((case_id, True) for case_id, _ in rows if case_id in stale)
             continue
-        try:
-            found = Indexed.from_bytes(key.decrypt(bytes(sealed), record_id=case_id))
-        except (DecryptionError, UnicodeDecodeError):
-            log.error("search index row of case %s does not open: left out of searches",
-                      case_id)
-            del stale[case_id]
-            continue
-        if found is None or found.additions != additions.get(case_id, 0):
-            stale[case_id] = True
-            continue
-        memory.keep(case_id, found)
-        del stale[case_id]
+        for case_id, plain in key.decrypt_many(rows):
+            _take(case_id, plain, additions.get(case_id, 0), memory, stale)
     return stale
+
+
+def _take(case_id: str, plain: bytes | None, additions: int, memory: Memory,
+          stale: dict[str, bool]) -> None:
+    """Keep a decrypted row's text, or mark its case to index again (another normalisation,
+    fewer additions); a row that did not open leaves its case out, and is logged."""
+    found = None
+    if plain is not None:
+        try:
+            found = Indexed.from_bytes(plain)
+        except UnicodeDecodeError:
+            plain = None
+    if plain is None:
+        log.error("search index row of case %s does not open: left out of searches", case_id)
+        stale.pop(case_id, None)
+    elif found is None or found.additions != additions:
+        if case_id in stale:
+            stale[case_id] = True
+    else:
+        memory.keep(case_id, found)
+        stale.pop(case_id, None)
 
 
 def _index(db: Session, unlocked: Unlocked, stale: dict[str, bool], additions: dict[str, int],

@@ -42,3 +42,16 @@ def test_rows_of_close_lengths_are_stored_alike_from_a_256_byte_floor(shorter: i
         key.encrypt(b"x" * longer, record_id="a"))
     assert len(key.encrypt(b"x" * 253, record_id="a")) == len(
         key.encrypt(b"x" * 252, record_id="a")) + 16
+
+
+def test_decrypting_many_rows_gives_none_for_each_tampered_moved_or_foreign_row_only() -> None:
+    """The bulk path a search takes refuses what the one-by-one path refuses."""
+    key = IndexKey(EPOCH_KEY, desk_id="main", epoch_id=1)
+    good = {name: key.encrypt(name.encode(), record_id=name) for name in ("a", "b", "c", "d")}
+    flipped = bytearray(good["b"])
+    flipped[40] ^= 1
+    other_epoch = IndexKey(EPOCH_KEY, desk_id="main", epoch_id=2).encrypt(b"d", record_id="d")
+    rows = [("a", good["a"]), ("b", bytes(flipped)), ("c", good["a"]), ("d", other_epoch),
+            ("e", b""), ("a", good["a"])]
+    assert list(key.decrypt_many(rows)) == [("a", b"a"), ("b", None), ("c", None), ("d", None),
+                                            ("e", None), ("a", b"a")]
