@@ -281,3 +281,19 @@ def test_a_session_whose_search_text_outgrows_the_cap_keeps_none_and_still_finds
     assert listed(reviewer, "اوین") == {case_id}
     assert all("search" not in kept for kept in sessions._REMEMBERED.values())
     assert listed(reviewer, "۱۳۶۷") == {case_id}
+
+
+def test_a_search_with_a_label_lists_only_matching_cases_that_carry_the_label(
+        app: Flask) -> None:
+    """The words go through the index, the label through the matches' own case keys."""
+    labelled, _, elsewhere = (store(app, name, testimony=place) for name, place in (
+        ("علی", "زندان اوین"), ("مریم", "زندان اوین"), ("حسین", "زندان قزل‌حصار")))
+    keys = epoch_keys(app)
+    with Session(app.extensions["intake.db"]) as db:
+        for case_id in (labelled, elsewhere):
+            case = db.get(Submission, case_id)
+            cases.set_labels(case, cases.data_key(case, keys, db), ["خاوران"])
+        db.commit()
+    response = logged_in(app).get("/review/", query_string={"q": "اوین", "label": "خاوران"})
+    assert set(re.findall(r'href="/review/([0-9a-f]{32})"', response.get_data(as_text=True))) == {
+        labelled}

@@ -70,9 +70,11 @@ def inbox_page(db: Session, unlocked: Unlocked, args: Mapping[str, str]) -> Page
 
 def labelled(db: Session, unlocked: Unlocked, ids: list[str], label: str) -> list[str]:
     """Keep the cases, in order, whose labels (under their case keys) include `label`."""
-    wanted = set(ids)
+    wanted, query = set(ids), select(*LABEL_COLUMNS)
+    if len(ids) <= 500:  # the matches of a search, say; beyond that, read every row
+        query = query.where(Submission.id.in_(ids))
     # Only the columns a label needs: building 10,000 ORM objects costs more than checking.
-    rows = [row for row in db.execute(select(*LABEL_COLUMNS)) if row.id in wanted]
+    rows = [row for row in db.execute(query) if row.id in wanted]
     loaded = cases.load_generations(db, rows, unlocked)
     keep = {row.id for row in rows if has_label(loaded, row, unlocked, label)}
     return [case_id for case_id in ids if case_id in keep]
