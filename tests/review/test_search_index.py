@@ -297,3 +297,16 @@ def test_a_search_with_a_label_lists_only_matching_cases_that_carry_the_label(
     response = logged_in(app).get("/review/", query_string={"q": "اوین", "label": "خاوران"})
     assert set(re.findall(r'href="/review/([0-9a-f]{32})"', response.get_data(as_text=True))) == {
         labelled}
+
+
+def test_a_row_under_an_epoch_the_session_does_not_hold_is_indexed_again(app: Flask) -> None:
+    """A request that read the keyring before a rotation may write a row under the old epoch
+    after the rotation re-keyed the rest; the next session cannot open that epoch, so it
+    indexes the case again from the case itself, under the newest epoch it holds."""
+    case_id = store(app, "علی")
+    listed(logged_in(app), "اوین")
+    with Session(app.extensions["intake.db"]) as db:
+        db.get(SearchRow, case_id).epoch_id = 7  # type: ignore[union-attr]
+        db.commit()
+    assert listed(logged_in(app, "admin"), "اوین") == {case_id}
+    assert index_rows(app)[case_id][0] == 1
