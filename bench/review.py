@@ -51,6 +51,7 @@ from intake.staff import sessions  # noqa: E402
 from intake.staff.accounts import totp_for  # noqa: E402
 from intake.store.models import SearchRow, Submission, User  # noqa: E402
 from intake.testimonies import cases, search  # noqa: E402
+from intake.web.review.inbox import PAGE_SIZE  # noqa: E402
 from tests.conftest import instance_config  # noqa: E402
 
 PASSPHRASE = "bench reviewer passphrase"  # noqa: S105 (a throwaway instance)
@@ -134,11 +135,18 @@ def log_in(app, client, step: int = 0) -> float:  # type: ignore[no-untyped-def]
 
 
 def searched(client) -> float:  # type: ignore[no-untyped-def]
-    """Search once; return the seconds it took."""
+    """Search once, check that it found every case it should; return the seconds it took."""
     began = time.perf_counter()
     response = client.get("/review/", query_string={"q": QUERY})
+    took = time.perf_counter() - began
     assert response.status_code == 200, response.status_code
-    return time.perf_counter() - began
+    page = response.get_data(as_text=True)
+    # The cases whose number holds 99 (the query's Persian digits fold to these).
+    expected = sum("99" in str(n) for n in range(client.cases))
+    listed = len(re.findall(r'href="/review/([0-9a-f]{32})"', page))
+    assert listed == min(PAGE_SIZE, expected), (listed, expected)
+    assert f"1 / {-(-expected // PAGE_SIZE)}" in page, expected
+    return took
 
 
 def first_searches(client) -> float:  # type: ignore[no-untyped-def]
@@ -162,13 +170,14 @@ def one_by_one(app, count: int) -> float:  # type: ignore[no-untyped-def]
     return (time.perf_counter() - began) * count / len(sample)
 
 
-def indexing_per_case(app, client_factory, indexed_first: float) -> float:  # type: ignore[no-untyped-def]
+def indexing_per_case(app, count: int, indexed_first: float) -> float:  # type: ignore[no-untyped-def]
     """Seconds per case a first search spends indexing cases without a row (an upgrade)."""
     with Session(app.extensions["intake.db"]) as db:
         ids = db.scalars(select(SearchRow.submission_id).limit(SAMPLE)).all()
         db.execute(delete(SearchRow).where(SearchRow.submission_id.in_(ids)))
         db.commit()
-    client = client_factory()
+    client = app.test_client()
+    client.cases = count
     log_in(app, client, step=1)
     return (searched(client) - indexed_first) / len(ids)
 
@@ -197,6 +206,7 @@ def main() -> None:
         generated = time.perf_counter() - began
         rotate(app, args.rotations)
         client = app.test_client()
+        client.cases = count
         unlock_s = log_in(app, client)
         with Session(app.extensions["intake.db"]) as db:
             some_case = db.scalars(select(Submission.id).limit(1)).one()
@@ -205,7 +215,7 @@ def main() -> None:
         first = first_searches(client)
         later = statistics.median(searched(client) for _ in range(5))
         keys_s = one_by_one(app, count)
-        per_case = indexing_per_case(app, app.test_client, first)
+        per_case = indexing_per_case(app, count, first)
         report(count, generated, args.rotations, unlock_s, inbox, case, first, later, keys_s,
                per_case)
 
