@@ -162,9 +162,10 @@ def _read_rows(db: Session, unlocked: Unlocked, case_ids: list[str], additions: 
     """Decrypt the rows of these cases into memory; return the cases to index (id -> has a row).
 
     A row under an epoch this session does not hold (written by a request that
-    read the keyring before a rotation) is indexed again.
+    read the keyring before a rotation) is indexed again. Rows that do not open
+    are counted in the log, never named: no log line holds a record id.
     """
-    stale = dict.fromkeys(case_ids, False)
+    stale, broken = dict.fromkeys(case_ids, False), 0
     by_key: dict[tuple[str, int], list[tuple[str, bytes]]] = {}
     for case_id, desk_id, epoch_id, sealed in _rows(db, case_ids):
         by_key.setdefault((desk_id, epoch_id), []).append((case_id, bytes(sealed)))
@@ -174,14 +175,17 @@ def _read_rows(db: Session, unlocked: Unlocked, case_ids: list[str], additions: 
             stale.update((case_id, True) for case_id, _ in rows if case_id in stale)
             continue
         for case_id, plain in key.decrypt_many(rows):
-            _take(case_id, plain, additions.get(case_id, 0), memory, stale)
+            broken += not _take(case_id, plain, additions.get(case_id, 0), memory, stale)
+    if broken:
+        log.error("%d search index rows do not open (tampered with, or moved from another "
+                  "case): their cases are left out of searches", broken)
     return stale
 
 
 def _take(case_id: str, plain: bytes | None, additions: int, memory: Memory,
-          stale: dict[str, bool]) -> None:
+          stale: dict[str, bool]) -> bool:
     """Keep a decrypted row's text, or mark its case to index again (another normalisation,
-    fewer additions); a row that did not open leaves its case out, and is logged."""
+    fewer additions); a row that did not open leaves its case out: say whether it opened."""
     found = None
     if plain is not None:
         try:
@@ -189,14 +193,15 @@ def _take(case_id: str, plain: bytes | None, additions: int, memory: Memory,
         except UnicodeDecodeError:
             plain = None
     if plain is None:
-        log.error("search index row of case %s does not open: left out of searches", case_id)
         stale.pop(case_id, None)
-    elif found is None or found.additions != additions:
+        return False
+    if found is None or found.additions != additions:
         if case_id in stale:
             stale[case_id] = True
     else:
         memory.keep(case_id, found)
         stale.pop(case_id, None)
+    return True
 
 
 def _index(db: Session, unlocked: Unlocked, stale: dict[str, bool], additions: dict[str, int],
@@ -275,6 +280,7 @@ def rekey(db: Session, desk_id: str, target_epoch: int, target_key: PrivateKey,
                                           SearchRow.epoch_id != target_epoch).limit(batch).all()
         if not rows:
             return
+        broken = 0
         for row in rows:
             old = olds.get(row.epoch_id)
             try:
@@ -282,11 +288,13 @@ def rekey(db: Session, desk_id: str, target_epoch: int, target_key: PrivateKey,
                     raise DecryptionError
                 text = old.decrypt(row.sealed_text, record_id=row.submission_id)
             except DecryptionError:
-                log.error("search index row of case %s does not open: deleted, to be indexed "
-                          "again by the next search", row.submission_id)
+                broken += 1
                 db.delete(row)
                 continue
             row.sealed_text, row.epoch_id = new.encrypt(text, record_id=row.submission_id), \
                 target_epoch
+        if broken:
+            log.error("%d search index rows do not open: deleted, their cases to be indexed "
+                      "again by the next search", broken)
         db.commit()
         yield len(rows)

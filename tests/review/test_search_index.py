@@ -147,8 +147,9 @@ def test_a_later_session_searches_the_index_and_opens_only_the_data_keys_of_what
 def test_a_tampered_or_moved_index_row_leaves_its_case_out_logs_it_and_the_search_goes_on(
         app: Flask, caplog: pytest.LogCaptureFixture) -> None:
     """Reproduction: flip one byte of a case's index row, and copy another case's row over a
-    third's: a new session's search lists only the untouched case, says which rows do not
-    open, answers 200, and rebuilds neither row (the damage stays visible)."""
+    third's: a new session's search lists only the untouched case, logs that two rows do not
+    open (counted, not named: no log line holds a record id), answers 200, and rebuilds
+    neither row (the damage stays visible)."""
     flipped, moved, intact = (store(app, f"شاهد {n}") for n in range(3))
     listed(logged_in(app), "اوین")
     rows = index_rows(app)
@@ -159,8 +160,8 @@ def test_a_tampered_or_moved_index_row_leaves_its_case_out_logs_it_and_the_searc
     with caplog.at_level(logging.ERROR, logger="intake.search"):
         assert listed(logged_in(app, again=True), "اوین") == {intact}
     logged = " ".join(record.getMessage() for record in caplog.records)
-    assert f"case {flipped} does not open" in logged
-    assert f"case {moved} does not open" in logged
+    assert "2 search index rows do not open" in logged
+    assert flipped not in logged
     assert index_rows(app)[flipped][1] == bytes(damaged)
 
 
