@@ -29,8 +29,9 @@ from intake.desk.setup import add_granted_user
 from intake.desk.trust import Signer, account_fingerprint, server_root
 from intake.staff.accounts import create_user
 from intake.staff.accounts import revoke as revoke_account
-from intake.store.models import KeyGeneration, Submission, User
-from intake.testimonies import cases
+from intake.staff.sessions import Unlocked
+from intake.store.models import KeyGeneration, ReviewSession, SearchRow, Submission, User
+from intake.testimonies import cases, search
 from intake.testimonies.submissions import NewSubmission, store_submission
 from intake.testimonies.uploads import UploadBatch
 from tests.pg import table_files
@@ -506,3 +507,59 @@ def test_after_a_rotation_no_old_sealed_key_or_grant_is_left_in_the_database_wal
     assert [p.name for p in (root / "instance").iterdir()
             if p.name.startswith(("etilqs", "intake.sqlite3-journal"))] == []
     assert_everyone_reads_everything(root)
+
+
+def index_rows_by_epoch(root: Path) -> dict[str, int]:
+    """Each case's search index row: case id -> the epoch whose index key it is under."""
+    with Session(database(root)) as db:
+        return {row.submission_id: row.epoch_id for row in db.query(SearchRow)}
+
+
+def searched_texts(root: Path, name: str, epochs: dict[tuple[str, int], PrivateKey],
+                   ) -> dict[str, str]:
+    """Every case's search text as `name`'s session would read it from the index."""
+    with Session(database(root)) as db:
+        user = db.query(User).filter_by(name=name).one()
+        record = ReviewSession(id_hash=f"test-{name}", user_id=user.id, sealed_keys=b"",
+                               started_at=0, seen_at=0)
+        ids = [case_id for (case_id,) in db.query(Submission.id)]
+        return dict(search.texts(db, Unlocked(record, user, epochs), ids))
+
+
+def test_kill_9_while_re_encrypting_the_search_index_leaves_every_case_searchable_and_resumes(
+        desk: tuple[Path, str]) -> None:
+    """Index all 40 cases, then SIGKILL a rotation inside the 2nd batch of index rows (before
+    its COMMIT) and, resumed, after its 2nd committed batch: the rows are part on the old
+    epoch's index key, part on the new one's, everyone's search reads every case from them
+    (and writes none); a last run puts every row on the new epoch's key."""
+    root, _ = desk
+    assert len(searched_texts(root, "amina", readers(root)["amina"])) == 40
+    assert set(index_rows_by_epoch(root).values()) == {1}
+    for point, moved in (("intake.desk.rotation:Progress.reindexed@1,commit@1", 7),
+                         ("intake.desk.rotation:Progress.reindexed@2", 21)):
+        killed = rotate_until_killed(root, point)
+        assert killed.returncode == -signal.SIGKILL, (point, killed.stderr)
+        rows = index_rows_by_epoch(root)
+        assert sorted(rows.values()) == [1] * (40 - moved) + [2] * moved, point
+        for name, epochs in readers(root).items():
+            found = searched_texts(root, name, epochs)
+            assert sorted(found.values()) == sorted(f"person {n}" for n in range(40)), name
+        assert index_rows_by_epoch(root) == rows
+    assert_a_rerun_completes(root)
+    assert set(index_rows_by_epoch(root).values()) == {2}
+    assert len(searched_texts(root, "babak", readers(root)["babak"])) == 40
+
+
+def test_after_a_rotation_no_old_index_row_is_left_in_the_database_or_its_wal(
+        desk: tuple[Path, str]) -> None:
+    """Index all 40 cases, note every row, rotate: no 32-byte piece of any old row is left in
+    the database file, its -wal or -shm (or PostgreSQL's table files)."""
+    root, _ = desk
+    searched_texts(root, "amina", readers(root)["amina"])
+    with Session(database(root)) as db:
+        before = {f"index row of {row.submission_id}": row.sealed_text
+                  for row in db.query(SearchRow)}
+    assert len(before) == 40
+    assert rotate(root).returncode == 0
+    assert residues(root, before) == []
+    assert set(index_rows_by_epoch(root).values()) == {2}

@@ -7,6 +7,7 @@ Key hierarchy (see DESIGN.md):
     epoch public key     <--sealed-- submission data key           (envelope)
     data key --> fields (AES-256-GCM) and files (STREAM)           (fields, stream)
     later data key generations, one per rotation                   (generations)
+    epoch private key --HKDF--> search index key (AES-256-GCM)     (index)
 """
 
 from ._errors import DecryptionError
@@ -25,6 +26,7 @@ from .envelope import (
 from .family import derive_family_key, open_for_family, seal_for_family
 from .fields import data_key_id, decrypt_field, encrypt_field
 from .generations import CaseKeys
+from .index import IndexKey
 from .keyring import Desk, Epoch, Keyring, KeyringError
 from .keys import PrivateKey, PublicKey
 from .passphrase import (
@@ -64,7 +66,7 @@ from .stream import (
 __all__ = [
     "DATA_KEY_SIZE", "FAMILY_CODE", "INSECURE_TEST_ONLY", "MAX_PASSPHRASE_LENGTH", "PROFILES",
     "RFC_9106_LOW_MEMORY", "AccountKeys", "CaseKeys", "DecryptionError", "Desk", "Epoch",
-    "Keyring", "KeyringError", "NewDesk", "PrivateKey", "Profile", "PublicKey",
+    "IndexKey", "Keyring", "KeyringError", "NewDesk", "PrivateKey", "Profile", "PublicKey",
     "SigningPrivateKey", "SigningPublicKey", "StreamEncryptor",
     "WrappedKey",
     "ciphertext_size", "create_desk", "data_key_id", "derive_family_key", "open_for_family",

@@ -15,7 +15,9 @@ again resumes where it stopped:
    sealed to the new epoch only: what reviewers write on it from then on is
    encrypted under a key no account revoked before this rotation ever held.
    A record re-sealed (and so given its generation) is not picked again, so a
-   resumed rotation never gives a record two.
+   resumed rotation never gives a record two. Then every search index row of
+   an older epoch is re-encrypted under the new epoch's index key, in batches
+   too (a row still on an older epoch is what is left to do).
 4. Once an old epoch holds no record (and requests that began before the
    switch have had time to finish), the new epoch's grants are checked
    against the accounts once more, then the old grants are destroyed and
@@ -60,6 +62,7 @@ from intake.staff.accounts import grant
 from intake.staff.sessions import EpochKeys
 from intake.store.db import vacuum
 from intake.store.models import KeyGeneration, Submission, User
+from intake.testimonies import search
 
 
 class RotationError(Exception):
@@ -330,6 +333,9 @@ class Progress:
     def resealed(self, count: int) -> None:
         """A batch of this many records is committed."""
 
+    def reindexed(self, count: int) -> None:
+        """A batch of this many search index rows is re-encrypted and committed."""
+
     def waiting(self, seconds: int) -> None:
         """Waiting for requests that began before the switch."""
 
@@ -352,6 +358,9 @@ def run(db: Session, keyring: Keyring, instance_path: Path, desk_id: str, admin:
             for done in reseal(db, keyring, target, key, batch):
                 progress.resealed(done)
                 time.sleep(pause_ms / 1000)
+            for done in search.rekey(db, desk_id, target.id, target_key,
+                                     unlock_epochs(keyring, key), batch):
+                progress.reindexed(done)
             wait = settle_seconds - (int(time.time()) - keyring.desk(desk_id).current_since)
             if attempt or wait <= 0:
                 break
@@ -382,7 +391,7 @@ def empty_write_ahead_log(db: Session, deadline: float = LOG_DEADLINE_SECONDS) -
     if engine.dialect.name == "postgresql":
         # No checkpoint empties PostgreSQL's WAL (see SECURITY.md); the replaced sealed keys
         # and ended sessions' keys are at least vacuumed out of the tables and indexes.
-        vacuum(engine, ("submissions", "key_generations", "review_sessions"))
+        vacuum(engine, ("submissions", "key_generations", "search_index", "review_sessions"))
         return
     if engine.dialect.name != "sqlite":
         return

@@ -5,6 +5,11 @@ reviewer's browser cookie. Logout, expiry and revocation delete the row, and
 with it every way back to the keys. Expired rows are deleted at every session
 check and by a sweep each worker runs at most once a minute on any request,
 so that an old cookie found later meets no row to open.
+
+What a session decrypts for searching (each case's search text) is kept in
+the worker process's memory only, keyed to the session's stored id, for at
+most MAX_REMEMBERED sessions, and dropped when the session ends, expires or
+is revoked (here, or at the next search in a process where it ended elsewhere).
 """
 
 from __future__ import annotations
@@ -14,14 +19,17 @@ import hashlib
 import json
 import os
 import secrets
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
-from intake.crypto import CaseKeys, PrivateKey, SigningPrivateKey
+from intake.crypto import CaseKeys, IndexKey, PrivateKey, SigningPrivateKey
 from intake.desk.trust import Signer
 from intake.store.models import ReviewSession, User
 
@@ -55,6 +63,54 @@ class Unlocked:
     # The account's signing key and pinned root, for certificates an admin issues
     # (vetting, revocation); None before the keyring is certified.
     signer: Signer | None = None
+    _index_keys: dict[tuple[str, int], IndexKey] = field(default_factory=dict, repr=False)
+
+    def index_key(self, desk_id: str, epoch_id: int) -> IndexKey | None:
+        """Return an epoch's search index key, None without that epoch (derived once)."""
+        found = self._index_keys.get((desk_id, epoch_id))
+        epoch_key = self.epoch_keys.get((desk_id, epoch_id))
+        if found is None and epoch_key is not None:
+            found = self._index_keys[desk_id, epoch_id] = IndexKey(
+                epoch_key, desk_id=desk_id, epoch_id=epoch_id)
+        return found
+
+    def newest_index_key(self, desk_id: str) -> IndexKey | None:
+        """Return the index key of the newest epoch of a desk this session holds, if any."""
+        held = [epoch for desk, epoch in self.epoch_keys if desk == desk_id]
+        return self.index_key(desk_id, max(held)) if held else None
+
+
+# Plaintext derived for a session, per process: session id hash -> what it keeps.
+MAX_REMEMBERED = 8
+_REMEMBERED: OrderedDict[str, dict[str, Any]] = OrderedDict()
+_REMEMBERED_LOCK = threading.Lock()
+
+
+def remembered(unlocked: Unlocked) -> dict[str, Any]:
+    """Return this process's memory for a live session; the least recently used is dropped."""
+    with _REMEMBERED_LOCK:
+        memory = _REMEMBERED.setdefault(unlocked.record.id_hash, {})
+        _REMEMBERED.move_to_end(unlocked.record.id_hash)
+        while len(_REMEMBERED) > MAX_REMEMBERED:
+            _REMEMBERED.popitem(last=False)
+        return memory
+
+
+def forget(*id_hashes: str) -> None:
+    """Drop what this process keeps for these sessions."""
+    with _REMEMBERED_LOCK:
+        for id_hash in id_hashes:
+            _REMEMBERED.pop(id_hash, None)
+
+
+def forget_ended(db: Session) -> None:
+    """Drop what this process keeps for sessions that ended anywhere (their rows are gone)."""
+    with _REMEMBERED_LOCK:
+        kept = list(_REMEMBERED)
+    if kept:
+        live = set(db.scalars(select(ReviewSession.id_hash).where(
+            ReviewSession.id_hash.in_(kept))))
+        forget(*(id_hash for id_hash in kept if id_hash not in live))
 
 
 def _id_hash(session_id: bytes) -> str:
@@ -93,6 +149,7 @@ def sweep(db: Session, now: int) -> int:
     db.query(ReviewSession).filter(ReviewSession.id_hash.in_(dead)).delete(
         synchronize_session=False)
     db.commit()
+    forget(*dead)
     return len(dead)
 
 
@@ -189,10 +246,13 @@ def end(db: Session, cookie: str | None) -> None:
         return
     db.query(ReviewSession).filter_by(id_hash=_id_hash(session_id)).delete()
     db.commit()
+    forget(_id_hash(session_id))
 
 
 def end_all(db: Session, user_id: str) -> int:
     """Delete every session of a user (revocation, passphrase change); return how many."""
+    ended = db.scalars(select(ReviewSession.id_hash).filter_by(user_id=user_id)).all()
     count = db.query(ReviewSession).filter_by(user_id=user_id).delete()
     db.commit()
+    forget(*ended)
     return count

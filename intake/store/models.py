@@ -86,6 +86,23 @@ class KeyGeneration(Base):
     sealed_key: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class SearchRow(Base):
+    """A case's normalised search text, encrypted under the index key of the epoch `epoch_id`.
+
+    One row per case (additions included in their case's row); a case without
+    a row is indexed by the next search of a reviewer who can open it.
+    """
+
+    __tablename__ = "search_index"
+    __table_args__ = NO_ROWID
+
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    # The case's desk, copied so that a search reads this table alone.
+    desk_id: Mapped[str] = mapped_column(String(64))
+    epoch_id: Mapped[int]
+    sealed_text: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class Attachment(Base):
     """A file sent with a submission: a blob in the store and its encrypted description."""
 

@@ -13,12 +13,12 @@ from intake.desk import audit
 from intake.staff import sessions
 from intake.staff.sessions import Unlocked
 from intake.store.models import SavedFilter, Submission, User
-from intake.testimonies import cases, names
+from intake.testimonies import cases
 from intake.web.database import get_session
 from intake.web.review import saved
 from intake.web.review.blueprint import bp
 from intake.web.review.forms import STATUSES, BulkForm, SaveFilterForm
-from intake.web.review.inbox import SEARCHED_COLUMNS, filtered, matching, searchable
+from intake.web.review.inbox import filtered, matches, searchable
 from intake.web.staff_auth import current, reviewer_required, vetted
 from intake.web.testimony_form import choices
 
@@ -150,15 +150,12 @@ def _first_id(query) -> str | None:  # type: ignore[no-untyped-def]
 def _searched_neighbours(db: Session, unlocked: Unlocked, query,  # type: ignore[no-untyped-def]
                          words: list[str], label: str,
                          submission: Submission) -> tuple[str | None, str | None]:
-    """Walk the filter in inbox order, decrypting as a search does, until past this case."""
-    rows = query.with_entities(*SEARCHED_COLUMNS).all()
-    loaded, matcher = cases.load_generations(db, rows, unlocked), names.Matcher()
+    """Walk the filter in inbox order, searching as the inbox does, until past this case."""
+    kept = set(matches(db, unlocked, query, words, label))
     here = (submission.received_on, submission.id)
     newer = None
-    for row in rows:
-        if row.id == submission.id:
-            continue
-        if matching(loaded, row, unlocked, (words, matcher), label, {}) is None:
+    for row in query.with_entities(Submission.id, Submission.received_on):
+        if row.id == submission.id or row.id not in kept:
             continue
         if (row.received_on, row.id) > here:
             newer = row.id
