@@ -77,7 +77,7 @@ def assert_reads_case(page: Page, server: LiveServer, case_id: str, attachment: 
 def enrol(page: Page, server: LiveServer, link: str, passphrase: str) -> str:
     """Enrol from the link; return the fingerprint groups the new account is shown."""
     page.goto(server.url + link)
-    secret = page.locator("code.secret").inner_text().replace(" ", "")
+    secret = re.sub(r"\s", "", page.locator("code.secret").inner_text())
     key = base64.b32decode(secret + "=" * (-len(secret) % 8))
     page.fill("[name=passphrase]", passphrase)
     page.fill("[name=confirm]", passphrase)
