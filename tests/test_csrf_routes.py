@@ -19,7 +19,7 @@ FIELDS = {"name": "intruder", "role": "admin", "organisation_name": "Hijacked",
           "family_status": "closed", "priority": "3", "text": "forged note",
           "passphrase": "admin passphrase for tests", "code": "000000",
           "current": "admin passphrase for tests", "new": "a forged new passphrase",
-          "confirm": "a forged new passphrase", "consent": "internal"}
+          "confirm": "a forged new passphrase", "consent": "internal", "confirmed": "y"}
 
 
 def fill(rule: str, values: dict[str, str]) -> str:
@@ -42,7 +42,9 @@ def test_every_post_route_refuses_a_request_without_a_csrf_token(app: Flask) -> 
         admin_id = db.query(User).filter_by(name="admin").one().id
         token = invites.create(db, "newcomer", "reviewer", int(time.time()))
         db.commit()
+        invite_id = db.query(Invite).one().token_hash
     values = {"case_id": cases[0], "other_id": cases[1], "user_id": reviewer, "token": token,
+              "invite_id": invite_id,
               "filter_id": saved_filter(app, admin_id)}
     admin = app.test_client()
     assert log_in(app, admin, name="admin").status_code == 302
@@ -61,7 +63,7 @@ def test_every_post_route_refuses_a_request_without_a_csrf_token(app: Flask) -> 
             "review.reply", "review.confirm_link", "review.change_passphrase", "review.login",
             "enrol.enrol", "submit.submit", "followup.add", "review.bulk",
             "review.save_filter", "review.delete_filter", "review.export_for",
-            "review.record"} <= posted
+            "review.record", "admin.cancel_invite"} <= posted
     with app.app_context():
         db = get_session()
         assert db.get(User, reviewer).state == "active"

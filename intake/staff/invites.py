@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import os
@@ -147,3 +148,30 @@ def _store(db: Session, keyring: Keyring, user: User, keys: AccountKeys,
         db.rollback()
         keyring.delete_user_key(user_id)
         raise
+
+
+def pending(db: Session, now: int) -> list[Invite]:
+    """Return the links not yet redeemed nor expired, soonest to expire first."""
+    return (db.query(Invite).filter(Invite.expires_at >= now)
+            .order_by(Invite.expires_at, Invite.name).all())
+
+
+def cancel(db: Session, token_hash: str, actor_id: str) -> Invite | None:
+    """Delete a link so it can never be redeemed, and audit it; None if it is already gone."""
+    invite = db.get(Invite, token_hash)
+    if invite is None:
+        return None
+    # The same DELETE a redemption makes: whichever comes first wins, the other finds nothing.
+    deleted = db.execute(delete(Invite).where(Invite.token_hash == token_hash))
+    if deleted.rowcount != 1:  # type: ignore[attr-defined]
+        db.rollback()
+        return None
+    audit.record(db, actor_id, "invite_cancel", invite.user_id, invite.purpose)
+    db.commit()
+    return invite
+
+
+def secret_groups(invite: Invite) -> list[str]:
+    """Return the link's authenticator secret in base32, in groups of four, as apps take it."""
+    text = base64.b32encode(invite.totp_secret).decode().rstrip("=")
+    return [text[i:i + 4] for i in range(0, len(text), 4)]

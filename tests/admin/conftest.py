@@ -47,9 +47,15 @@ def enrol(app: Flask, link: str, passphrase: str = NEW_PASSPHRASE,
 def link_form(client: FlaskClient, link: str, lang: str | None = None) -> tuple[str, str]:
     """Open a one-time link; return its CSRF token and a right code from its new secret."""
     page = client.get(link, query_string={"lang": lang} if lang else None).get_data(as_text=True)
-    secret = re.search(r"secret=([A-Z2-7]+)", page)
+    secret = shown_secret(page)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    assert secret
     assert token
-    key = base64.b32decode(secret.group(1) + "=" * (-len(secret.group(1)) % 8))
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
     return token.group(1), TOTP(key, 6, SHA1(), 30).generate(time.time()).decode()  # noqa: S303
+
+
+def shown_secret(page: str) -> str:
+    """Read the authenticator secret the enrolment page shows, its groups joined."""
+    shown = re.search(r'<code class="ltr secret" dir="ltr">(.*?)</code>', page)
+    assert shown
+    return re.sub(r"<[^>]+>| ", "", shown.group(1))

@@ -26,7 +26,7 @@ def test_a_revoked_account_cannot_log_in_and_is_told_what_a_wrong_passphrase_is_
     with app.app_context():
         reviewer = get_session().query(User).filter_by(name="reviewer").one().id
     admin.post(f"/admin/users/{reviewer}/revoke",
-               data={"csrf_token": page_token(admin, "/admin/")})
+               data={"csrf_token": page_token(admin, "/admin/"), "confirmed": "y"})
     revoked = failure_page(log_in(app, app.test_client()))
     wrong = failure_page(log_in(app, app.test_client(), name="admin",
                                 passphrase="not the admin passphrase"))

@@ -47,7 +47,7 @@ def test_an_invited_reviewer_enrols_and_sees_nothing_until_vetted(app: Flask,
         assert log_in(app, again, name="sima").status_code == 302
         assert "علی رضایی" in again.get("/review/").get_data(as_text=True)
         admin.post(f"/admin/users/{sima_id}/revoke",
-                   data={"csrf_token": page_token(admin, "/admin/")})
+                   data={"csrf_token": page_token(admin, "/admin/"), "confirmed": "y"})
         assert again.get("/review/").status_code == 302
         with app.app_context():
             assert get_session().query(ReviewSession).filter_by(user_id=sima_id).count() == 0
@@ -81,7 +81,8 @@ def test_a_second_factor_reset_needs_the_passphrase_and_a_new_code(app: Flask,
         reviewer = get_session().query(User).filter_by(name="reviewer").one()
         old_secret, reviewer_id = reviewer.totp_secret, reviewer.id
     page = admin.post(f"/admin/users/{reviewer_id}/reset-totp",
-                      data={"csrf_token": page_token(admin, "/admin/")}).get_data(as_text=True)
+                      data={"csrf_token": page_token(admin, "/admin/"), "confirmed": "y"}
+                      ).get_data(as_text=True)
     link = re.search(r"<code>http://localhost(/enrol/[^<]+)</code>", page).group(1)  # type: ignore
     from tests.conftest import REVIEWER_PASSPHRASE
 

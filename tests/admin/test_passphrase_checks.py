@@ -50,7 +50,8 @@ def reset_link(app: Flask, admin: FlaskClient) -> str:
     with app.app_context():
         reviewer = get_session().query(User).filter_by(name="reviewer").one().id
     page = admin.post(f"/admin/users/{reviewer}/reset-totp",
-                      data={"csrf_token": page_token(admin, "/admin/")}).get_data(as_text=True)
+                      data={"csrf_token": page_token(admin, "/admin/"), "confirmed": "y"}
+                      ).get_data(as_text=True)
     found = re.search(r"<code>http://localhost(/enrol/[^<]+)</code>", page)
     assert found
     return found.group(1)

@@ -51,7 +51,8 @@ def test_revoking_while_keys_rotate_is_done_at_once_and_asks_for_another_rotatio
     reviewer, fingerprint = account(app, "reviewer")
     token = page_token(admin, "/admin/?lang=en")
     with rotation_lock(app):
-        page = admin.post(f"/admin/users/{reviewer}/revoke", data={"csrf_token": token})
+        page = admin.post(f"/admin/users/{reviewer}/revoke",
+                          data={"csrf_token": token, "confirmed": "y"})
     assert ROTATE_AFTER in page.get_data(as_text=True)
     assert app.extensions["intake.desk"].keyring.grant("main", 1, fingerprint) is None
     with app.app_context():

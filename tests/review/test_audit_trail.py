@@ -62,6 +62,7 @@ Request = Callable[[FlaskClient, str, str, str, dict[str, str]], TestResponse]
 REQUESTS: dict[str, Request] = {
     "view": lambda c, case, _o, _t, _f: c.get(f"/review/{case}"),
     "download": lambda c, _c, _o, _t, files: c.get(files["نامه.txt"]),
+    "preview": lambda c, _c, _o, _t, files: c.get(files["portrait.jpg"] + "?inline=1"),
     "status": lambda c, case, _o, t, _f: c.post(f"/review/{case}/triage", data=triage_form(t)),
     "note": lambda c, case, _o, t, _f: c.post(f"/review/{case}/note",
                                               data={"csrf_token": t, "text": NOTE}),
@@ -138,3 +139,32 @@ def test_no_audit_row_holds_any_content_in_any_column(
     for secret in CONTENT:
         for form in forms_of(secret):
             assert not [cell for cell in cells if form in cell], secret
+
+
+def test_one_preview_and_one_download_of_a_photo_log_one_preview_and_one_download(
+        app: Flask, reviewer: FlaskClient, cases: tuple[str, str]) -> None:
+    """An inline thumbnail on the case page was logged as a download (14 for 2 real ones)."""
+    case_id, _ = cases
+    photo = file_links(reviewer, case_id)["portrait.jpg"]
+    before = last_seq(app)
+    shown = reviewer.get(photo + "?inline=1")
+    assert shown.headers["Content-Disposition"].startswith("inline")
+    saved = reviewer.get(photo)
+    assert saved.headers["Content-Disposition"].startswith("attachment")
+    file_id = photo.rsplit("/", 1)[1]
+    me = user_id(app, "reviewer")
+    with app.app_context():
+        rows = [(e.action, e.actor_id, e.subject_id, e.detail) for e in get_session()
+                .query(AuditEvent).filter(AuditEvent.seq > before).order_by(AuditEvent.seq)]
+    assert rows == [("preview", me, case_id, file_id), ("download", me, case_id, file_id)]
+
+
+def test_asking_inline_for_a_file_that_is_never_shown_inline_logs_a_download(
+        app: Flask, reviewer: FlaskClient, cases: tuple[str, str]) -> None:
+    """?inline=1 on a letter still sends it as an attachment, so the log says download."""
+    case_id, _ = cases
+    letter = file_links(reviewer, case_id)["نامه.txt"]
+    before = last_seq(app)
+    sent = reviewer.get(letter + "?inline=1")
+    assert sent.headers["Content-Disposition"].startswith("attachment")
+    assert [row[0] for row in rows_after(app, before)] == ["download"]

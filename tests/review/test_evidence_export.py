@@ -94,3 +94,44 @@ def test_the_audit_log_extract_is_read_in_batches_and_still_verifies(
                  for line in bag.read("custody/audit-log.jsonl").splitlines()]
     assert len(positions) >= 4
     assert positions == list(range(positions[0], positions[0] + len(positions)))
+
+
+TRIAGE = {"status": "corroborated", "family_status": "reviewing", "priority": "1",
+          "assignee": "", "labels": "Khavaran, گورستان خاوران", "violation": "likely",
+          "reliability": "", "connection": ""}
+# Each code as a whole value on the page (the reviewer's labels hold other words).
+RAW_CODES = [">corroborated<", ">reviewing<", ">likely<", "· corroborated"]
+
+
+@pytest.mark.parametrize(("lang", "words"), [
+    ("en", ["Corroborated", "Being reviewed", "Likely", "metadata were removed",
+            "Nothing: this is the file exactly as the family sent it."]),
+    ("fa", ["تأییدشده با شواهد", "در حال بررسی", "محتمل", "فراداده‌ها حذف شدند",
+            "هیچ: این فایل دقیقاً همان است که خانواده فرستاد."]),
+])
+def test_the_exports_readable_page_names_status_labels_and_each_files_history_in_the_language(
+        app: Flask, family: FlaskClient, reviewer: FlaskClient, lang: str,
+        words: list[str]) -> None:
+    """case.html showed "corroborated" as stored, and no file's SHA-256, original name or
+    "metadata removed": those were on screen only."""
+    from tests.review.conftest import page_token
+
+    submit(family)
+    [case_id] = case_ids(app)
+    token = page_token(reviewer, f"/review/{case_id}")
+    assert reviewer.post(f"/review/{case_id}/triage",
+                         data={"csrf_token": token, **TRIAGE}).status_code == 302
+    bag = export(reviewer, case_id, lang)
+    page = bag.read("data/case.html").decode()
+    for word in words:
+        assert word in page
+    for code in RAW_CODES:
+        assert code not in page
+    assert "<bdi>Khavaran</bdi>" in page
+    assert "<bdi>گورستان خاوران</bdi>" in page
+    for history in json.loads(bag.read("data/files.json")):
+        assert f'<code class="ltr hash" dir="ltr">{history["sha256_received"]}</code>' in page
+        assert f'<code class="ltr" dir="ltr">{history["path"]}</code>' in page
+    assert "<bdi>نامه.txt</bdi>" in page
+    assert hashlib.sha256(marker_file(300_000)).hexdigest() in page
+    assert hashlib.sha256(gps_jpeg()).hexdigest() in page

@@ -73,7 +73,7 @@ def test_a_revoked_accounts_open_session_is_refused_on_its_next_request(
         reviewer_id = get_session().query(User).filter_by(name="reviewer").one().id
     assert reviewer.get("/review/").status_code == 200
     admin.post(f"/admin/users/{reviewer_id}/revoke",
-               data={"csrf_token": page_token(admin, "/admin/")})
+               data={"csrf_token": page_token(admin, "/admin/"), "confirmed": "y"})
     assert rows_of(app, "reviewer") == 0  # at once, before it comes back
     response = reviewer.get("/review/")
     assert response.status_code == 302

@@ -48,7 +48,7 @@ def enrol(token: str) -> ResponseReturnValue:
                                                                          user.id))
     uri = invites.totp_uri(invite, get_settings().organisation_name)
     return render_template("admin/enrol.html", form=form, invite=invite, problem=problem,
-                           qr=qr_svg(uri), uri=uri)
+                           qr=qr_svg(uri), secret=invites.secret_groups(invite))
 
 
 def _redeem(invite: Invite, passphrase: str, code: str, now: int) -> User:

@@ -21,7 +21,7 @@ from intake.store.live_settings import parse_types
 from intake.store.live_settings import save as save_settings
 from intake.store.models import User
 from intake.web.admin.blueprint import bp
-from intake.web.admin.forms import InviteForm, SettingsForm
+from intake.web.admin.forms import ConfirmPassphraseForm, InviteForm, SettingsForm
 from intake.web.bound import get_desk, get_settings
 from intake.web.database import get_session
 from intake.web.staff_auth import current, current_or_none
@@ -35,7 +35,8 @@ def admin_required(view: View) -> View:
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         unlocked = current_or_none()
         if unlocked is None:
-            return redirect(url_for("review.login"))
+            login = url_for("review.login")
+            return redirect(login + "?rotated=1" if _rotation_ended() else login)
         if unlocked.user.role != "admin":
             raise Forbidden
         # Vetting gates every role: an admin nobody has granted the current epoch would
@@ -44,6 +45,12 @@ def admin_required(view: View) -> View:
             return render_template("admin/unvetted.html"), 403
         return view(*args, **kwargs)
     return wrapped  # type: ignore[return-value]
+
+
+def _rotation_ended() -> bool:
+    """Say whether the rotation this admin was watching is over (it ended every session)."""
+    watching = request.endpoint == "admin.keys" and request.args.get("watching") == "1"
+    return watching and not rotation.running(get_settings().instance_path, _desk().desk_id)
 
 
 def _desk() -> Any:
@@ -72,10 +79,23 @@ def overview(message: str | None = None, link: str | None = None,
     fingerprints = {user.id: trust.account_fingerprint(keyring, user.id) for user in users
                     if user.state == "active"}
     return render_template("admin/index.html", users=users, granted=granted, epoch=epoch,
-                           fingerprints=fingerprints,
+                           fingerprints=fingerprints, pending=pending_invites(db),
+                           rotate_form=ConfirmPassphraseForm(),
                            states=states, unfinished=rotation.unfinished(states),
                            invite=InviteForm(), message=message, link=link,
                            settings_form=settings_form)
+
+
+def pending_invites(db: Any) -> list[tuple[Any, str]]:
+    """Return each live link with its expiry as an ISO date and time (UTC, to the minute)."""
+    return [(invite, dt.datetime.fromtimestamp(invite.expires_at, dt.UTC)
+             .strftime("%Y-%m-%d %H:%M UTC"))
+            for invite in invites.pending(db, int(time.time()))]
+
+
+def confirmed() -> bool:
+    """Say whether the admin ticked the box that says they mean it (no JavaScript needed)."""
+    return request.form.get("confirmed") == "y"
 
 
 @bp.post("/settings")
@@ -174,6 +194,9 @@ def revoke(user_id: str) -> ResponseReturnValue:
     db, desk, unlocked, user = get_session(), _desk(), current(), _user(user_id)
     if user.id == unlocked.user.id:
         return overview(message="not-yourself")
+    if not confirmed():
+        return render_template("admin/confirm.html", user=user, action="revoke",
+                               unticked=True), 422
     # Revocation never waits for a rotation: it commits the state first, and the rotation
     # re-checks every grant it writes against it.
     deleted, ended = revoke_account(db, desk.keyring, user)
@@ -194,6 +217,9 @@ def revoke(user_id: str) -> ResponseReturnValue:
 def reset_totp(user_id: str) -> ResponseReturnValue:
     """Make a one-time link where the user enrols a new authenticator (never a passphrase)."""
     db, user = get_session(), _user(user_id)
+    if not confirmed():
+        return render_template("admin/confirm.html", user=user, action="reset_totp",
+                               unticked=True), 422
     token = invites.create(db, user.name, user.role, int(time.time()), user=user)
     sessions.end_all(db, user.id)
     audit.record(db, current().user.id, "totp_reset", user.id)

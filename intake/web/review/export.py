@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from flask import current_app, render_template, stream_with_context
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
 
-from intake.evidence.case import CaseContents
+from intake.evidence.case import CaseContents, history
 from intake.evidence.export import Exporter, Place, export_case
 from intake.evidence.redact import Choice, ConsentRefused
 from intake.store.models import Submission
@@ -20,7 +21,14 @@ from intake.web.bound import get_desk, get_settings, get_store
 from intake.web.database import get_session
 from intake.web.review import present
 from intake.web.review.blueprint import bp
-from intake.web.review.forms import ExportForm
+from intake.web.review.forms import (
+    CONNECTION,
+    FAMILY_STATUSES,
+    RELIABILITY,
+    STATUSES,
+    VIOLATION,
+    ExportForm,
+)
 from intake.web.review.views import find
 from intake.web.staff_auth import case_required, current
 
@@ -28,8 +36,20 @@ from intake.web.staff_auth import case_required, current
 def render_page(submission: Submission, contents: CaseContents) -> bytes:
     """Render the answers as a page in the current language."""
     record = contents.record
+    # Every code a reviewer chose is written out in the exporting reviewer's language.
+    assessment = record.get("assessment") or {}
+    judged = [(title, present.choice_label(options, assessment[name]))
+              for name, title, options in (("violation", _l("Violation"), VIOLATION),
+                                           ("reliability", _l("Source reliability"),
+                                            RELIABILITY),
+                                           ("connection", _l("Source connection"), CONNECTION))
+              if assessment.get(name)]
     return render_template("review/export.html", submission=submission,
                            sections=present.sections(record["answers"]),
+                           status=present.choice_label(STATUSES, record.get("status") or ""),
+                           family_status=present.choice_label(
+                               FAMILY_STATUSES, record.get("family_status") or ""),
+                           assessment=judged, files=[history(f) for f in contents.files],
                            record=record, left_out=contents.left_out).encode()
 
 

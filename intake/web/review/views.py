@@ -304,13 +304,15 @@ def download(case_id: str, file_id: str) -> ResponseReturnValue:
         raise NotFound
     key = cases.data_key(submission, unlocked.epoch_keys)
     meta = cases.attachment_meta(submission, key, attachment)
-    audit.record(db, unlocked.user.id, "download", submission.id, attachment.id)
-    db.commit()
-    store = get_store()
     # Only images intake rebuilt itself, in a format every browser shows, are shown
     # inline; anything else (a rebuilt TIFF included) downloads.
-    inline = (request.args.get("inline") == "1" and meta.get("scrubbed")
-              and meta.get("stored_content_type") in INLINE_TYPES)
+    inline = bool(request.args.get("inline") == "1" and meta.get("scrubbed")
+                  and meta.get("stored_content_type") in INLINE_TYPES)
+    # A thumbnail on the case page is not a copy leaving the desk: the log says which.
+    audit.record(db, unlocked.user.id, "preview" if inline else "download",
+                 submission.id, attachment.id)
+    db.commit()
+    store = get_store()
     chunks = cases.file_chunks(store, submission, key, attachment)
     # The whole file is authenticated before its first bytes: a damaged one
     # raises here, before any header is sent, and is refused with a page.
