@@ -13,7 +13,7 @@ from typing import Any
 import click
 from flask.cli import FlaskGroup
 
-from intake.cli import audit, backups, instance, keys, recovery, users
+from intake.cli import audit, backups, desks, instance, keys, recovery, users
 from intake.cli.common import fresh_app
 
 
@@ -45,8 +45,8 @@ main = FlaskGroup(
 main.params = [p for p in main.params if p.name not in {"app", "env_file", "debug"}]
 for _command in (instance.init_command, instance.serve_command, instance.demo_command,
                  instance.demo_code_command, audit.audit_group, users.users_group,
-                 keys.keys_group, recovery.recover_command, backups.backup_command,
-                 backups.restore_command):
+                 keys.keys_group, desks.desks_group, recovery.recover_command,
+                 backups.backup_command, backups.restore_command):
     main.add_command(_command)
 
 serve_command = instance.serve_command

@@ -36,8 +36,10 @@ def _hash(token: str) -> str:
     return hashlib.sha256(b"intake/invite" + token.encode()).hexdigest()
 
 
-def create(db: Session, name: str, role: str, now: int, user: User | None = None) -> str:
-    """Store an invite (or a reset link for `user`) and return its secret token."""
+def create(db: Session, name: str, role: str, now: int, user: User | None = None,
+           desk_id: str | None = None) -> str:
+    """Store an invite to desk `desk_id` (None: the first desk), or a reset link for `user`,
+    and return its secret token."""
     if user is None:
         check_name_and_role(name, role)
     if user is None and db.query(User).filter_by(name=name).first() is not None:
@@ -49,7 +51,8 @@ def create(db: Session, name: str, role: str, now: int, user: User | None = None
     token = secrets.token_urlsafe(32)
     db.add(Invite(token_hash=_hash(token), purpose="totp_reset" if user else "enrol",
                   name=name, role=role, totp_secret=os.urandom(20),
-                  expires_at=now + INVITE_SECONDS, user_id=user.id if user else None))
+                  expires_at=now + INVITE_SECONDS, user_id=user.id if user else None,
+                  desk_id=user.desk_id if user else desk_id))
     return token
 
 
@@ -89,6 +92,7 @@ def enrol(db: Session, keyring: Keyring, invite: Invite, passphrase: str, code: 
                                        passphrase=passphrase, profile=profile,
                                        today=dt.date.today(), root=root)
     user.totp_secret, user.totp_last_step = invite.totp_secret, step
+    user.desk_id = invite.desk_id
     _claim(db, invite)
     if db.query(User).filter_by(name=invite.name).first() is not None:
         db.rollback()  # gives the link back: it was not used

@@ -32,6 +32,8 @@ class User(Base):
     # Set by an admin after a phishing or a lost device: no grant is made to this key pair,
     # and the owner is asked to replace it (see rekey.py).
     must_replace_keys: Mapped[bool] = mapped_column(default=False)
+    # The desk this account works for; None is the instance's first desk (settings.desk_id).
+    desk_id: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class Submission(Base):
@@ -217,6 +219,8 @@ class Invite(Base):
     totp_secret: Mapped[bytes] = mapped_column(LargeBinary)
     expires_at: Mapped[int] = mapped_column(BigInteger)
     user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
+    # The desk the account will belong to; None is the instance's first desk.
+    desk_id: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class InstanceSetting(Base):
@@ -247,3 +251,27 @@ class PendingFile(Base):
     meta: Mapped[bytes] = mapped_column(LargeBinary)
     # Unix time of a UTC midnight: enough to expire it, not to time a visit.
     expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class DeskRecord(Base):
+    """A desk families may choose: its name and what it does, per language (JSON)."""
+
+    __tablename__ = "desks"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    names: Mapped[str] = mapped_column(String(2000))
+    descriptions: Mapped[str] = mapped_column(String(8000))
+    position: Mapped[int] = mapped_column(default=0)
+    retired: Mapped[bool] = mapped_column(default=False)
+
+
+class CaseDesk(Base):
+    """A case's data key sealed to another chosen desk's epoch, with that desk in `info`."""
+
+    __tablename__ = "case_desks"
+    __table_args__ = (Index("ix_case_desks_desk", "desk_id", "submission_id"), NO_ROWID)
+
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    desk_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    epoch_id: Mapped[int]
+    sealed_key: Mapped[bytes] = mapped_column(LargeBinary)

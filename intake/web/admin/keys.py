@@ -14,15 +14,15 @@ from intake.store.models import User
 from intake.web.admin.blueprint import bp
 from intake.web.admin.forms import ConfirmPassphraseForm
 from intake.web.admin.views import admin_required
-from intake.web.bound import get_desk, get_engine, get_settings
+from intake.web.bound import get_engine, get_settings
 from intake.web.database import get_session
-from intake.web.staff_auth import check_passphrase_allowed, current
+from intake.web.staff_auth import check_passphrase_allowed, current, staff_desk
 
 
 def _run_in_background(admin_id: str, key: PrivateKey, signer: trust.Signer | None) -> None:
     """Rotate in a thread of this worker; if the worker dies, running it again resumes."""
     settings = get_settings()
-    desk = get_desk()
+    desk = staff_desk()
     engine, log = get_engine(), current_app.logger
 
     def work() -> None:
@@ -45,7 +45,7 @@ def _run_in_background(admin_id: str, key: PrivateKey, signer: trust.Signer | No
 @admin_required
 def keys() -> ResponseReturnValue:
     """Show each epoch's records and grants; with the passphrase, start or resume a rotation."""
-    db, desk, unlocked = get_session(), get_desk(), current()
+    db, desk, unlocked = get_session(), staff_desk(), current()
     form, problem = ConfirmPassphraseForm(), None
     if form.validate_on_submit():
         wrapped = desk.keyring.user_key(unlocked.user.id)[1]

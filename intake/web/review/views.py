@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound, TooManyRequests
 
 from intake.crypto import AccountKeys, CaseKeys, unlock_epochs
-from intake.desk import audit, trust
+from intake.desk import audit, desks, trust
 from intake.staff import sessions
 from intake.staff.accounts import authenticate, refresh_wrapping
 from intake.store.models import Attachment, CaseLink, CaseRead, Note, Reply, Submission, User
@@ -73,8 +73,8 @@ def refresh_at_login(db: Session, user: User, keys: AccountKeys,
     desk = get_desk()
     settings = get_settings()
     # Only the root config.py pins: a root read from the keyring is whatever its writer put
-    # there, and an account that pinned it would trust that writer for good.
-    root = settings.root
+    # there, and an account that pinned it would trust that writer for good. Each desk has its own.
+    root = settings.for_desk(desks.account_desk(user, settings)).root
     # The new wrapping is written before its verifier: a crash between them leaves a
     # verifier that the next login repairs (accounts.authenticate), never a lost key.
     keys, verifier = refresh_wrapping(desk.keyring, user, keys, passphrase,
@@ -90,9 +90,14 @@ def refresh_at_login(db: Session, user: User, keys: AccountKeys,
 def start_session(user: User, keys: AccountKeys, now: int) -> ResponseReturnValue:
     """Open a fresh session (new id) holding the epochs granted to this key and certified."""
     db, desk = get_session(), get_desk()
+    desk_id = desks.account_desk(user, get_settings())
+    # Only the account's own desk: a grant of another desk's epoch planted for this key opens
+    # nothing here.
+    opened = {(desk_of, n): key for (desk_of, n), key in unlock_epochs(desk.keyring,
+                                                                      keys.key).items()
+              if desk_of == desk_id}
     try:
-        epochs, chain = trust.at_login(desk.keyring, desk.desk_id, user,
-                                       keys, unlock_epochs(desk.keyring, keys.key))
+        epochs, chain = trust.at_login(desk.keyring, desk_id, user, keys, opened)
         if chain is not None:
             trust.check_not_cut(db, desk.keyring, chain, desk.water)
     except trust.TrustError as exc:

@@ -1,0 +1,56 @@
+"""Coalition desks: the desks families choose among, each account's desk, each case's desks.
+
+`desks` names each desk and says what it does, per language; an account
+belongs to one desk (`users.desk_id`, and `invites.desk_id` for an account
+not yet made; NULL is the instance's first desk, DESK_ID); `case_desks` holds
+a case's data key sealed to the current epoch of every desk the family chose
+besides the one named on the submission row itself.
+
+Revision ID: 0016_desks
+Revises: 0014_pg (0015_search is being written in parallel; the coordinator re-chains)
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0016_desks"
+down_revision = "0014_pg"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "desks",
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("names", sa.String(2000), nullable=False),
+        sa.Column("descriptions", sa.String(8000), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("retired", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    op.create_table(
+        "case_desks",
+        sa.Column("submission_id", sa.String(32), sa.ForeignKey("submissions.id"),
+                  primary_key=True),
+        sa.Column("desk_id", sa.String(64), primary_key=True),
+        sa.Column("epoch_id", sa.Integer(), nullable=False),
+        sa.Column("sealed_key", sa.LargeBinary(), nullable=False),
+        sqlite_with_rowid=False,
+    )
+    op.create_index("ix_case_desks_desk", "case_desks", ["desk_id", "submission_id"])
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(sa.Column("desk_id", sa.String(64), nullable=True))
+    with op.batch_alter_table("invites") as batch:
+        batch.add_column(sa.Column("desk_id", sa.String(64), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("invites") as batch:
+        batch.drop_column("desk_id")
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("desk_id")
+    op.drop_index("ix_case_desks_desk", "case_desks")
+    op.drop_table("case_desks")
+    op.drop_table("desks")
