@@ -13,12 +13,14 @@ import json
 import re
 from dataclasses import dataclass
 
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
-from intake.store.models import DeskRecord, User
+from intake.store.models import CaseDesk, DeskRecord, Submission, User
 
-__all__ = ["DeskError", "DeskInfo", "DeskRecord", "account_desk", "all_desks", "open_desks",
-           "record_desk", "record_first_desk", "stored_desk"]
+__all__ = ["DeskError", "DeskInfo", "DeskRecord", "account_desk", "all_desks", "is_sealed_to",
+           "open_desks", "record_desk", "record_first_desk", "sealed_to", "stored_desk",
+           "triage_is"]
 from intake.store.settings import LANGUAGES, Settings
 
 # As the keyring names a desk's folder (crypto._encoding.ID_PATTERN).
@@ -50,6 +52,25 @@ class DeskInfo:
 def account_desk(user: User, settings: Settings) -> str:
     """Return the desk an account works for."""
     return user.desk_id or settings.first_desk or settings.desk_id
+
+
+def sealed_to(desk_id: str) -> ColumnElement[bool]:
+    """Select the submissions a desk was given: its own and those shared with it."""
+    return or_(Submission.desk_id == desk_id, Submission.id.in_(
+        select(CaseDesk.submission_id).where(CaseDesk.desk_id == desk_id)))
+
+
+def triage_is(desk_id: str, column: str, value: object) -> ColumnElement[bool]:
+    """Select the cases whose triage by this desk (not another's) has `column` = `value`."""
+    return or_(and_(Submission.desk_id == desk_id, getattr(Submission, column) == value),
+               Submission.id.in_(select(CaseDesk.submission_id).where(
+                   CaseDesk.desk_id == desk_id, getattr(CaseDesk, column) == value)))
+
+
+def is_sealed_to(db: Session, submission: Submission, desk_id: str) -> bool:
+    """Say whether a desk was given this submission (a desk not given it must not learn it
+    exists)."""
+    return submission.desk_id == desk_id or db.get(CaseDesk, (submission.id, desk_id)) is not None
 
 
 def stored_desk(desk_id: str, settings: Settings) -> str | None:

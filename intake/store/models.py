@@ -266,7 +266,8 @@ class DeskRecord(Base):
 
 
 class CaseDesk(Base):
-    """A case's data key sealed to another chosen desk's epoch, with that desk in `info`."""
+    """Another chosen desk's share of a case: the data key sealed to its epoch (that desk in
+    `info`), its own work key, and its own triage, which the other desks never see."""
 
     __tablename__ = "case_desks"
     __table_args__ = (Index("ix_case_desks_desk", "desk_id", "submission_id"), NO_ROWID)
@@ -275,3 +276,19 @@ class CaseDesk(Base):
     desk_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     epoch_id: Mapped[int]
     sealed_key: Mapped[bytes] = mapped_column(LargeBinary)
+    # Generation 1 of this desk's keys of the case, sealed to the same epoch: its notes,
+    # replies, labels and assessment are encrypted under it, which no other desk holds.
+    work_key: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(32), default="new")
+    family_status: Mapped[str] = mapped_column(String(32), default="received")
+    priority: Mapped[int] = mapped_column(default=0)
+    assignee_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
+    labels: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    assessment: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # The desk that referred the case here with the family's consent; None: the family chose it.
+    referred_by: Mapped[str | None] = mapped_column(String(64), default=None)
+
+    @property
+    def id(self) -> str:
+        """The case's id: what this desk writes is bound to it, as the first desk's is."""
+        return self.submission_id

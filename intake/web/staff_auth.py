@@ -50,6 +50,11 @@ def staff_desk() -> Desk:
     return replace(get_desk(), desk_id=desk_id, root=settings.for_desk(desk_id).root)
 
 
+def current_desk_id() -> str:
+    """Return the desk of the logged-in account."""
+    return account_desk(current().user, get_settings())
+
+
 def current() -> sessions.Unlocked:
     """Return this request's unlocked session (views behind reviewer_required only)."""
     unlocked = current_or_none()

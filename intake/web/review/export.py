@@ -26,7 +26,7 @@ from intake.web.database import get_session
 from intake.web.review import present
 from intake.web.review.blueprint import bp
 from intake.web.review.views import find, linked_ids
-from intake.web.staff_auth import case_required, current
+from intake.web.staff_auth import case_required, current, current_desk_id
 
 
 class _Pipe:
@@ -61,10 +61,12 @@ def contents(submission: Submission, key: CaseKeys) -> tuple[dict[str, Any], lis
     store = get_store()
     additions = [(a, cases.data_key(a, keys, db)) for a in
                  db.query(Submission).filter_by(parent_id=submission.id)]
+    # This desk's own triage: another desk's status or labels never leave in a bundle.
+    work = cases.work_of(db, submission, current_desk_id())
     record = {"id": submission.id, "received_on": submission.received_on.isoformat(),
-              "status": submission.status, "family_status": submission.family_status,
-              "labels": cases.labels(submission, key),
-              "assessment": cases.assessment(submission, key),
+              "status": work.status, "family_status": work.family_status,
+              "labels": cases.labels(work, key),
+              "assessment": cases.assessment(work, key),
               "answers": cases.answers(submission, key),
               "linked_cases": linked_ids(submission.id),
               "additions": [{"id": a.id, "received_on": a.received_on.isoformat(),

@@ -6,14 +6,17 @@ import contextlib
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from intake.crypto import DecryptionError
+from intake.desk import desks
 from intake.staff.sessions import Unlocked
 from intake.store.models import Attachment, CaseRead, Submission
 from intake.testimonies import cases, names
+from intake.web.bound import get_settings
 
 PAGE_SIZE = 50
 # The answers that name people: a search word also finds their other spellings and scripts.
@@ -55,25 +58,29 @@ def inbox_page(db: Session, unlocked: Unlocked, args: Mapping[str, str]) -> Page
         # Count ids only: counting whole rows would read every case's ciphertexts.
         total = query.with_entities(Submission.id).order_by(None).count()
         rows = query.offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE).all()
-        return Page([cases.summarise(r, unlocked, counts.get(r.id, 0)) for r in rows],
-                    number, total, read)
+        works = cases.works_of_desk(db, unlocked_desk(unlocked))
+        return Page([cases.summarise(r, unlocked, counts.get(r.id, 0), works.get(r.id))
+                     for r in rows], number, total, read)
     # Only the columns a match needs: building 10,000 ORM objects costs more than searching.
     rows = query.with_entities(*SEARCHED_COLUMNS).all()
     loaded, matcher = cases.load_generations(db, rows, unlocked), names.Matcher()
-    matches = [s for s in (matching(loaded, r, unlocked, (words, matcher), label, counts)
-                           for r in rows) if s]
+    works = cases.works_of_desk(db, unlocked_desk(unlocked))
+    matches = [s for s in (matching(loaded, r, unlocked, (words, matcher), label, counts,
+                                    works.get(r.id, r)) for r in rows) if s]
     return Page(matches[(number - 1) * PAGE_SIZE:number * PAGE_SIZE], number, len(matches), read)
 
 
 def filtered(db: Session, unlocked: Unlocked, args: Mapping[str, str]):  # type: ignore[no-untyped-def]
     """Apply the filters on plaintext columns, newest first."""
-    query = db.query(Submission).filter(Submission.parent_id.is_(None))
+    query = db.query(Submission).filter(Submission.parent_id.is_(None),
+                                        desks.sealed_to(unlocked_desk(unlocked)))
+    desk_id = unlocked_desk(unlocked)
     if args.get("status"):
-        query = query.filter(Submission.status == args["status"])
+        query = query.filter(desks.triage_is(desk_id, "status", args["status"]))
     if str(args.get("priority", "")).isdigit():
-        query = query.filter(Submission.priority == int(args["priority"]))
+        query = query.filter(desks.triage_is(desk_id, "priority", int(args["priority"])))
     if args.get("assignee"):
-        query = query.filter(Submission.assignee_id == args["assignee"])
+        query = query.filter(desks.triage_is(desk_id, "assignee_id", args["assignee"]))
     for name, compare in (("from", Submission.received_on.__ge__),
                           ("to", Submission.received_on.__le__)):
         with contextlib.suppress(ValueError):
@@ -82,6 +89,11 @@ def filtered(db: Session, unlocked: Unlocked, args: Mapping[str, str]):  # type:
         query = query.filter(~Submission.id.in_(
             select(CaseRead.submission_id).where(CaseRead.user_id == unlocked.user.id)))
     return query.order_by(Submission.received_on.desc(), Submission.id.desc())
+
+
+def unlocked_desk(unlocked: Unlocked) -> str:
+    """Return the desk of a session's account: the only desk whose cases it lists."""
+    return desks.account_desk(unlocked.user, get_settings())
 
 
 def _texts(value: object) -> list[str]:
@@ -96,12 +108,13 @@ def _texts(value: object) -> list[str]:
 
 
 def matching(loaded: cases.Generations, submission: Submission, unlocked: Unlocked,
-             query: tuple[list[str], names.Matcher], label: str, counts: dict[str, int]
-             ) -> cases.Summary | None:
+             query: tuple[list[str], names.Matcher], label: str, counts: dict[str, int],
+             work: Any = None) -> cases.Summary | None:
     """Decrypt one case once and keep it if it has every word and the label."""
+    work = submission if work is None else work
     try:
         key = cases.session_data_key(submission, unlocked, loaded=loaded)
-        found, case_labels = cases.answers(submission, key), cases.labels(submission, key)
+        found, case_labels = cases.answers(submission, key), cases.labels(work, key)
     except (cases.Locked, DecryptionError, ValueError):
         return None
     if label and label not in case_labels:
@@ -113,4 +126,5 @@ def matching(loaded: cases.Generations, submission: Submission, unlocked: Unlock
         # A word is in the text as typed, or it is a name in another script or spelling.
         if not all(word in text or matcher.finds(word, people) for word in words):
             return None
-    return cases.summary_of(submission, found, case_labels, counts.get(submission.id, 0))
+    return cases.summary_of(submission, found, case_labels, counts.get(submission.id, 0),
+                            work.status)

@@ -4,7 +4,8 @@
 belongs to one desk (`users.desk_id`, and `invites.desk_id` for an account
 not yet made; NULL is the instance's first desk, DESK_ID); `case_desks` holds
 a case's data key sealed to the current epoch of every desk the family chose
-besides the one named on the submission row itself.
+besides the one named on the submission row itself, that desk's own work key
+(what it writes on the case is encrypted under it) and its own triage.
 
 Revision ID: 0016_desks
 Revises: 0014_pg (0015_search is being written in parallel; the coordinator re-chains)
@@ -37,6 +38,14 @@ def upgrade() -> None:
         sa.Column("desk_id", sa.String(64), primary_key=True),
         sa.Column("epoch_id", sa.Integer(), nullable=False),
         sa.Column("sealed_key", sa.LargeBinary(), nullable=False),
+        sa.Column("work_key", sa.LargeBinary(), nullable=False),
+        sa.Column("status", sa.String(32), nullable=False, server_default="new"),
+        sa.Column("family_status", sa.String(32), nullable=False, server_default="received"),
+        sa.Column("priority", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("assignee_id", sa.String(32), sa.ForeignKey("users.id"), nullable=True),
+        sa.Column("labels", sa.LargeBinary(), nullable=True),
+        sa.Column("assessment", sa.LargeBinary(), nullable=True),
+        sa.Column("referred_by", sa.String(64), nullable=True),
         sqlite_with_rowid=False,
     )
     op.create_index("ix_case_desks_desk", "case_desks", ["desk_id", "submission_id"])
