@@ -66,6 +66,26 @@ def desks_add(desk_id: str, admin: str, name_en: str, name_fa: str, description_
     print_initialised(result)
 
 
+@desks_group.command("retire")
+@click.argument("desk_id")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def desks_retire(desk_id: str, yes: bool) -> None:
+    """Retire a desk: off the form, accounts revoked, every grant of its keys destroyed."""
+    from intake.desk.retire import retire
+
+    settings, keyring, db = context()
+    if not yes:
+        click.confirm(f"Retire desk {desk_id}? Its keys will open nothing, for good", abort=True)
+    with db:
+        try:
+            revoked, destroyed = retire(db, keyring, settings, desk_id)
+        except desks.DeskError as exc:
+            raise click.ClickException(f"{exc}; nothing was changed") from None
+    click.echo(f"Desk {desk_id} is retired: {revoked} accounts revoked, {destroyed} grants "
+               "destroyed. The cases it shared stay with the other desks the family chose.")
+
+
 def _pin_root(settings: Settings, desk_id: str, root_text: str) -> None:
     """Write the new desk's root into config.py's DESK_ROOTS, beside the others."""
     config = settings.instance_path / "config.py"

@@ -37,7 +37,14 @@ from intake.crypto import (
 )
 from intake.desk import trust
 from intake.store.blobs import Store
-from intake.store.models import Attachment, CaseDesk, KeyGeneration, PendingFile, Submission
+from intake.store.models import (
+    Attachment,
+    CaseDesk,
+    DeskRecord,
+    KeyGeneration,
+    PendingFile,
+    Submission,
+)
 from intake.testimonies.images import NotAnImage, TooLargeToScrub, looks_like_image, scrub
 from intake.testimonies.uploads import EncryptedUpload, UploadBatch
 
@@ -155,7 +162,12 @@ def _desks_of(session: Session, desk: Desk, new: NewSubmission) -> list[str]:
         parent = session.get(Submission, new.parent_id)
         if parent is None:
             raise ValueError("an addition to a case that does not exist")
-        return case_desk_ids(session, parent)
+        # Not to a retired desk: nobody holds its keys any more.
+        retired = {row.id for row in session.query(DeskRecord).filter_by(retired=True)}
+        open_ = [desk_id for desk_id in case_desk_ids(session, parent) if desk_id not in retired]
+        if not open_:
+            raise ValueError("every desk this case was given to is retired")
+        return open_
     return list(dict.fromkeys(new.desk_ids)) or [desk.desk_id]
 
 
