@@ -257,6 +257,8 @@ class TestimonyForm(FlaskForm):
         """Return the answers as JSON-ready data; dates keep text, calendar and range."""
         skip = {"form_nonce", "csrf_token", "photo", "attachments", "keep_originals",
                 "code", "files_key", "action", "remove_file", "desks"}
+        if len(self.desks.choices) <= 1:
+            skip.add("consent_coalition")  # not asked where there is only one desk
         answers: dict[str, Any] = {}
         for field in self:
             if field.name in skip:
