@@ -17,10 +17,9 @@ from intake.crypto import (
     recovery_signing_key,
     rewrap,
 )
-from intake.desk import audit, rotation, trust
+from intake.desk import audit, desks, rotation, trust
 from intake.staff.accounts import store_keys
 from intake.store import instance_config
-from intake.store.models import User
 
 
 @click.group("keys")
@@ -36,7 +35,8 @@ def keys_status() -> None:
     settings, keyring, db = context()
     with db:
         states = rotation.status(db, keyring, settings.desk_id)
-        trusted = trust.status(keyring, settings.desk_id, settings.root, db.query(User).all())
+        trusted = trust.status(keyring, settings.desk_id, settings.root,
+                               desks.accounts_of(db, settings.desk_id, settings))
     for line in trust.status_lines(trusted):
         click.echo(line)
     for state in states:

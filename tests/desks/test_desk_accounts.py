@@ -14,7 +14,7 @@ from intake.cli import main
 from intake.crypto import Keyring
 from intake.store.models import Invite, User
 from intake.web.database import get_session
-from tests.desks.conftest import logged_in
+from tests.desks.conftest import Coalition, logged_in
 from tests.review.conftest import page_token
 from tests.test_cli import PASSPHRASE, run_intake
 
@@ -113,3 +113,32 @@ def test_an_admin_sees_and_acts_on_its_own_desks_accounts_only(app: Flask) -> No
     for action in ("grant", "revoke", "reset-totp", "require-new-keys"):
         response = client.post(f"/admin/users/{other}/{action}", data={"csrf_token": token})
         assert response.status_code == 404, action
+
+
+def test_keys_rotate_and_status_act_on_the_named_desk_only(app: Flask,
+                                                           coalition: Coalition) -> None:
+    """`intake keys rotate --desk c --admin c-admin` rotates c (epoch 2 current, epoch 1
+    retired) and leaves b and main at epoch 1; an admin of another desk cannot rotate c."""
+    from tests.conftest import ADMIN_PASSPHRASE
+
+    runner = app.test_cli_runner()
+    refused = runner.invoke(main, ["keys", "rotate", "--desk", "c", "--admin", "b-admin",
+                                   "--passphrase-stdin", "--settle-seconds", "0"],
+                            input=ADMIN_PASSPHRASE + "\n")
+    assert refused.exit_code != 0
+    assert "there is no user called b-admin at desk c" in refused.output
+    done = runner.invoke(main, ["keys", "rotate", "--desk", "c", "--admin", "c-admin",
+                                "--passphrase-stdin", "--settle-seconds", "0"],
+                         input=ADMIN_PASSPHRASE + "\n")
+    assert done.exit_code == 0, done.output
+    keyring = Keyring(app.extensions["intake.settings"].keys_dir)
+    assert [keyring.desk(d).current_epoch for d in ("b", "c", "main")] == [1, 2, 1]
+    assert keyring.epoch("c", 1).retired
+    status = runner.invoke(main, ["keys", "status", "--desk", "c"])
+    assert status.exit_code == 0, status.output
+    assert f"root fingerprint: {coalition.roots['c']}" in status.output
+    assert re.search(r"^epoch +1 +retired .* grants 0$", status.output, re.M)
+    assert re.search(r"^epoch +2 +current ", status.output, re.M)
+    # Another desk's accounts are not c's business: none is named.
+    assert "b-admin" not in status.output
+    assert "reviewer," not in status.output
