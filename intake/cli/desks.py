@@ -66,6 +66,28 @@ def desks_add(desk_id: str, admin: str, name_en: str, name_fa: str, description_
     print_initialised(result)
 
 
+@desks_group.command("describe")
+@click.argument("desk_id")
+@click.option("--name-en", default=None)
+@click.option("--name-fa", default=None)
+@click.option("--description-en", default=None)
+@click.option("--description-fa", default=None)
+@with_appcontext
+def desks_describe(desk_id: str, name_en: str | None, name_fa: str | None,
+                   description_en: str | None, description_fa: str | None) -> None:
+    """Change a desk's name or what it does, as the form shows it (the first desk's too)."""
+    settings, _, db = context()
+    with db:
+        try:
+            desks.describe(db, settings, desk_id, {"en": name_en or "", "fa": name_fa or ""},
+                           {key: value for key, value in (("en", description_en),
+                                                          ("fa", description_fa))
+                            if value is not None})
+        except desks.DeskError as exc:
+            raise click.ClickException(f"{exc}; nothing was changed") from None
+    click.echo(f"Desk {desk_id} is described as given.")
+
+
 @desks_group.command("retire")
 @click.argument("desk_id")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from intake.store.models import CaseDesk, DeskRecord, Submission, User
 
 __all__ = ["DeskError", "DeskInfo", "DeskRecord", "account_desk", "all_desks", "is_sealed_to",
-           "open_desks", "record_desk", "record_first_desk", "sealed_to", "stored_desk",
+           "open_desks", "describe", "record_desk", "record_first_desk", "sealed_to", "stored_desk",
            "triage_is"]
 from intake.store.settings import LANGUAGES, Settings
 
@@ -124,6 +124,25 @@ def record_desk(db: Session, desk_id: str, names: dict[str, str],
                      position=position, retired=False)
     db.add(row)
     return row
+
+
+def describe(db: Session, settings: Settings, desk_id: str, names: dict[str, str],
+             descriptions: dict[str, str]) -> None:
+    """Change what families read of a desk (the texts given; the others are kept); commit."""
+    record_first_desk(db, settings)
+    db.flush()
+    row = db.get(DeskRecord, desk_id)
+    if row is None:
+        raise DeskError(f"there is no desk {desk_id}")
+    merged_names = json.loads(row.names) | {k: v.strip() for k, v in names.items() if v}
+    merged = json.loads(row.descriptions) | {k: v.strip() for k, v in descriptions.items()
+                                             if v is not None}
+    if any(len(text) > 200 for text in merged_names.values()) \
+            or any(len(text) > 1000 for text in merged.values()):
+        raise DeskError("a desk's name is at most 200 characters, its description 1000")
+    row.names = json.dumps(merged_names, ensure_ascii=False)
+    row.descriptions = json.dumps({k: v for k, v in merged.items() if v}, ensure_ascii=False)
+    db.commit()
 
 
 def record_first_desk(db: Session, settings: Settings) -> None:

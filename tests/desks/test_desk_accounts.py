@@ -142,3 +142,19 @@ def test_keys_rotate_and_status_act_on_the_named_desk_only(app: Flask,
     # Another desk's accounts are not c's business: none is named.
     assert "b-admin" not in status.output
     assert "reviewer," not in status.output
+
+
+def test_the_first_desk_can_be_named_and_described_for_the_form(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    result = runner.invoke(main, ["desks", "describe", "main", "--name-en", "Truth desk",
+                                  "--description-en", "Listens to mothers."])
+    assert result.exit_code == 0, result.output
+    listed = runner.invoke(main, ["desks", "list"]).output
+    assert re.search(r"^main +open +accounts:2 +Truth desk / ", listed, re.M), listed
+    from tests.submit.conftest import csrf_and_nonce
+
+    client = app.test_client()
+    form = client.post("/submit/form?lang=en", data={**csrf_and_nonce(client, "en"),
+                                                     "no_code": "y"}).get_data(as_text=True)
+    assert "Truth desk" in form
+    assert "Listens to mothers." in form
