@@ -121,3 +121,26 @@ def test_the_family_sees_each_chosen_desks_progress_and_which_desk_replied(app: 
     assert re.search(r"Status at Mothers of Khavaran desk</dt><dd>Being reviewed", status)
     assert "please send the letter" in status
     assert "From Justice for Iran desk" in status
+
+
+def test_what_the_family_adds_later_reaches_every_desk_it_chose_and_no_other(
+        app: Flask) -> None:
+    """Case for b and c; the family adds a letter with its code: b and c read it on the
+    case page, main's reviewer gets 404 at the addition's address."""
+    from tests.review.test_cases import submit
+    from tests.review.test_locked import add_more
+
+    family = app.test_client()
+    code = submit(family, desks=["b", "c"])  # type: ignore[arg-type]
+    add_more(family, code, "نامهٔ تازه پیدا شد")
+    with app.app_context():
+        db = get_session()
+        case_id = db.query(Submission).filter_by(parent_id=None).one().id
+        addition = db.query(Submission).filter(Submission.parent_id.is_not(None)).one()
+        assert addition.desk_id == "b"
+        assert [r.desk_id for r in db.query(CaseDesk).filter_by(
+            submission_id=addition.id)] == ["c"]
+    for name in ("b-reviewer", "c-reviewer"):
+        page = logged_in(app, name).get(f"/review/{case_id}").get_data(as_text=True)
+        assert "نامهٔ تازه پیدا شد" in page, name
+    assert logged_in(app, "reviewer").get(f"/review/{addition.id}").status_code == 404
