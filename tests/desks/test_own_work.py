@@ -144,3 +144,30 @@ def test_what_the_family_adds_later_reaches_every_desk_it_chose_and_no_other(
         page = logged_in(app, name).get(f"/review/{case_id}").get_data(as_text=True)
         assert "نامهٔ تازه پیدا شد" in page, name
     assert logged_in(app, "reviewer").get(f"/review/{addition.id}").status_code == 404
+
+
+def test_a_desks_evidence_bundle_holds_its_own_work_custody_and_chain_only(
+        app: Flask) -> None:
+    """Case for b and c, both triage it: c's bundle has c's status and labels, no entry of
+    b's reviewer in its audit trail, and c's certificate chain (not b's)."""
+    import io
+    import json
+    import zipfile
+
+    from intake.store.models import User
+
+    SEEN.clear()
+    case_id, _ = send_to(app, ["b", "c"])
+    b, c = logged_in(app, "b-reviewer"), logged_in(app, "c-reviewer")
+    triage(b, case_id, "corroborated", "b-label")
+    triage(c, case_id, "rejected", "c-label")
+    bundle = zipfile.ZipFile(io.BytesIO(c.get(f"/review/{case_id}/export").data))
+    record = json.loads(bundle.read("case.json"))
+    assert (record["status"], record["labels"]) == ("rejected", ["c-label"])
+    with app.app_context():
+        b_id = get_session().query(User).filter_by(name="b-reviewer").one().id
+    trail = json.loads(bundle.read("audit.json"))
+    assert trail
+    assert b_id not in {entry["actor"] for entry in trail}
+    keyring = app.extensions["intake.desk"].keyring
+    assert bundle.read("certificates/000000.cert") == keyring.certificates("c")[0]

@@ -18,10 +18,10 @@ from flask import current_app, render_template, stream_with_context
 from flask.typing import ResponseReturnValue
 
 from intake.crypto import CaseKeys
-from intake.desk import audit
+from intake.desk import audit, desks
 from intake.store.models import Attachment, AuditCheckpoint, AuditEvent, Submission
 from intake.testimonies import cases, filenames
-from intake.web.bound import get_desk, get_store
+from intake.web.bound import get_desk, get_settings, get_store
 from intake.web.database import get_session
 from intake.web.review import present
 from intake.web.review.blueprint import bp
@@ -92,9 +92,13 @@ def _members(submission: Submission, record: dict[str, Any],
     for name, owner, owner_key, attachment in files:
         # Checked whole in contents(); a file changed since then still fails per segment.
         yield name, cases.file_chunks(store, owner, owner_key, attachment, check_first=False)
+    # This desk's own custody of the case: what another chosen desk did is not its to hand on.
+    own = {user.id for user in desks.accounts_of(get_session(), current_desk_id(),
+                                                 get_settings())}
     trail = [{"seq": e.seq, "at": e.at, "actor": e.actor_id, "action": e.action,
               "detail": e.detail, "hash": e.hash} for e in audit.trail(get_session(),
-                                                                      submission.id)]
+                                                                      submission.id)
+             if e.actor_id is None or e.actor_id in own]
     yield "audit.json", iter([json.dumps(trail, indent=2).encode()])
     yield from _anchors(submission, trail)
 
@@ -115,10 +119,10 @@ def _anchors(submission: Submission,
                  "account": c.account_id, "certificates": c.chain_length,
                  "chain_head": c.chain_head, "signature": c.signature.hex()}
                 for c in db.query(AuditCheckpoint).filter(
-                    AuditCheckpoint.desk_id == submission.desk_id,
+                    AuditCheckpoint.desk_id == current_desk_id(),
                     AuditCheckpoint.count >= position).order_by(AuditCheckpoint.count)]
     yield "checkpoints.json", iter([json.dumps(covering, indent=2).encode()])
-    for seq, blob in enumerate(keyring.certificates(submission.desk_id)):
+    for seq, blob in enumerate(keyring.certificates(current_desk_id())):
         yield f"certificates/{seq:06d}.cert", iter([blob])
 
 
