@@ -158,3 +158,32 @@ def test_the_first_desk_can_be_named_and_described_for_the_form(app: Flask) -> N
                                                      "no_code": "y"}).get_data(as_text=True)
     assert "Truth desk" in form
     assert "Listens to mothers." in form
+
+
+def test_recover_with_desk_bs_recovery_key_regrants_desk_b_only(tmp_path: Path) -> None:
+    """b's admin lost its grant; `intake recover --desk b` with main's recovery key changes
+    nothing, with b's (printed once by `desks add`) re-grants b's epoch to b's admin."""
+    from tests.test_rotation import fingerprint_start
+
+    init = run_intake(tmp_path, "init", "--admin", "amina", "--passphrase-stdin",
+                      stdin=PASSPHRASE + "\n")
+    added = run_intake(tmp_path, "desks", "add", "b", "--admin", "bahar", "--name-en", "B",
+                       "--name-fa", "ب", "--description-en", "", "--description-fa", "",
+                       "--passphrase-stdin", stdin=PASSPHRASE + "\n")
+    key_of = {printed: re.search(r"RECOVERY KEY[^\n]*\n  ([A-Z2-7-]{69})\n", printed)
+              for printed in (init.stdout, added.stdout)}
+    main_key, b_key = (key_of[p].group(1) for p in (init.stdout, added.stdout))  # type: ignore
+    keyring = Keyring(tmp_path / "keys")
+    engine = create_engine(f"sqlite:///{tmp_path / 'instance' / 'intake.sqlite3'}")
+    with Session(engine) as db:
+        bahar = db.query(User).filter_by(name="bahar").one()
+    keyring.delete_grant("b", 1, bytes.fromhex(bahar.key_fingerprint))
+    confirm = fingerprint_start(tmp_path, "bahar")
+    wrong = run_intake(tmp_path, "recover", "--desk", "b", "--admin", "bahar",
+                       stdin=f"{main_key}\n{confirm}\n")
+    assert wrong.returncode != 0
+    assert keyring.grant("b", 1, bytes.fromhex(bahar.key_fingerprint)) is None
+    right = run_intake(tmp_path, "recover", "--desk", "b", "--admin", "bahar",
+                       stdin=f"{b_key}\n{confirm}\n")
+    assert right.returncode == 0, right.stderr
+    assert keyring.grant("b", 1, bytes.fromhex(bahar.key_fingerprint)) is not None
