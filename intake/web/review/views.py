@@ -198,7 +198,9 @@ def case_context(submission: Submission, key: CaseKeys) -> dict[str, object]:
         "labels": cases.labels(work, key), "status": work.status,
         "links": linked_ids(submission.id),
         "code_closed_on": closing.code_closed_on(session, submission),
-        "close_form": CloseCodeForm(), "held": work.status == closing.HOLD,
+        # The hold that keeps replies from the code is the first chosen desk's (closing).
+        "close_form": CloseCodeForm(),
+        "held": work is submission and submission.status == closing.HOLD,
         "refer_to": refer_targets(submission), "refer_form": FlaskForm(),
     }
 
@@ -252,7 +254,7 @@ def triage(case_id: str) -> ResponseReturnValue:
     db, unlocked, submission = get_session(), current(), find(case_id)
     key = cases.data_key(submission, unlocked.epoch_keys)
     form = TriageForm()
-    form.assignee.choices = [("", "—")] + [(u.id, u.name) for u in desk_reviewers()]
+    form.assignee.choices = [("", "—")] + [(user_id, user_id) for user_id in desk_authors()]
     if form.validate():
         # Only this desk's own triage: the other chosen desks keep theirs.
         work = cases.work_of(db, submission, current_desk_id())
