@@ -1,6 +1,7 @@
 """In Chromium with JavaScript off, against the real server: a family chooses two of three
-desks; both desks' reviewers read and triage it independently; the third desk's reviewer
-sees nothing of it."""
+desks; both desks' reviewers read, triage and answer it independently; one refers it to the
+third desk (the family consented) and the family sees both replies and the referral; a case
+the third desk was not given shows nothing to its reviewer."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser.family import send, skip_the_code
+from tests.browser.family import send, skip_the_code, take_a_code
 from tests.browser.test_review_flow import totp_code
 from tests.live import ADMIN_PASSPHRASE, REVIEWER_PASSPHRASE, LiveServer, initialise, start
 
@@ -75,13 +76,14 @@ def test_the_desk_choice_on_the_form_in_persian_and_english(
             choice.screenshot(path=str(output_dir / f"desks-choice-{lang}-{width}.png"))
 
 
-def test_two_of_three_desks_read_and_triage_and_the_third_sees_nothing(
+def test_two_of_three_desks_triage_and_reply_independently_and_one_refers_to_the_third(
         coalition_server: LiveServer, new_page: Callable[..., Page], output_dir: Path) -> None:
     family = new_page()
-    skip_the_code(family, coalition_server.url + "/submit?lang=fa")
+    code = take_a_code(family, coalition_server.url + "/submit?lang=en")
     family.check("#desk-b")
     family.check("#desk-c")
     family.check("input[name=consent_internal]")
+    family.check("input[name=consent_coalition]")
     family.fill("[name=name]", NAME)
     family.select_option("select[name=relationship]", "mother")
     family.fill("[name=testimony]", "در مرداد ۱۳۶۷ ملاقات قطع شد.")
@@ -102,15 +104,49 @@ def test_two_of_three_desks_read_and_triage_and_the_third_sees_nothing(
         assert page.input_value("input[name=labels]") == f"label-{name}"
         other = "c-reviewer" if name == "b-reviewer" else "b-reviewer"
         assert f"label-{other}" not in page.content()
+        page.fill("form[action$='/reply'] textarea", f"reply from {name}")
+        with page.expect_navigation():
+            page.click("form[action$='/reply'] button")
+        if name == "b-reviewer":  # b refers the case to the third desk, as the family allowed
+            page.select_option("select[name=desk]", "main")
+            with page.expect_navigation():
+                page.click("form.refer button")
 
+    family.goto(coalition_server.url + "/followup?lang=en")
+    family.fill("textarea[name=code]", code)
+    family.click("button[type=submit]")
+    status = family.content()
+    assert "reply from b-reviewer" in status
+    assert "reply from c-reviewer" in status
+    assert "From Justice for Iran desk" in status
+    assert "Shared with them by Justice for Iran desk, as you allowed" in status
+    family.screenshot(path=str(output_dir / "desks-followup-en.png"), full_page=True)
+
+
+def test_the_third_desk_sees_nothing_of_a_case_it_was_not_given(
+        coalition_server: LiveServer, new_page: Callable[..., Page]) -> None:
+    """A case for b and c only (no consent to share): main's reviewer finds nothing of it
+    and gets 404 at its address."""
+    family = new_page()
+    skip_the_code(family, coalition_server.url + "/submit?lang=fa")
+    family.check("#desk-b")
+    family.check("#desk-c")
+    family.check("input[name=consent_internal]")
+    family.fill("[name=name]", "فرهاد نوری")
+    family.select_option("select[name=relationship]", "son")
+    family.fill("[name=testimony]", "پدرم در ۱۳۶۷ ناپدید شد.")
+    send(family)
+    b = new_page(viewport={"width": 1280, "height": 900})
+    log_in(b, coalition_server, "b-reviewer")
+    b.click("text=فرهاد نوری")
+    case_url = b.url
     third = new_page(viewport={"width": 1280, "height": 900})
     log_in(third, coalition_server, "reviewer")
     assert third.url.endswith("/review/"), third.content()[:3000]
-    assert NAME not in third.content()
-    third.fill("input[name=q]", "احمدی")
+    assert "فرهاد نوری" not in third.content()
+    third.fill("input[name=q]", "نوری")
     third.click("form.filters button[type=submit]")
-    assert NAME not in third.content()
+    assert "فرهاد نوری" not in third.content()
     response = third.goto(case_url)
     assert response is not None
     assert response.status == 404
-    third.screenshot(path=str(output_dir / "desks-third-desk-404.png"))
