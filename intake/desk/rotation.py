@@ -59,7 +59,7 @@ from intake.desk.trust import Signer
 from intake.staff.accounts import grant
 from intake.staff.sessions import EpochKeys
 from intake.store.db import vacuum
-from intake.store.models import CaseDesk, KeyGeneration, Submission, User
+from intake.store.models import CaseDesk, CaseDeskKey, KeyGeneration, Submission, User
 
 
 class RotationError(Exception):
@@ -274,12 +274,37 @@ def _reseal_shared(db: Session, target: Epoch, old_keys: EpochKeys,
                 row.work_key = seal_case_key(work_key, target.public_key, desk_id=desk_id,
                                              epoch_id=target.id, record_id=row.submission_id,
                                              generation=1)
+                _reseal_work_generations(db, row, old_keys, target)
                 row.epoch_id = target.id
         except BaseException:
             db.rollback()
             raise
         db.commit()
         yield len(rows)
+
+
+def _reseal_work_generations(db: Session, row: CaseDesk, old_keys: EpochKeys,
+                             target: Epoch) -> None:
+    """Re-seal a desk's later work keys of a shared case to `target`, then add one sealed to
+    it alone: what that desk writes from now on opens with no key a revoked account kept."""
+    desk_id = target.desk_id
+    for generation in db.query(CaseDeskKey).filter_by(submission_id=row.submission_id,
+                                                      desk_id=desk_id):
+        key = open_case_key(generation.sealed_key,
+                            _old_key(old_keys, desk_id, generation.epoch_id), desk_id=desk_id,
+                            epoch_id=generation.epoch_id, record_id=row.submission_id,
+                            generation=generation.generation)
+        generation.sealed_key = seal_case_key(key, target.public_key, desk_id=desk_id,
+                                              epoch_id=target.id, record_id=row.submission_id,
+                                              generation=generation.generation)
+        generation.epoch_id = target.id
+    row.key_generation += 1
+    db.add(CaseDeskKey(submission_id=row.submission_id, desk_id=desk_id,
+                       generation=row.key_generation, epoch_id=target.id,
+                       sealed_key=seal_case_key(new_data_key(), target.public_key,
+                                                desk_id=desk_id, epoch_id=target.id,
+                                                record_id=row.submission_id,
+                                                generation=row.key_generation)))
 
 
 def _generations(db: Session, rows: list[Submission]) -> dict[str, list[KeyGeneration]]:

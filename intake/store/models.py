@@ -287,8 +287,24 @@ class CaseDesk(Base):
     assessment: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     # The desk that referred the case here with the family's consent; None: the family chose it.
     referred_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    # The newest generation of this desk's work key: 1, and one more at each of its rotations.
+    key_generation: Mapped[int] = mapped_column(default=1)
 
     @property
     def id(self) -> str:
         """The case's id: what this desk writes is bound to it, as the first desk's is."""
         return self.submission_id
+
+
+class CaseDeskKey(Base):
+    """A later generation of one desk's work key of a shared case, made at that desk's
+    rotation and sealed to its new epoch alone."""
+
+    __tablename__ = "case_desk_keys"
+    __table_args__ = NO_ROWID
+
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    desk_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    generation: Mapped[int] = mapped_column(primary_key=True)
+    epoch_id: Mapped[int]
+    sealed_key: Mapped[bytes] = mapped_column(LargeBinary)

@@ -38,6 +38,7 @@ from intake.store.blobs import Store, utc_today
 from intake.store.models import (
     Attachment,
     CaseDesk,
+    CaseDeskKey,
     KeyGeneration,
     Note,
     Reply,
@@ -71,6 +72,7 @@ class Summary:
 # the copies sealed to other desks: SHARED + case id -> rows.
 Generations = dict[str, list[Any]]
 SHARED = "shared:"
+SHARED_GENERATIONS = "shared-generations:"
 
 
 def data_key(submission: Submission, epoch_keys: EpochKeys, db: Session | None = None,
@@ -110,10 +112,38 @@ def shared_key(submission: Submission, epoch_keys: EpochKeys, db: Session | None
         if row.desk_id in held and key is not None:
             first = open_data_key(row.sealed_key, key, desk_id=row.desk_id,
                                   epoch_id=row.epoch_id, record_id=submission.id)
-            return CaseKeys((first, open_case_key(row.work_key, key, desk_id=row.desk_id,
-                                                  epoch_id=row.epoch_id,
-                                                  record_id=submission.id, generation=1)))
+            work = open_case_key(row.work_key, key, desk_id=row.desk_id, epoch_id=row.epoch_id,
+                                 record_id=submission.id, generation=1)
+            return CaseKeys((first, work, *_later_work_keys(row, epoch_keys, db, loaded)))
     raise Locked
+
+
+def _later_work_keys(row: CaseDesk, epoch_keys: EpochKeys, db: Session | None,
+                     loaded: Generations | None) -> list[bytes]:
+    """Open generations 2 and later of a desk's work key (one per rotation of that desk)."""
+    if row.key_generation <= 1:
+        return []
+    label = f"{SHARED_GENERATIONS}{row.submission_id}/{row.desk_id}"
+    if loaded is not None and label in loaded:
+        later = loaded[label]
+    else:
+        session = db or object_session(row)
+        if session is None:
+            raise Locked
+        later = session.query(CaseDeskKey).filter_by(submission_id=row.submission_id,
+                                                     desk_id=row.desk_id).all()
+    later = sorted(later, key=lambda generation: generation.generation)
+    if [g.generation for g in later] != list(range(2, row.key_generation + 1)):
+        raise DecryptionError
+    keys = []
+    for generation in later:
+        key = epoch_keys.get((row.desk_id, generation.epoch_id))
+        if key is None:
+            raise Locked
+        keys.append(open_case_key(generation.sealed_key, key, desk_id=row.desk_id,
+                                  epoch_id=generation.epoch_id, record_id=row.submission_id,
+                                  generation=generation.generation))
+    return keys
 
 
 def _generation_rows(submission: Submission, db: Session | None) -> list[KeyGeneration]:
@@ -179,6 +209,11 @@ def _shared_rows(db: Session, ids: set[str], held: set[str]) -> Generations:
     for row in db.query(CaseDesk).filter(CaseDesk.desk_id.in_(held)):
         if row.submission_id in ids:
             found[SHARED + row.submission_id].append(row)
+            found.setdefault(f"{SHARED_GENERATIONS}{row.submission_id}/{row.desk_id}", [])
+    for generation in db.query(CaseDeskKey).filter(CaseDeskKey.desk_id.in_(held)):
+        label = f"{SHARED_GENERATIONS}{generation.submission_id}/{generation.desk_id}"
+        if label in found:
+            found[label].append(generation)
     return found
 
 

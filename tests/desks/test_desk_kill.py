@@ -24,7 +24,7 @@ from tests.unlock import unlock_user
 KILL_POINTS = [
     # Inside c's 2nd batch of shared copies: its statements are in, its COMMIT is not.
     "intake.cli.keys:_Bar.resealed@1,commit@1",
-    # Inside c's 2nd batch, sealing its 2nd copy's work key.
+    # Inside c's 2nd batch, sealing the new work-key generation of its first copy.
     "intake.cli.keys:_Bar.resealed@1,intake.desk.rotation:seal_case_key@2",
     # Everything re-sealed, c's old epoch's grants not yet destroyed.
     "intake.desk.rotation:retire_old@1",

@@ -66,7 +66,14 @@ def test_rotating_desk_c_reseals_cs_copies_only_and_c_still_reads_them(app: Flas
         for case_id in (first, second):
             opened = cases.data_key(db.get(Submission, case_id), keys, db)
             assert cases.answers(db.get(Submission, case_id), opened)["relationship"] == "sister"
-            assert len(opened.generations) == 2
+            # Generation 0 (the family's), c's work key, and the one this rotation added.
+            assert len(opened.generations) == 3
+    rotate(app, "c")  # again: the generation the first rotation added is re-sealed too
+    with app.app_context():
+        db = get_session()
+        case = db.get(Submission, first)
+        opened = cases.data_key(case, epoch_keys_of(app, "c-reviewer"), db)
+        assert len(opened.generations) == 4
 
 
 def test_a_rotation_killed_between_batches_of_shared_copies_loses_nothing(
@@ -83,14 +90,15 @@ def test_a_rotation_killed_between_batches_of_shared_copies_loses_nothing(
     calls = {"n": 0}
     real = rotation.seal_case_key
 
-    def dies_on_the_third(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def dies_on_the_fifth(*args, **kwargs):  # type: ignore[no-untyped-def]
+        # Two seals a copy (its work key, its new generation): the 5th is in the 2nd batch.
         calls["n"] += 1
-        if calls["n"] == 3:
+        if calls["n"] == 5:
             raise Interrupted
         return real(*args, **kwargs)
 
     with monkeypatch.context() as patch:
-        patch.setattr(rotation, "seal_case_key", dies_on_the_third)
+        patch.setattr(rotation, "seal_case_key", dies_on_the_fifth)
         with pytest.raises(Interrupted):
             rotate(app, "c", batch=2)
     epochs = sorted(epoch for (case, desk), (epoch, _, _) in snapshot(app).items()
@@ -106,3 +114,24 @@ def test_a_rotation_killed_between_batches_of_shared_copies_loses_nothing(
     rotate(app, "c")
     assert sorted(epoch for (case, desk), (epoch, _, _) in snapshot(app).items()
                   if desk == "c") == [2, 2, 2]
+
+
+def test_what_a_desk_writes_after_its_rotation_opens_with_no_key_kept_from_before(
+        app: Flask) -> None:
+    """Case for b and c. Someone of c keeps every key c's grants open (then is revoked); c
+    rotates and writes a note: the kept keys open the family's answers, not the new note."""
+    SEEN.clear()
+    case_id, _ = send_to(app, ["b", "c"])
+    before = epoch_keys_of(app, "c-reviewer")
+    with app.app_context():
+        db = get_session()
+        kept = cases.data_key(db.get(Submission, case_id), before, db)
+    rotate(app, "c")
+    with app.app_context():
+        db = get_session()
+        case = db.get(Submission, case_id)
+        now = cases.data_key(case, epoch_keys_of(app, "c-reviewer"), db)
+        note = cases.add_note(db, case, now, "someone", "after the rotation")
+        assert cases.note_text(case, now, note) == "after the rotation"
+        assert cases.readable(cases.note_text, case, kept, note) is None
+        assert cases.answers(case, kept)["relationship"] == "sister"
