@@ -1,7 +1,7 @@
 """The `intake` command group (also reachable as `flask --app intake`).
 
 One module per command group: `instance` (init, serve, demo), `users`, `keys`,
-`recovery`, `backups`, `audit` and `evidence`; `common` holds what they share.
+`recovery`, `backups`, `audit`, `evidence` and `desks`; `common` holds what they share.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import click
 from flask.cli import FlaskGroup
 
-from intake.cli import audit, backups, evidence, instance, keys, recovery, users
+from intake.cli import audit, backups, desks, evidence, instance, keys, recovery, users
 from intake.cli.common import fresh_app
 
 
@@ -45,9 +45,9 @@ main = FlaskGroup(
 main.params = [p for p in main.params if p.name not in {"app", "env_file", "debug"}]
 for _command in (instance.init_command, instance.serve_command, instance.demo_command,
                  instance.demo_code_command, audit.audit_group, users.users_group,
-                 keys.keys_group, recovery.recover_command, backups.backup_command,
-                 backups.restore_command, evidence.verify_command, evidence.open_command,
-                 evidence.export_command, evidence.table_command):
+                 keys.keys_group, desks.desks_group, recovery.recover_command,
+                 backups.backup_command, backups.restore_command, evidence.verify_command,
+                 evidence.open_command, evidence.export_command, evidence.table_command):
     main.add_command(_command)
 keys.keys_group.add_command(evidence.keys_recipient)
 

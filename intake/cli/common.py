@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -19,7 +21,7 @@ from intake.desk import trust
 from intake.staff.accounts import is_vetted
 from intake.store.db import make_engine
 from intake.store.models import User
-from intake.web.bound import get_settings, settings_of
+from intake.web.bound import bind_settings, get_settings, settings_of
 
 
 def read_passphrase(from_stdin: bool, prompt: str, confirm: bool = True) -> str:
@@ -28,6 +30,39 @@ def read_passphrase(from_stdin: bool, prompt: str, confirm: bool = True) -> str:
         return sys.stdin.readline().rstrip("\r\n")
     passphrase: str = click.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
     return passphrase
+
+
+def desk_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add `--desk` to a command that acts on one desk; the only desk when it is left out."""
+    @click.option("--desk", "desk_id", default=None,
+                  help="The desk to act on (`intake desks list`); needed with several desks.")
+    @functools.wraps(command)
+    def wrapped(*args: Any, desk_id: str | None, **kwargs: Any) -> Any:
+        from flask import current_app
+
+        settings = get_settings()
+        choose_desk(desk_id)
+        try:
+            return command(*args, **kwargs)
+        finally:
+            bind_settings(current_app, settings)
+    return wrapped
+
+
+def choose_desk(desk_id: str | None) -> None:
+    """Point this command's settings at one desk of the keyring, or refuse."""
+    from flask import current_app
+
+    settings = get_settings()
+    known = Keyring(settings.keys_dir).desk_ids()
+    if desk_id is None:
+        if len(known) > 1:
+            raise click.ClickException("this instance has several desks: name one with --desk "
+                                       f"({', '.join(known)})")
+        desk_id = known[0] if known else settings.desk_id
+    elif desk_id not in known:
+        raise click.ClickException(f"there is no desk {desk_id} (`intake desks list`)")
+    bind_settings(current_app, settings.for_desk(desk_id))
 
 
 def context() -> tuple[Any, Keyring, Session]:
@@ -39,9 +74,14 @@ def context() -> tuple[Any, Keyring, Session]:
 
 
 def user_named(db: Session, name: str) -> User:
+    """Return the account called `name` of the desk this command acts on."""
+    from intake.desk.desks import account_desk
+
+    settings = get_settings()
     user = db.query(User).filter_by(name=name).one_or_none()
-    if user is None:
-        raise click.ClickException(f"there is no user called {name}")
+    # An admin of one desk never acts on another desk's accounts.
+    if user is None or account_desk(user, settings) != settings.desk_id:
+        raise click.ClickException(f"there is no user called {name} at desk {settings.desk_id}")
     return user
 
 

@@ -29,9 +29,9 @@ from intake.crypto import (
     unlock_epochs,
 )
 from intake.crypto.signing import parse_fingerprint
-from intake.desk import trust
+from intake.desk import desks, trust
 from intake.evidence import render, verify_bundle
-from intake.evidence.export import Exporter, Place, export_case, export_table
+from intake.evidence.export import Exporter, Place, export_case, export_table, exporter_of
 from intake.evidence.redact import Choice, ConsentRefused
 from intake.evidence.seal import SealError, open_sealed, read_public, seal, unlock_recipient
 from intake.staff.accounts import passphrase_problem
@@ -53,7 +53,7 @@ def export_sealed(settings: Any, case_id: str, name: str, recipient_file: Path, 
     try:
         with Session(engine) as db:
             exporter = _unlock(db, keyring, settings, name, passphrase)
-            submission = _find(db, case_id)
+            submission = _find(db, case_id, exporter.desk_id)
             place = Place(keyring, Store(settings.instance_path / "store"),
                           settings.organisation_name, settings.tsa_url)
             with force_locale(lang or settings.default_locale):
@@ -87,7 +87,7 @@ def table_sealed(settings: Any, case_ids: list[str], name: str, recipient_file: 
     try:
         with Session(engine) as db:
             exporter = _unlock(db, keyring, settings, name, passphrase)
-            submissions = [_find(db, case_id) for case_id in case_ids]
+            submissions = [_find(db, case_id, exporter.desk_id) for case_id in case_ids]
             try:
                 table, left_out = export_table(db, exporter, submissions, purpose)
             except (Locked, DecryptionError):
@@ -113,23 +113,29 @@ def _unlock(db: Session, keyring: Keyring, settings: Any, name: str,
     except DecryptionError:
         raise click.ClickException("that passphrase is not right; nothing was exported") \
             from None
+    desk_id = desks.account_desk(user, settings)
+    # Only the account's own desk, as at a login: another desk's grant planted for this key
+    # opens nothing here.
+    opened = {(desk, n): key for (desk, n), key in unlock_epochs(keyring, keys.key).items()
+              if desk == desk_id}
     try:
-        epochs, chain = trust.at_login(keyring, settings.desk_id, user, keys,
-                                       unlock_epochs(keyring, keys.key))
+        epochs, chain = trust.at_login(keyring, desk_id, user, keys, opened)
         if chain is not None:
             trust.check_not_cut(db, keyring, chain, trust.high_water(settings.instance_path))
     except trust.TrustError as exc:
         raise click.ClickException(f"ALARM, nothing was exported: {exc}") from None
-    return Exporter(user, epochs, trust.signer_of(user, keys))
+    return exporter_of(db, settings, user, epochs, trust.signer_of(user, keys))
 
 
-def _find(db: Session, case_id: str) -> Submission:
-    """Find a case by its id, or by the unique start of it (as bundles name them)."""
+def _find(db: Session, case_id: str, desk_id: str) -> Submission:
+    """Find a case of this desk by its id, or by the unique start of it (as bundles name
+    them); a case the desk was not given is not found, as one that does not exist."""
     cleaned = case_id.strip().lower()
     if not cleaned.isalnum():
         raise click.ClickException("a case id is letters and digits")
     found = db.query(Submission).filter(Submission.id.startswith(cleaned),
-                                        Submission.parent_id.is_(None)).limit(2).all()
+                                        Submission.parent_id.is_(None),
+                                        desks.sealed_to(desk_id)).limit(2).all()
     if len(found) != 1:
         raise click.ClickException(f"no single case has an id starting with {cleaned}")
     return found[0]

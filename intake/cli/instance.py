@@ -45,7 +45,7 @@ def init_command(admin: str, passphrase_stdin: bool, organisation: str | None) -
     write_config(instance, {"ORGANISATION_NAME": organisation} if organisation else {})
     result = initialise(settings_or_exit(fresh_app()), [(admin, "admin", passphrase)])
     instance_config.update(instance, {"ROOT_FINGERPRINT": result.root_text})
-    _print_initialised(result)
+    print_initialised(result)
 
 
 @click.command("serve")
@@ -149,7 +149,7 @@ def prepare_to_serve(settings: Any) -> None:
                    "keyring with a backup you trust, and run `intake keys status`.", err=True)
 
 
-def _print_initialised(result: Initialised) -> None:
+def print_initialised(result: Initialised) -> None:
     for account in result.accounts:
         click.echo(f"{account.role} {account.name}: add this to an authenticator app "
                    "(it is not shown again):")

@@ -7,7 +7,7 @@ from typing import Any
 import click
 from flask.cli import with_appcontext
 
-from intake.cli.common import admin_key, admin_unlock, context
+from intake.cli.common import admin_key, admin_unlock, context, desk_option
 from intake.crypto import (
     AccountKeys,
     Keyring,
@@ -17,10 +17,9 @@ from intake.crypto import (
     recovery_signing_key,
     rewrap,
 )
-from intake.desk import audit, rotation, trust
+from intake.desk import audit, desks, rotation, trust
 from intake.staff.accounts import store_keys
 from intake.store import instance_config
-from intake.store.models import User
 
 
 @click.group("keys")
@@ -30,12 +29,14 @@ def keys_group() -> None:
 
 @keys_group.command("status")
 @with_appcontext
+@desk_option
 def keys_status() -> None:
     """Show epochs, how many records each holds, and whether a rotation is unfinished."""
     settings, keyring, db = context()
     with db:
         states = rotation.status(db, keyring, settings.desk_id)
-        trusted = trust.status(keyring, settings.desk_id, settings.root, db.query(User).all())
+        trusted = trust.status(keyring, settings.desk_id, settings.root,
+                               desks.accounts_of(db, settings.desk_id, settings))
     for line in trust.status_lines(trusted):
         click.echo(line)
     for state in states:
@@ -53,6 +54,7 @@ def keys_status() -> None:
               help="A vetted admin: the root of trust names its keys and the recovery key's.")
 @click.option("--passphrase-stdin", is_flag=True)
 @with_appcontext
+@desk_option
 def keys_certify(admin_name: str, passphrase_stdin: bool) -> None:
     """Certify a keyring made before certificates: root, current epoch, this admin."""
     settings, keyring, db = context()
@@ -107,6 +109,7 @@ def _recovery_secret(keyring: Keyring, desk_id: str) -> bytes:
 @click.option("--settle-seconds", default=150, show_default=True,
               help="Wait after the switch before retiring old epochs, for requests in flight.")
 @with_appcontext
+@desk_option
 def keys_rotate(admin_name: str, passphrase_stdin: bool, batch: int, pause_ms: int,
                 settle_seconds: int) -> None:
     """Rotate to a new epoch, or resume an interrupted rotation."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from intake.cli.common import context, user_named
+from intake.cli.common import context, desk_option, user_named
 from intake.crypto import (
     DecryptionError,
     Epoch,
@@ -24,6 +24,7 @@ from intake.store.models import User
 @click.command("recover")
 @click.option("--admin", "admin_name", required=True, help="The admin to re-grant the desk to.")
 @with_appcontext
+@desk_option
 def recover_command(admin_name: str) -> None:
     """Re-grant every epoch still in use to an admin, with the printed recovery key."""
     settings, keyring, db = context()

@@ -11,11 +11,11 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
-from intake.cli.common import admin_key, context, user_named
+from intake.cli.common import admin_key, context, desk_option, user_named
 from intake.crypto import (
     Keyring,
 )
-from intake.desk import audit, rotation, trust
+from intake.desk import audit, desks, rotation, trust
 from intake.staff.accounts import revoke
 from intake.store.models import User
 
@@ -29,10 +29,11 @@ def users_group() -> None:
 @with_appcontext
 def users_list() -> None:
     """List accounts, their role and state."""
-    _, _, db = context()
+    settings, _, db = context()
     with db:
         for user in db.query(User).order_by(User.name):
-            click.echo(f"{user.name:24} {user.role:9} {user.state}")
+            click.echo(f"{user.name:24} {user.role:9} {user.state:8} "
+                       f"{desks.account_desk(user, settings)}")
 
 
 @users_group.command("invite")
@@ -40,21 +41,24 @@ def users_list() -> None:
 @click.option("--role", type=click.Choice(["reviewer", "admin"]), required=True)
 @click.option("--base-url", default=None, help="Address of this service (default BASE_URL).")
 @with_appcontext
+@desk_option
 def users_invite(name: str, role: str, base_url: str | None) -> None:
     """Make a one-time, expiring enrolment link for a new account."""
     from intake.staff import invites
     from intake.staff.accounts import AccountError
 
-    _, _, db = context()
+    settings, _, db = context()
     base = (base_url or current_app.config.get("BASE_URL") or "http://127.0.0.1:8000")
     with db:
         try:
-            token = invites.create(db, name, role, int(time.time()))
+            token = invites.create(db, name, role, int(time.time()),
+                                   desk_id=desks.stored_desk(settings.desk_id, settings))
         except AccountError as exc:
             raise click.ClickException(f"{exc}; nothing was changed") from None
         audit.record(db, None, "invite", detail=role)
         db.commit()
-    click.echo(f"One-time link for {name} ({role}), valid for three days:\n"
+    click.echo(f"One-time link for {name} ({role}, desk {settings.desk_id}), valid for "
+               "three days:\n"
                f"  {base.rstrip('/')}/enrol/{token}\n"
                "They will see nothing until an admin grants them access in /admin/.")
 
@@ -66,6 +70,7 @@ def users_invite(name: str, role: str, base_url: str | None) -> None:
                    "Needed to revoke a certified account.")
 @click.option("--passphrase-stdin", is_flag=True)
 @with_appcontext
+@desk_option
 def users_revoke(name: str, admin_name: str | None, passphrase_stdin: bool) -> None:
     """Revoke an account: delete its grants and live sessions at once."""
     settings, keyring, db = context()

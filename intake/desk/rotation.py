@@ -61,7 +61,7 @@ from intake.desk.trust import Signer
 from intake.staff.accounts import grant
 from intake.staff.sessions import EpochKeys
 from intake.store.db import vacuum
-from intake.store.models import KeyGeneration, Submission, User
+from intake.store.models import CaseDesk, CaseDeskKey, KeyGeneration, Submission, User
 from intake.testimonies import search
 
 
@@ -83,6 +83,10 @@ def status(db: Session, keyring: Keyring, desk_id: str) -> list[EpochState]:
     """Return every epoch of a desk with how many records and grants it holds."""
     counts = dict(db.query(Submission.epoch_id, func.count()).filter(
         Submission.desk_id == desk_id).group_by(Submission.epoch_id).all())
+    # Cases another desk was chosen first for, whose copy for this desk is sealed here.
+    for epoch_id, shared in db.query(CaseDesk.epoch_id, func.count()).filter(
+            CaseDesk.desk_id == desk_id).group_by(CaseDesk.epoch_id):
+        counts[epoch_id] = counts.get(epoch_id, 0) + shared
     current = keyring.desk(desk_id).current_epoch
     return [EpochState(e, counts.get(e.id, 0), len(keyring.grant_recipients(desk_id, e.id)),
                        e.id == current) for e in keyring.epochs(desk_id)]
@@ -223,7 +227,9 @@ def _new_epoch(keyring: Keyring, desk_id: str, admin_key: PrivateKey, after: int
 def remaining(db: Session, desk_id: str, target: Epoch) -> int:
     """Count the records still sealed to older epochs."""
     return db.query(Submission).filter(Submission.desk_id == desk_id,
-                                       Submission.epoch_id != target.id).count()
+                                       Submission.epoch_id != target.id).count() \
+        + db.query(CaseDesk).filter(CaseDesk.desk_id == desk_id,
+                                    CaseDesk.epoch_id != target.id).count()
 
 
 def reseal(db: Session, keyring: Keyring, target: Epoch, admin_key: PrivateKey,
@@ -235,6 +241,7 @@ def reseal(db: Session, keyring: Keyring, target: Epoch, admin_key: PrivateKey,
         rows = db.query(Submission).filter(Submission.desk_id == target.desk_id,
                                            Submission.epoch_id != target.id).limit(batch).all()
         if not rows:
+            yield from _reseal_shared(db, target, old_keys, batch)
             return
         generations = _generations(db, rows)
         try:
@@ -245,6 +252,62 @@ def reseal(db: Session, keyring: Keyring, target: Epoch, admin_key: PrivateKey,
             raise
         db.commit()
         yield len(rows)
+
+
+def _reseal_shared(db: Session, target: Epoch, old_keys: EpochKeys,
+                   batch: int) -> Iterator[int]:
+    """Re-seal this desk's copies of cases shared with it (data key and its own work key),
+    one committed batch at a time; no other desk's row is read or written."""
+    desk_id = target.desk_id
+    while True:
+        rows = db.query(CaseDesk).filter(CaseDesk.desk_id == desk_id,
+                                         CaseDesk.epoch_id != target.id).limit(batch).all()
+        if not rows:
+            return
+        try:
+            for row in rows:
+                old = _old_key(old_keys, desk_id, row.epoch_id)
+                data_key = open_data_key(row.sealed_key, old, desk_id=desk_id,
+                                         epoch_id=row.epoch_id, record_id=row.submission_id)
+                work_key = open_case_key(row.work_key, old, desk_id=desk_id,
+                                         epoch_id=row.epoch_id, record_id=row.submission_id,
+                                         generation=1)
+                row.sealed_key = seal_data_key(data_key, target.public_key, desk_id=desk_id,
+                                               epoch_id=target.id, record_id=row.submission_id)
+                row.work_key = seal_case_key(work_key, target.public_key, desk_id=desk_id,
+                                             epoch_id=target.id, record_id=row.submission_id,
+                                             generation=1)
+                _reseal_work_generations(db, row, old_keys, target)
+                row.epoch_id = target.id
+        except BaseException:
+            db.rollback()
+            raise
+        db.commit()
+        yield len(rows)
+
+
+def _reseal_work_generations(db: Session, row: CaseDesk, old_keys: EpochKeys,
+                             target: Epoch) -> None:
+    """Re-seal a desk's later work keys of a shared case to `target`, then add one sealed to
+    it alone: what that desk writes from now on opens with no key a revoked account kept."""
+    desk_id = target.desk_id
+    for generation in db.query(CaseDeskKey).filter_by(submission_id=row.submission_id,
+                                                      desk_id=desk_id):
+        key = open_case_key(generation.sealed_key,
+                            _old_key(old_keys, desk_id, generation.epoch_id), desk_id=desk_id,
+                            epoch_id=generation.epoch_id, record_id=row.submission_id,
+                            generation=generation.generation)
+        generation.sealed_key = seal_case_key(key, target.public_key, desk_id=desk_id,
+                                              epoch_id=target.id, record_id=row.submission_id,
+                                              generation=generation.generation)
+        generation.epoch_id = target.id
+    row.key_generation += 1
+    db.add(CaseDeskKey(submission_id=row.submission_id, desk_id=desk_id,
+                       generation=row.key_generation, epoch_id=target.id,
+                       sealed_key=seal_case_key(new_data_key(), target.public_key,
+                                                desk_id=desk_id, epoch_id=target.id,
+                                                record_id=row.submission_id,
+                                                generation=row.key_generation)))
 
 
 def _generations(db: Session, rows: list[Submission]) -> dict[str, list[KeyGeneration]]:

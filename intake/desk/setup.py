@@ -18,7 +18,7 @@ from intake.crypto import (
     create_desk,
     grant_epoch,
 )
-from intake.desk import trust
+from intake.desk import desks, trust
 from intake.staff.accounts import create_user, totp_uri
 from intake.store import instance_config
 from intake.store.db import make_engine, upgrade
@@ -97,8 +97,38 @@ def add_granted_user(session: Session, keyring: Keyring, settings: Settings,
     user, made = create_user(session, keyring, name=name, role=role, passphrase=passphrase,
                              profile=settings.kdf_profile, today=today, root=root,
                              user_id=user_id, keys=keys)
+    user.desk_id = desks.stored_desk(settings.desk_id, settings)
     if signer is not None and user.id != signer.account:
         trust.certify_account(keyring, settings.desk_id, signer, user,
                               trust.high_water(settings.instance_path))
     grant_epoch(keyring, keyring.current_epoch(settings.desk_id), epoch_key, made.key.public_key)
     return Account(user.name, user.role, totp_uri(user, settings.organisation_name))
+
+
+def add_desk(settings: Settings, desk_id: str, names: dict[str, str],
+             descriptions: dict[str, str], users: list[tuple[str, str, str]],
+             today: dt.date | None = None) -> Initialised:
+    """Make another desk of the instance: its keys, root, first epoch and first users.
+
+    `users` lists (name, role, passphrase), the desk's first admin first.
+
+    The desk's row is checked before anything is written and committed after its
+    keyring is complete, so families are never offered a desk that cannot seal.
+    """
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    try:
+        # Nothing of this session is flushed until the keyring and accounts are made.
+        with Session(engine, autoflush=False) as session:
+            if session.get(desks.DeskRecord, desk_id) is None \
+                    and desk_id in Keyring(settings.keys_dir).desk_ids():
+                raise desks.DeskError(f"the keyring already holds a desk {desk_id}")
+            desks.record_first_desk(session, settings)
+            desks.record_desk(session, desk_id, names, descriptions)
+            if not users:
+                raise desks.DeskError("a new desk needs its first admin")
+            result = initialise(settings.for_desk(desk_id), users, today)
+            session.commit()
+    finally:
+        engine.dispose()
+    return result

@@ -47,7 +47,9 @@ from intake.store.models import User
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-_CACHE_SIZE = 8
+# Verified chains kept: a few per desk (a chain and its next certificate), for a coalition
+# of a dozen desks sealing one testimony to each.
+_CACHE_SIZE = 32
 _verified: dict[bytes, Chain] = {}
 T = TypeVar("T")
 

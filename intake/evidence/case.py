@@ -51,14 +51,17 @@ class CaseContents:
 
 
 def collect(db: Session, store: Store, submission: Submission, key: CaseKeys,
-            epoch_keys: EpochKeys, linked: list[str]) -> CaseContents:
-    """Decrypt the record and check every file up front."""
+            epoch_keys: EpochKeys, linked: list[str],
+            work: cases.Work | None = None) -> CaseContents:
+    """Decrypt the record, with the exporting desk's own triage (`work`, by default the first
+    desk's), and check every file up front."""
+    work = submission if work is None else work
     additions = [(a, cases.data_key(a, epoch_keys, db)) for a in
                  db.query(Submission).filter_by(parent_id=submission.id)]
     record = {"id": submission.id, "received_on": submission.received_on.isoformat(),
-              "status": submission.status, "family_status": submission.family_status,
-              "labels": cases.labels(submission, key),
-              "assessment": cases.assessment(submission, key),
+              "status": work.status, "family_status": work.family_status,
+              "labels": cases.labels(work, key),
+              "assessment": cases.assessment(work, key),
               "answers": cases.answers(submission, key), "linked_cases": linked,
               "additions": [{"id": a.id, "received_on": a.received_on.isoformat(),
                              "answers": cases.answers(a, k)} for a, k in additions]}
@@ -114,9 +117,11 @@ def payload(contents: CaseContents, page: bytes, store: Store, trail: list[dict[
     yield Member("data/audit-trail.json", [_json(trail)])
 
 
-def trail(db: Session, case_id: str) -> list[dict[str, Any]]:
-    """Return the case's audit entries as the bag records them."""
-    return [_entry(event, None) for event in audit.trail(db, case_id)]
+def trail(db: Session, case_id: str, colleagues: frozenset[str]) -> list[dict[str, Any]]:
+    """Return the case's audit entries as the bag records them: the family's (no account) and
+    those of the exporting desk's accounts (`colleagues`), never another desk's."""
+    return [_entry(event, None) for event in audit.trail(db, case_id)
+            if event.actor_id is None or event.actor_id in colleagues]
 
 
 def _entry(event: AuditEvent, position: int | None) -> dict[str, Any]:

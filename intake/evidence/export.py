@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from intake.crypto import CaseKeys, Keyring
 from intake.crypto.chain import Chain
-from intake.desk import audit, trust
+from intake.desk import audit, desks, trust
 from intake.evidence import case, channels, formats
 from intake.evidence.bundle import Header, Member, write_bundle
 from intake.evidence.redact import WHAT, Choice, ConsentRefused, Redaction, redact
@@ -27,6 +27,7 @@ from intake.evidence.timestamp import request_token
 from intake.staff.sessions import EpochKeys
 from intake.store.blobs import Store, utc_today
 from intake.store.models import CaseLink, Submission, User
+from intake.store.settings import Settings
 from intake.testimonies import cases
 
 Render = Callable[[Submission, case.CaseContents], bytes]
@@ -34,11 +35,22 @@ Render = Callable[[Submission, case.CaseContents], bytes]
 
 @dataclass(frozen=True)
 class Exporter:
-    """The unlocked account that exports: its epoch keys and, once certified, its signer."""
+    """The unlocked account that exports: its epoch keys, once certified its signer, and its
+    desk with that desk's accounts (a bundle carries only this desk's work and custody)."""
 
     user: User
     epoch_keys: EpochKeys
     signer: trust.Signer | None
+    desk_id: str
+    colleagues: frozenset[str]
+
+
+def exporter_of(db: Session, settings: Settings, user: User, epoch_keys: EpochKeys,
+                signer: trust.Signer | None) -> Exporter:
+    """Describe an unlocked account as an exporter: its desk and that desk's account ids."""
+    desk_id = desks.account_desk(user, settings)
+    return Exporter(user, epoch_keys, signer, desk_id,
+                    frozenset(u.id for u in desks.accounts_of(db, desk_id, settings)))
 
 
 @dataclass(frozen=True)
@@ -51,11 +63,15 @@ class Place:
     tsa_url: str | None = None
 
 
-def linked(db: Session, case_id: str) -> list[str]:
-    """Return the ids of cases confirmed as about the same person, either way round."""
+def linked(db: Session, case_id: str, desk_id: str) -> list[str]:
+    """Return the ids of the cases of this desk confirmed as about the same person, either
+    way round (a link to a case the desk was not given would tell it that case exists)."""
     rows = db.query(CaseLink).filter(or_(CaseLink.first_id == case_id,
                                          CaseLink.second_id == case_id))
-    return [row.second_id if row.first_id == case_id else row.first_id for row in rows]
+    others = [row.second_id if row.first_id == case_id else row.first_id for row in rows]
+    visible = {found for (found,) in db.query(Submission.id).filter(
+        Submission.id.in_(others), desks.sealed_to(desk_id))} if others else set()
+    return [other for other in others if other in visible]
 
 
 def export_case(db: Session, place: Place, exporter: Exporter, submission: Submission,
@@ -64,14 +80,17 @@ def export_case(db: Session, place: Place, exporter: Exporter, submission: Submi
     """Decrypt and check the case, apply the consent, audit the export, sign a checkpoint;
     return the zip stream. Raises ConsentRefused before anything is recorded."""
     key = cases.data_key(submission, exporter.epoch_keys, db)
+    # The exporting desk's own triage: another chosen desk's status or labels never leave.
+    work = cases.work_of(db, submission, exporter.desk_id)
     contents = case.collect(db, place.store, submission, key, exporter.epoch_keys,
-                            linked(db, submission.id))
+                            linked(db, submission.id, exporter.desk_id), work)
     redaction = redact(contents.record, choice or Choice())
     contents = case.CaseContents(redaction.record, contents.files, tuple(redaction.left_out))
     chain = _audit(db, place, exporter, submission, key, redaction, detail)
     # Read before the commit (the trail then includes this export's entry): once it is
     # committed, no connection is held until the stream starts, even if it never does.
-    trail, page = case.trail(db, submission.id), render(submission, contents)
+    trail = case.trail(db, submission.id, exporter.colleagues)
+    page = render(submission, contents)
     header = _header(place, exporter, submission, redaction)
     case_id = submission.id
     db.commit()
@@ -94,7 +113,8 @@ def _audit(db: Session, place: Place, exporter: Exporter, submission: Submission
     signer = exporter.signer
     if signer is None:
         return None
-    chain = trust.load_chain(place.keyring, submission.desk_id, signer.root)
+    # The exporting desk's chain: a shared case's first desk may be another.
+    chain = trust.load_chain(place.keyring, exporter.desk_id, signer.root)
     # Signed at export, so the trail up to and including this export is covered.
     audit.checkpoint(db, chain, signer.account, signer.key)
     return chain
@@ -104,7 +124,7 @@ def _header(place: Place, exporter: Exporter, submission: Submission,
             redaction: Redaction) -> Header:
     """State what bag-info.txt says about this export."""
     signer = exporter.signer
-    return Header(place.organisation, submission.desk_id, submission.id, utc_today(),
+    return Header(place.organisation, exporter.desk_id, submission.id, utc_today(),
                   exporter.user.name, exporter.user.id,
                   trust.fingerprint_text(signer.root) if signer else "", place.tsa_url,
                   redaction.summary(), redaction.purpose,
@@ -132,9 +152,10 @@ def export_table(db: Session, exporter: Exporter, submissions: list[Submission],
     rows, left_out = [], []
     for submission in submissions:
         key = cases.data_key(submission, exporter.epoch_keys, db)
+        work = cases.work_of(db, submission, exporter.desk_id)
         record = {"id": submission.id, "received_on": submission.received_on.isoformat(),
                   "answers": cases.answers(submission, key),
-                  "assessment": cases.assessment(submission, key)}
+                  "assessment": cases.assessment(work, key)}
         try:
             redact(record, Choice(purpose))
         except ConsentRefused:

@@ -8,7 +8,7 @@ import hashlib
 import os
 import secrets
 
-from sqlalchemy import delete
+from sqlalchemy import ColumnElement, delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,8 +37,10 @@ def _hash(token: str) -> str:
     return hashlib.sha256(b"intake/invite" + token.encode()).hexdigest()
 
 
-def create(db: Session, name: str, role: str, now: int, user: User | None = None) -> str:
-    """Store an invite (or a reset link for `user`) and return its secret token."""
+def create(db: Session, name: str, role: str, now: int, user: User | None = None,
+           desk_id: str | None = None) -> str:
+    """Store an invite to desk `desk_id` (None: the first desk), or a reset link for `user`,
+    and return its secret token."""
     if user is None:
         check_name_and_role(name, role)
     if user is None and db.query(User).filter_by(name=name).first() is not None:
@@ -50,7 +52,8 @@ def create(db: Session, name: str, role: str, now: int, user: User | None = None
     token = secrets.token_urlsafe(32)
     db.add(Invite(token_hash=_hash(token), purpose="totp_reset" if user else "enrol",
                   name=name, role=role, totp_secret=os.urandom(20),
-                  expires_at=now + INVITE_SECONDS, user_id=user.id if user else None))
+                  expires_at=now + INVITE_SECONDS, user_id=user.id if user else None,
+                  desk_id=user.desk_id if user else desk_id))
     return token
 
 
@@ -90,6 +93,7 @@ def enrol(db: Session, keyring: Keyring, invite: Invite, passphrase: str, code: 
                                        passphrase=passphrase, profile=profile,
                                        today=dt.date.today(), root=root)
     user.totp_secret, user.totp_last_step = invite.totp_secret, step
+    user.desk_id = invite.desk_id
     _claim(db, invite)
     if db.query(User).filter_by(name=invite.name).first() is not None:
         db.rollback()  # gives the link back: it was not used
@@ -150,15 +154,24 @@ def _store(db: Session, keyring: Keyring, user: User, keys: AccountKeys,
         raise
 
 
-def pending(db: Session, now: int) -> list[Invite]:
-    """Return the links not yet redeemed nor expired, soonest to expire first."""
-    return (db.query(Invite).filter(Invite.expires_at >= now)
+def _of_desk(stored_desk: str | None) -> ColumnElement[bool]:
+    """Select the links of one desk, as `users.desk_id` names it (None: the first desk)."""
+    column = Invite.desk_id
+    return column.is_(None) if stored_desk is None else column == stored_desk
+
+
+def pending(db: Session, now: int, stored_desk: str | None) -> list[Invite]:
+    """Return one desk's links not yet redeemed nor expired, soonest to expire first."""
+    return (db.query(Invite).filter(Invite.expires_at >= now, _of_desk(stored_desk))
             .order_by(Invite.expires_at, Invite.name).all())
 
 
-def cancel(db: Session, token_hash: str, actor_id: str) -> Invite | None:
-    """Delete a link so it can never be redeemed, and audit it; None if it is already gone."""
-    invite = db.get(Invite, token_hash)
+def cancel(db: Session, token_hash: str, actor_id: str,
+           stored_desk: str | None) -> Invite | None:
+    """Delete one desk's link so it can never be redeemed, and audit it; None if it is already
+    gone or another desk's (which an admin of this desk cannot tell apart)."""
+    invite = db.query(Invite).filter(Invite.token_hash == token_hash,
+                                     _of_desk(stored_desk)).one_or_none()
     if invite is None:
         return None
     # The same DELETE a redemption makes: whichever comes first wins, the other finds nothing.

@@ -32,6 +32,8 @@ class User(Base):
     # Set by an admin after a phishing or a lost device: no grant is made to this key pair,
     # and the owner is asked to replace it (see rekey.py).
     must_replace_keys: Mapped[bool] = mapped_column(default=False)
+    # The desk this account works for; None is the instance's first desk (settings.desk_id).
+    desk_id: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class Submission(Base):
@@ -87,18 +89,19 @@ class KeyGeneration(Base):
 
 
 class SearchRow(Base):
-    """A case's normalised search text, encrypted under the index key of the epoch `epoch_id`.
+    """A case's normalised search text for one desk, under that desk's epoch `epoch_id`'s index key.
 
-    One row per case (additions included in their case's row); a case without
-    a row is indexed by the next search of a reviewer who can open it.
+    One row per case and desk it was given to (additions included in their
+    case's row); a case without a row for a desk is indexed by the next search
+    of a reviewer of that desk.
     """
 
     __tablename__ = "search_index"
     __table_args__ = NO_ROWID
 
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
-    # The case's desk, copied so that a search reads this table alone.
-    desk_id: Mapped[str] = mapped_column(String(64))
+    # The desk whose reviewers read and write this row: each desk only its own rows.
+    desk_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     epoch_id: Mapped[int]
     sealed_text: Mapped[bytes] = mapped_column(LargeBinary)
 
@@ -234,6 +237,8 @@ class Invite(Base):
     totp_secret: Mapped[bytes] = mapped_column(LargeBinary)
     expires_at: Mapped[int] = mapped_column(BigInteger)
     user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
+    # The desk the account will belong to; None is the instance's first desk.
+    desk_id: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class InstanceSetting(Base):
@@ -278,3 +283,60 @@ class SavedFilter(Base):
     # A query string of the allowed keys only, checked when saved (review/saved.py).
     params: Mapped[str] = mapped_column(String(400))
     position: Mapped[int] = mapped_column(default=0)
+
+
+class DeskRecord(Base):
+    """A desk families may choose: its name and what it does, per language (JSON)."""
+
+    __tablename__ = "desks"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    names: Mapped[str] = mapped_column(String(2000))
+    descriptions: Mapped[str] = mapped_column(String(8000))
+    position: Mapped[int] = mapped_column(default=0)
+    retired: Mapped[bool] = mapped_column(default=False)
+
+
+class CaseDesk(Base):
+    """Another chosen desk's share of a case: the data key sealed to its epoch (that desk in
+    `info`), its own work key, and its own triage, which the other desks never see."""
+
+    __tablename__ = "case_desks"
+    __table_args__ = (Index("ix_case_desks_desk", "desk_id", "submission_id"), NO_ROWID)
+
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    desk_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    epoch_id: Mapped[int]
+    sealed_key: Mapped[bytes] = mapped_column(LargeBinary)
+    # Generation 1 of this desk's keys of the case, sealed to the same epoch: its notes,
+    # replies, labels and assessment are encrypted under it, which no other desk holds.
+    work_key: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(32), default="new")
+    family_status: Mapped[str] = mapped_column(String(32), default="received")
+    priority: Mapped[int] = mapped_column(default=0)
+    assignee_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
+    labels: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    assessment: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # The desk that referred the case here with the family's consent; None: the family chose it.
+    referred_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    # The newest generation of this desk's work key: 1, and one more at each of its rotations.
+    key_generation: Mapped[int] = mapped_column(default=1)
+
+    @property
+    def id(self) -> str:
+        """The case's id: what this desk writes is bound to it, as the first desk's is."""
+        return self.submission_id
+
+
+class CaseDeskKey(Base):
+    """A later generation of one desk's work key of a shared case, made at that desk's
+    rotation and sealed to its new epoch alone."""
+
+    __tablename__ = "case_desk_keys"
+    __table_args__ = NO_ROWID
+
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    desk_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    generation: Mapped[int] = mapped_column(primary_key=True)
+    epoch_id: Mapped[int]
+    sealed_key: Mapped[bytes] = mapped_column(LargeBinary)

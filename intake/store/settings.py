@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,6 +41,8 @@ DEFAULTS: dict[str, Any] = {
     "ROOT_FINGERPRINT": "",
     # An RFC 3161 time-stamping authority evidence bundles are timestamped by ("" for none).
     "TSA_URL": "",
+    # The roots of the desks `intake desks add` made, as "desk=FINGERPRINT" separated by ";".
+    "DESK_ROOTS": "",
 }
 
 
@@ -85,6 +87,14 @@ class Settings:
     settle_seconds: int
     root: bytes | None = None
     tsa_url: str | None = None
+    # Every desk's pinned root, the first desk's (ROOT_FINGERPRINT) included.
+    desk_roots: dict[str, bytes] = field(default_factory=dict)
+    # The instance's first desk (DESK_ID), whatever desk `for_desk` points these settings at.
+    first_desk: str = ""
+
+    def for_desk(self, desk_id: str) -> Settings:
+        """Return these settings pointed at one desk: its id and its pinned root."""
+        return replace(self, desk_id=desk_id, root=self.desk_roots.get(desk_id))
 
     @classmethod
     def from_config(cls, config: dict[str, Any], instance_path: Path) -> Settings:
@@ -127,6 +137,9 @@ class Settings:
             settle_seconds=int(config["ROTATION_SETTLE_SECONDS"]),
             root=_root(config.get("ROOT_FINGERPRINT", "")),
             tsa_url=_tsa_url(config.get("TSA_URL", "")),
+            desk_roots=_desk_roots(str(config["DESK_ID"]), config.get("ROOT_FINGERPRINT", ""),
+                                   config.get("DESK_ROOTS", "")),
+            first_desk=str(config["DESK_ID"]),
         )
 
 
@@ -156,3 +169,25 @@ def _tsa_url(value: object) -> str | None:
         raise SettingsError("TSA_URL must be an http:// or https:// address of a "
                             "time-stamping authority, without spaces or credentials")
     return text
+
+
+def _desk_roots(first: str, first_root: object, text: object) -> dict[str, bytes]:
+    """Read DESK_ROOTS ("desk=FINGERPRINT;...") and the first desk's ROOT_FINGERPRINT."""
+    roots: dict[str, bytes] = {}
+    for item in str(text or "").split(";"):
+        if not item.strip():
+            continue
+        desk, _, fingerprint = item.partition("=")
+        root = _root(fingerprint.strip())
+        if root is None or not desk.strip():
+            raise SettingsError("DESK_ROOTS holds an entry that is not desk=FINGERPRINT")
+        roots[desk.strip()] = root
+    first_pinned = _root(first_root)
+    if first_pinned is not None:
+        roots[first] = first_pinned
+    return roots
+
+
+def render_desk_roots(roots: dict[str, str]) -> str:
+    """Write DESK_ROOTS from desk ids and printed fingerprints."""
+    return ";".join(f"{desk}={text}" for desk, text in sorted(roots.items()))

@@ -36,7 +36,16 @@ from intake.crypto import (
 from intake.desk import audit
 from intake.staff.sessions import EpochKeys, Unlocked
 from intake.store.blobs import Store, utc_today
-from intake.store.models import Attachment, KeyGeneration, Note, Reply, Submission
+from intake.store.models import (
+    Attachment,
+    CaseDesk,
+    CaseDeskKey,
+    KeyGeneration,
+    Note,
+    Reply,
+    Submission,
+    User,
+)
 from intake.testimonies import closing
 
 T = TypeVar("T")
@@ -56,10 +65,15 @@ class Summary:
     place: str = ""
     labels: list[str] = field(default_factory=list)
     attachments: int = 0
+    # The reading desk's own status of the case (another desk's is never shown).
+    status: str = ""
 
 
-# Later generations of many cases, loaded in one query: case id -> rows, in any order.
+# Later generations of many cases, loaded in one query: case id -> rows, in any order; and
+# the copies sealed to other desks: SHARED + case id -> rows.
 Generations = dict[str, list[Any]]
+SHARED = "shared:"
+SHARED_GENERATIONS = "shared-generations:"
 
 
 def data_key(submission: Submission, epoch_keys: EpochKeys, db: Session | None = None,
@@ -68,7 +82,7 @@ def data_key(submission: Submission, epoch_keys: EpochKeys, db: Session | None =
     one is tampered with or missing."""
     key = epoch_keys.get((submission.desk_id, submission.epoch_id))
     if key is None:
-        raise Locked
+        return shared_key(submission, epoch_keys, db, loaded)
     first = open_data_key(submission.sealed_key, key, desk_id=submission.desk_id,
                           epoch_id=submission.epoch_id, record_id=submission.id)
     if not submission.key_generation:
@@ -78,6 +92,59 @@ def data_key(submission: Submission, epoch_keys: EpochKeys, db: Session | None =
     if [row.generation for row in rows] != list(range(1, submission.key_generation + 1)):
         raise DecryptionError
     return CaseKeys((first, *(_generation(submission, row, epoch_keys) for row in rows)))
+
+
+def shared_key(submission: Submission, epoch_keys: EpochKeys, db: Session | None = None,
+               loaded: Generations | None = None) -> CaseKeys:
+    """Open the copy of a case's data key sealed to another desk the family chose; Locked if
+    none of this session's desks was given one."""
+    held = {desk for desk, _epoch in epoch_keys}
+    if loaded is not None and SHARED + submission.id in loaded:
+        rows = loaded[SHARED + submission.id]
+    else:
+        if db is None:
+            db = object_session(submission)
+        if db is None or not held:
+            raise Locked
+        rows = db.query(CaseDesk).filter(CaseDesk.submission_id == submission.id,
+                                         CaseDesk.desk_id.in_(held)).all()
+    for row in rows:
+        key = epoch_keys.get((row.desk_id, row.epoch_id))
+        if row.desk_id in held and key is not None:
+            first = open_data_key(row.sealed_key, key, desk_id=row.desk_id,
+                                  epoch_id=row.epoch_id, record_id=submission.id)
+            work = open_case_key(row.work_key, key, desk_id=row.desk_id, epoch_id=row.epoch_id,
+                                 record_id=submission.id, generation=1)
+            return CaseKeys((first, work, *_later_work_keys(row, epoch_keys, db, loaded)))
+    raise Locked
+
+
+def _later_work_keys(row: CaseDesk, epoch_keys: EpochKeys, db: Session | None,
+                     loaded: Generations | None) -> list[bytes]:
+    """Open generations 2 and later of a desk's work key (one per rotation of that desk)."""
+    if row.key_generation <= 1:
+        return []
+    label = f"{SHARED_GENERATIONS}{row.submission_id}/{row.desk_id}"
+    if loaded is not None and label in loaded:
+        later = loaded[label]
+    else:
+        session = db or object_session(row)
+        if session is None:
+            raise Locked
+        later = session.query(CaseDeskKey).filter_by(submission_id=row.submission_id,
+                                                     desk_id=row.desk_id).all()
+    later = sorted(later, key=lambda generation: generation.generation)
+    if [g.generation for g in later] != list(range(2, row.key_generation + 1)):
+        raise DecryptionError
+    keys = []
+    for generation in later:
+        key = epoch_keys.get((row.desk_id, generation.epoch_id))
+        if key is None:
+            raise Locked
+        keys.append(open_case_key(generation.sealed_key, key, desk_id=row.desk_id,
+                                  epoch_id=generation.epoch_id, record_id=row.submission_id,
+                                  generation=generation.generation))
+    return keys
 
 
 def _generation_rows(submission: Submission, db: Session | None) -> list[KeyGeneration]:
@@ -118,19 +185,53 @@ def session_data_key(submission: Submission, unlocked: Unlocked, db: Session | N
 
 
 def load_generations(db: Session, submissions: list[Any], unlocked: Unlocked) -> Generations:
-    """Load, in one query, the later generations of the cases the session must open afresh."""
-    needed = {s.id for s in submissions if s.key_generation and kept(s, unlocked) is None}
+    """Load, in one query each, the later generations and the other desks' sealed copies of
+    the cases the session must open afresh."""
+    held = {desk for desk, _epoch in unlocked.epoch_keys}
+    shared = {s.id for s in submissions if s.desk_id not in held and kept(s, unlocked) is None}
+    found = _shared_rows(db, shared, held) if shared else {}
+    needed = {s.id for s in submissions if s.key_generation and kept(s, unlocked) is None
+              and s.id not in shared}
     if not needed:
-        return {}
+        return found
     query = db.query(KeyGeneration.submission_id, KeyGeneration.generation,
                      KeyGeneration.epoch_id, KeyGeneration.sealed_key)
     if len(needed) <= 500:  # beyond that, reading every row beats a long IN list
         query = query.filter(KeyGeneration.submission_id.in_(needed))
-    found: Generations = {}
     for row in query:
         if row.submission_id in needed:
             found.setdefault(row.submission_id, []).append(row)
     return found
+
+
+def _shared_rows(db: Session, ids: set[str], held: set[str]) -> Generations:
+    """Load the copies sealed to these desks of these cases, keyed SHARED + case id."""
+    found: Generations = {SHARED + case_id: [] for case_id in ids}
+    for row in db.query(CaseDesk).filter(CaseDesk.desk_id.in_(held)):
+        if row.submission_id in ids:
+            found[SHARED + row.submission_id].append(row)
+            found.setdefault(f"{SHARED_GENERATIONS}{row.submission_id}/{row.desk_id}", [])
+    for generation in db.query(CaseDeskKey).filter(CaseDeskKey.desk_id.in_(held)):
+        label = f"{SHARED_GENERATIONS}{generation.submission_id}/{generation.desk_id}"
+        if label in found:
+            found[label].append(generation)
+    return found
+
+
+# A desk's triage of a case: the submission row for the desk it names, a CaseDesk row for each
+# other desk the family chose. Both carry id, status, family_status, priority, assignee_id,
+# labels and assessment.
+Work = Submission | CaseDesk
+
+
+def work_of(db: Session, submission: Submission, desk_id: str) -> Work:
+    """Return one desk's own triage of a case (status, priority, labels, assessment)."""
+    if submission.desk_id == desk_id:
+        return submission
+    row = db.get(CaseDesk, (submission.id, desk_id))
+    if row is None:
+        raise Locked
+    return row
 
 
 def readable(decrypt: Callable[..., T], *args: Any) -> T | None:
@@ -148,7 +249,7 @@ def answers(submission: Submission, keys: CaseKeys) -> dict[str, Any]:
     return parsed
 
 
-def labels(submission: Submission, keys: CaseKeys) -> list[str]:
+def labels(submission: Work, keys: CaseKeys) -> list[str]:
     """Decrypt the case's labels."""
     if not submission.labels:
         return []
@@ -157,7 +258,7 @@ def labels(submission: Submission, keys: CaseKeys) -> list[str]:
     return parsed
 
 
-def assessment(submission: Submission, keys: CaseKeys) -> dict[str, str]:
+def assessment(submission: Work, keys: CaseKeys) -> dict[str, str]:
     """Decrypt the reviewers' assessment."""
     if not submission.assessment:
         return {}
@@ -167,37 +268,48 @@ def assessment(submission: Submission, keys: CaseKeys) -> dict[str, str]:
     return parsed
 
 
-def set_assessment(submission: Submission, keys: CaseKeys, values: dict[str, str]) -> None:
+def set_assessment(submission: Work, keys: CaseKeys, values: dict[str, str]) -> None:
     """Encrypt and set the reviewers' assessment, under the newest generation."""
     submission.assessment = keys.encrypt(json.dumps(values).encode(), record_id=submission.id,
                                          field="assessment")
 
 
-def set_labels(submission: Submission, keys: CaseKeys, new_labels: list[str]) -> None:
+def set_labels(submission: Work, keys: CaseKeys, new_labels: list[str]) -> None:
     """Encrypt and set the case's labels, under the newest generation."""
     clean = sorted({label.strip() for label in new_labels if label.strip()})
     submission.labels = keys.encrypt(json.dumps(clean).encode(), record_id=submission.id,
                                      field="labels")
 
 
-def summarise(submission: Submission, unlocked: Unlocked, attachment_count: int) -> Summary:
-    """Decrypt the little an inbox row shows; a locked or damaged case is marked, not fatal."""
+def summarise(submission: Submission, unlocked: Unlocked, attachment_count: int,
+              work: Any = None) -> Summary:
+    """Decrypt the little an inbox row shows; a locked or damaged case is marked, not fatal.
+
+    `work` is the reading desk's triage of the case (work_of); by default the submission's.
+    """
+    work = submission if work is None else work
     try:
         key = session_data_key(submission, unlocked)
-        return summary_of(submission, answers(submission, key), labels(submission, key),
-                          attachment_count)
+        return summary_of(submission, answers(submission, key), labels(work, key),
+                          attachment_count, work.status)
     except Locked:
-        return Summary(submission, "locked", attachments=attachment_count)
+        return Summary(submission, "locked", attachments=attachment_count, status=work.status)
     except (DecryptionError, ValueError):
-        return Summary(submission, "broken", attachments=attachment_count)
+        return Summary(submission, "broken", attachments=attachment_count, status=work.status)
 
 
 def summary_of(submission: Submission, found: dict[str, Any], case_labels: list[str],
-               attachment_count: int) -> Summary:
+               attachment_count: int, status: str | None = None) -> Summary:
     """Build an inbox row from decrypted answers."""
     return Summary(submission, "open", str(found.get("name") or ""),
                    str(found.get("arrest_place") or found.get("birthplace") or ""),
-                   case_labels, attachment_count)
+                   case_labels, attachment_count,
+                   submission.status if status is None else status)
+
+
+def works_of_desk(db: Session, desk_id: str) -> dict[str, CaseDesk]:
+    """Return a desk's own triage of every case shared with it, by case id."""
+    return {row.submission_id: row for row in db.query(CaseDesk).filter_by(desk_id=desk_id)}
 
 
 def attachment_rows(db: Session, submission: Submission) -> list[Attachment]:
@@ -253,11 +365,15 @@ def note_text(submission: Submission, keys: CaseKeys, row: Note) -> str:
     return keys.decrypt(row.body, record_id=submission.id, field=f"note:{row.id}").decode()
 
 
-def notes(db: Session, submission: Submission, key: CaseKeys) -> list[tuple[Note, str | None]]:
-    """Decrypt a case's notes, oldest first; None marks one that does not open."""
+def notes(db: Session, submission: Submission, key: CaseKeys,
+          authors: set[str] | None = None) -> list[tuple[Note, str | None]]:
+    """Decrypt a case's notes, oldest first, only those `authors` wrote if given (one desk's);
+    None marks one that does not open."""
     # The day is all that is stored; the random id gives a stable order within it.
-    rows = db.query(Note).filter_by(submission_id=submission.id).order_by(Note.written_on,
-                                                                          Note.id).all()
+    query = db.query(Note).filter_by(submission_id=submission.id)
+    if authors is not None:
+        query = query.filter(Note.author_id.in_(authors))
+    rows = query.order_by(Note.written_on, Note.id).all()
     return [(row, readable(note_text, submission, key, row)) for row in rows]
 
 
@@ -286,10 +402,14 @@ def reply_text(submission: Submission, keys: CaseKeys, row: Reply) -> str:
     return keys.decrypt(row.for_desk, record_id=submission.id, field=f"reply:{row.id}").decode()
 
 
-def replies(db: Session, submission: Submission, key: CaseKeys) -> list[tuple[Reply, str | None]]:
-    """Decrypt a case's replies as the desk sees them; None marks one that does not open."""
-    rows = db.query(Reply).filter_by(submission_id=submission.id).order_by(
-        Reply.written_on, Reply.id).all()
+def replies(db: Session, submission: Submission, key: CaseKeys,
+            authors: set[str] | None = None) -> list[tuple[Reply, str | None]]:
+    """Decrypt a case's replies as the desk sees them, only those `authors` wrote if given;
+    None marks one that does not open."""
+    query = db.query(Reply).filter_by(submission_id=submission.id)
+    if authors is not None:
+        query = query.filter(Reply.author_id.in_(authors))
+    rows = query.order_by(Reply.written_on, Reply.id).all()
     return [(row, readable(reply_text, submission, key, row)) for row in rows]
 
 
@@ -316,26 +436,29 @@ def additions(db: Session, submission: Submission, epoch_keys: EpochKeys) -> lis
 
 
 def replies_for_family(db: Session, case: Submission,
-                       family_key: PrivateKey) -> list[tuple[dt.date, str]]:
-    """Open the replies to a family with the key from its code; none while the case is held."""
+                       family_key: PrivateKey) -> list[tuple[dt.date, str, str | None]]:
+    """Open the replies to a family with the key from its code, each with the desk of its
+    author (None: the instance's first desk); none while the case is held."""
     if not closing.reaches_family(case):
         return []
-    rows = db.query(Reply).filter_by(submission_id=case.id).order_by(Reply.written_on,
-                                                                      Reply.id).all()
+    rows = db.query(Reply, User.desk_id).join(User, User.id == Reply.author_id).filter(
+        Reply.submission_id == case.id).order_by(Reply.written_on, Reply.id).all()
     return [(row.written_on, open_for_family(row.for_family, family_key, desk_id=case.desk_id,
                                              record_id=case.id,
-                                             field=f"reply:{row.id}").decode())
-            for row in rows if row.for_family != closing.NOT_FOR_FAMILY]
+                                             field=f"reply:{row.id}").decode(), desk_id)
+            for row, desk_id in rows if row.for_family != closing.NOT_FOR_FAMILY]
 
 
 def set_status(db: Session, actor_id: str, submission: Submission, key: CaseKeys,
-               status: str) -> None:
-    """Change a case's status, audited; lifting a safety hold lets held replies reach the code."""
-    if status == submission.status:
+               status: str, work: Work | None = None) -> None:
+    """Change a desk's status of a case (`work`, by default the first desk's), audited; lifting
+    a safety hold lets held replies reach the code (the hold is the first chosen desk's)."""
+    work = submission if work is None else work
+    if status == work.status:
         return
     audit.record(db, actor_id, "status", submission.id, status)
-    lifted = submission.status == closing.HOLD
-    submission.status = status
+    lifted = work is submission and submission.status == closing.HOLD
+    work.status = status
     if lifted:
         released = closing.release_held_replies(
             db, submission, lambda row: reply_text(submission, key, row))

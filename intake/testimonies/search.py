@@ -1,13 +1,17 @@
-"""The desk's search index: each case's normalised text, encrypted under an epoch's index key.
+"""The desks' search index: each case's normalised text, encrypted under an epoch's index key.
 
 Who can decrypt: holders of the epoch's private key, from which the index
 key is derived (see `intake.crypto.index`). A session derives the key once
 and decrypts every row with AES-GCM, instead of opening every case's data
 key with HPKE; a row holds nothing the case's own ciphertexts do not.
 
-A case gets its row from the first search of a reviewer who can open it
-(the family's side holds no key, so a new testimony, a follow-up addition or
-a case from before the index waits for that search), and is indexed again
+Each desk a case was given to keeps its own row of it, under its own epoch's
+index key (a coalition's desks hold no key in common): a reviewer reads and
+writes only its own desk's rows, a rotation re-keys only its desk's rows, and
+a desk the family did not choose never gets one. A case gets a desk's row from
+the first search of that desk's reviewer who can open it (the family's side
+holds no key, so a new testimony, a follow-up addition or a case from before
+the index waits for that search), and is indexed again
 when an addition arrives (each row says how many additions it covers) or
 when `normalise` changes (each row says which normalisation made it). A row
 that does not open with the key of its epoch was tampered with: its case is
@@ -130,9 +134,23 @@ class Memory:
             self.covers[case_id] = found.additions
 
 
-def texts(db: Session, unlocked: Unlocked, case_ids: list[str]) -> dict[str, str]:
+def session_desk(unlocked: Unlocked) -> str | None:
+    """Return the desk whose epochs the session holds (a login opens its account's desk only);
+    None if it holds none."""
+    held = sorted({desk for desk, _epoch in unlocked.epoch_keys})
+    return held[0] if len(held) == 1 else None
+
+
+def texts(db: Session, unlocked: Unlocked, case_ids: list[str],
+          desk_id: str | None = None) -> dict[str, str]:
     """Return the search text of the cases this session can read (the listed ones at least);
-    read or make the rows of those it has not yet decrypted."""
+    read or make this desk's rows of those it has not yet decrypted.
+
+    `desk_id` is the reviewer's desk, by default the one whose epochs the session holds.
+    """
+    desk_id = desk_id or session_desk(unlocked)
+    if desk_id is None:
+        return {}
     sessions.forget_ended(db)
     kept = sessions.remembered(unlocked)
     memory: Memory = kept.setdefault("search", Memory())
@@ -141,8 +159,8 @@ def texts(db: Session, unlocked: Unlocked, case_ids: list[str]) -> dict[str, str
     needed += [case_id for case_id, count in additions.items()
                if case_id in memory.texts and memory.covers.get(case_id, 0) != count]
     if needed:
-        stale = _read_rows(db, unlocked, needed, additions, memory)
-        _index(db, unlocked, stale, additions, memory)
+        stale = _read_rows(db, unlocked, desk_id, needed, additions, memory)
+        _index(db, unlocked, desk_id, stale, additions, memory)
     if memory.characters > MAX_KEPT_CHARACTERS:
         del kept["search"]
     return memory.texts
@@ -165,27 +183,37 @@ def addition_counts(db: Session) -> dict[str, int]:
     return {str(parent_id): count for parent_id, count in rows}
 
 
-def _rows(db: Session, case_ids: list[str]) -> Iterator[Any]:
-    """Read the index rows of these cases (or all rows, for many) in one query: (case id,
-    desk, epoch, ciphertext)."""
+# One desk's every row, as SQLite's driver (qmark) and psycopg (format) mark the parameter.
+_DESK_ROWS_QMARK = ("SELECT submission_id, desk_id, epoch_id, sealed_text FROM search_index "
+                    "WHERE desk_id = ?")
+_DESK_ROWS_FORMAT = ("SELECT submission_id, desk_id, epoch_id, sealed_text FROM search_index "
+                     "WHERE desk_id = %s")
+
+
+def _rows(db: Session, desk_id: str, case_ids: list[str]) -> Iterator[Any]:
+    """Read one desk's index rows of these cases (or all its rows, for many) in one query:
+    (case id, desk, epoch, ciphertext)."""
     if len(case_ids) <= _MANY:
         yield from db.execute(select(SearchRow.submission_id, SearchRow.desk_id,
                                      SearchRow.epoch_id, SearchRow.sealed_text)
-                              .where(SearchRow.submission_id.in_(case_ids)))
+                              .where(SearchRow.desk_id == desk_id,
+                                     SearchRow.submission_id.in_(case_ids)))
         return
-    # Every row, straight from the driver: SQLAlchemy's row objects would cost more than
-    # decrypting them. The statement has no parameter, so it reads alike on either backend.
+    # Every row of the desk, straight from the driver: SQLAlchemy's row objects would cost
+    # more than decrypting them. The one parameter is marked as each driver wants it.
+    qmark = db.get_bind().dialect.paramstyle == "qmark"
     cursor = db.connection().connection.cursor()
     try:
-        cursor.execute("SELECT submission_id, desk_id, epoch_id, sealed_text FROM search_index")
+        cursor.execute(_DESK_ROWS_QMARK if qmark else _DESK_ROWS_FORMAT, (desk_id,))
         yield from cursor.fetchall()
     finally:
         cursor.close()
 
 
-def _read_rows(db: Session, unlocked: Unlocked, case_ids: list[str], additions: dict[str, int],
-               memory: Memory) -> dict[str, bool]:
-    """Decrypt the rows of these cases into memory; return the cases to index (id -> has a row).
+def _read_rows(db: Session, unlocked: Unlocked, desk_id: str, case_ids: list[str],
+               additions: dict[str, int], memory: Memory) -> dict[str, bool]:
+    """Decrypt this desk's rows of these cases into memory; return the cases to index (id ->
+    has a row).
 
     A row under an epoch this session does not hold (written by a request that
     read the keyring before a rotation) is indexed again. Rows that do not open
@@ -193,10 +221,10 @@ def _read_rows(db: Session, unlocked: Unlocked, case_ids: list[str], additions: 
     """
     stale, broken = dict.fromkeys(case_ids, False), 0
     by_key: dict[tuple[str, int], list[tuple[str, bytes]]] = {}
-    for case_id, desk_id, epoch_id, sealed in _rows(db, case_ids):
-        by_key.setdefault((desk_id, epoch_id), []).append((case_id, bytes(sealed)))
-    for (desk_id, epoch_id), rows in by_key.items():
-        key = unlocked.index_key(desk_id, epoch_id)
+    for case_id, row_desk, epoch_id, sealed in _rows(db, desk_id, case_ids):
+        by_key.setdefault((row_desk, epoch_id), []).append((case_id, bytes(sealed)))
+    for (row_desk, epoch_id), rows in by_key.items():
+        key = unlocked.index_key(row_desk, epoch_id)
         if key is None:
             stale.update((case_id, True) for case_id, _ in rows if case_id in stale)
             continue
@@ -230,17 +258,18 @@ def _take(case_id: str, plain: bytes | None, additions: int, memory: Memory,
     return True
 
 
-def _index(db: Session, unlocked: Unlocked, stale: dict[str, bool], additions: dict[str, int],
-           memory: Memory) -> None:
-    """Open these cases (one data key each), remember their text and write their rows."""
+def _index(db: Session, unlocked: Unlocked, desk_id: str, stale: dict[str, bool],
+           additions: dict[str, int], memory: Memory) -> None:
+    """Open these cases (one data key each), remember their text and write this desk's rows,
+    under its newest epoch's index key (a case this desk cannot open gets none)."""
     written: list[tuple[str, str, int, bytes, bool]] = []
-    ids = list(stale)
+    key = unlocked.newest_index_key(desk_id)
+    ids = list(stale) if key is not None else []
     for start in range(0, len(ids), _MANY):
         chunk = ids[start:start + _MANY]
         children = _children(db, chunk)
         for case in db.query(Submission).filter(Submission.id.in_(chunk)):
             found = _case_text(case, children.get(case.id, []), unlocked)
-            key = unlocked.newest_index_key(case.desk_id)
             if found is None or key is None:
                 continue
             memory.keep(case.id, found)
@@ -283,9 +312,10 @@ def _write(db: Session, written: list[tuple[str, str, int, bytes, bool]]) -> Non
                  for i, d, e, t, had in written if not had]
         if fresh:
             db.execute(insert(SearchRow), fresh)
-        for case_id, _, epoch_id, sealed, had in written:
+        for case_id, desk_id, epoch_id, sealed, had in written:
             if had:
-                db.execute(update(SearchRow).where(SearchRow.submission_id == case_id)
+                db.execute(update(SearchRow).where(SearchRow.submission_id == case_id,
+                                                   SearchRow.desk_id == desk_id)
                            .values(epoch_id=epoch_id, sealed_text=sealed))
         db.commit()
     except IntegrityError:
@@ -295,9 +325,9 @@ def _write(db: Session, written: list[tuple[str, str, int, bytes, bool]]) -> Non
 
 def rekey(db: Session, desk_id: str, target_epoch: int, target_key: PrivateKey,
           old_keys: EpochKeys, batch: int) -> Iterator[int]:
-    """Re-encrypt every row of older epochs under `target`'s index key, one committed batch at
-    a time; yield batch sizes. A row that does not open is deleted (the next search indexes its
-    case again from the case itself)."""
+    """Re-encrypt this desk's rows of older epochs under `target`'s index key (no other desk's
+    row is read or written), one committed batch at a time; yield batch sizes. A row that does
+    not open is deleted (the next search indexes its case again from the case itself)."""
     new = IndexKey(target_key, desk_id=desk_id, epoch_id=target_epoch)
     olds = {epoch: IndexKey(key, desk_id=desk, epoch_id=epoch)
             for (desk, epoch), key in old_keys.items() if desk == desk_id}

@@ -1,8 +1,10 @@
-"""Storing a testimony: seal its data key to the desk's current epoch, encrypt everything else.
+"""Storing a testimony: seal its data key to each chosen desk's current epoch, encrypt the rest.
 
-Who can decrypt: holders of the epoch's private key (vetted reviewers and
-the recovery key) read the answers and files; the family, with its follow-up
-code, reads only the outline sealed to its own key.
+Who can decrypt: holders of the private key of an epoch the data key is
+sealed to (vetted reviewers of a desk the family chose, and that desk's
+recovery key) read the answers and files; a desk the family did not choose
+gets no sealed copy at all. The family, with its follow-up code, reads only
+the outline sealed to its own key.
 """
 
 from __future__ import annotations
@@ -27,13 +29,22 @@ from intake.crypto import (
     decrypt_stream,
     derive_family_key,
     encrypt_field,
+    new_data_key,
     open_for_family,
+    seal_case_key,
     seal_data_key,
     seal_for_family,
 )
 from intake.desk import trust
 from intake.store.blobs import Store
-from intake.store.models import Attachment, PendingFile, Submission
+from intake.store.models import (
+    Attachment,
+    CaseDesk,
+    DeskRecord,
+    KeyGeneration,
+    PendingFile,
+    Submission,
+)
 from intake.testimonies.images import NotAnImage, TooLargeToScrub, looks_like_image, scrub
 from intake.testimonies.uploads import EncryptedUpload, UploadBatch
 
@@ -65,6 +76,8 @@ class NewSubmission:
     family_code: str | None = None
     form_nonce: str | None = None
     parent_id: str | None = None
+    # The desks the family chose (checked against the open desks); empty: the default desk.
+    desk_ids: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -79,6 +92,12 @@ class Desk:
     root: bytes | None = None
     # The longest certificate chain this instance has seen (trust.HighWater).
     water: trust.HighWater | None = None
+    # The pinned root of every desk (settings.desk_roots); `root` is the default desk's.
+    roots: dict[str, bytes] = field(default_factory=dict)
+
+    def root_of(self, desk_id: str) -> bytes | None:
+        """Return the pinned root of one desk of the instance."""
+        return self.root if desk_id == self.desk_id else self.roots.get(desk_id)
 
 
 class AlreadyReceived(Exception):
@@ -119,7 +138,12 @@ def store_submission(session: Session, desk: Desk, new: NewSubmission,
         raise AlreadyReceived
     # Every file is checked (and photos rebuilt) before any blob is made durable.
     prepared = [_prepared(new.batch, received, new.keep_originals) for received in new.files]
-    submission = _new_row(session, desk, new, today, digest)
+    chosen = _desks_of(session, desk, new)
+    submission = _new_row(session, desk, chosen[0], new, today, digest)
+    shared: list[CaseDesk | KeyGeneration] = [_case_desk(session, desk, other, new)
+                                              for other in chosen[1:]]
+    if shared and new.parent_id is None:
+        shared.append(_own_generation(submission, desk))
     if new.family_code:
         _give_family_key(desk, submission, new.family_code, len(prepared))
         # Checked before any blob is made durable, so the form can come back with its
@@ -128,8 +152,56 @@ def store_submission(session: Session, desk: Desk, new: NewSubmission,
             raise CodeTaken
     attachments = [_attachment(new.batch, upload, meta, position)
                    for position, (upload, meta) in enumerate(prepared)]
-    _commit(session, desk.store, submission, attachments, digest)
+    _commit(session, desk.store, submission, attachments, digest, shared)
     return submission
+
+
+def _desks_of(session: Session, desk: Desk, new: NewSubmission) -> list[str]:
+    """Return the desks to seal to: an addition's case's desks, else the family's choice."""
+    if new.parent_id is not None:
+        parent = session.get(Submission, new.parent_id)
+        if parent is None:
+            raise ValueError("an addition to a case that does not exist")
+        # Not to a retired desk: nobody holds its keys any more.
+        retired = {row.id for row in session.query(DeskRecord).filter_by(retired=True)}
+        open_ = [desk_id for desk_id in case_desk_ids(session, parent) if desk_id not in retired]
+        if not open_:
+            raise ValueError("every desk this case was given to is retired")
+        return open_
+    return list(dict.fromkeys(new.desk_ids)) or [desk.desk_id]
+
+
+def case_desk_ids(session: Session, case: Submission) -> list[str]:
+    """Return every desk a case is sealed to, the one its row names first."""
+    others = session.query(CaseDesk.desk_id).filter_by(submission_id=case.id)
+    return [case.desk_id, *sorted(desk_id for (desk_id,) in others)]
+
+
+def _case_desk(session: Session, desk: Desk, desk_id: str, new: NewSubmission) -> CaseDesk:
+    """Seal the data key to another chosen desk's current epoch, that desk in the binding."""
+    record_id = new.batch.record_id
+    epoch = trust.sealing_epoch(desk.keyring, desk_id, desk.root_of(desk_id), session,
+                                desk.water)
+    return CaseDesk(submission_id=record_id, desk_id=desk_id, epoch_id=epoch.id,
+                    sealed_key=seal_data_key(new.batch.data_key, epoch.public_key,
+                                             desk_id=desk_id, epoch_id=epoch.id,
+                                             record_id=record_id),
+                    work_key=seal_case_key(new_data_key(), epoch.public_key, desk_id=desk_id,
+                                           epoch_id=epoch.id, record_id=record_id,
+                                           generation=1),
+                    status="new", family_status="received", priority=0)
+
+
+def _own_generation(submission: Submission, desk: Desk) -> KeyGeneration:
+    """Give the first chosen desk of a shared case a generation of its own to write under:
+    the other chosen desks hold generation 0, never this one."""
+    epoch = desk.keyring.epoch(submission.desk_id, submission.epoch_id)
+    submission.key_generation = 1
+    return KeyGeneration(submission_id=submission.id, generation=1, epoch_id=epoch.id,
+                         sealed_key=seal_case_key(new_data_key(), epoch.public_key,
+                                                  desk_id=submission.desk_id,
+                                                  epoch_id=epoch.id, record_id=submission.id,
+                                                  generation=1))
 
 
 def _nonce_taken(session: Session, digest: str) -> bool:
@@ -137,15 +209,16 @@ def _nonce_taken(session: Session, digest: str) -> bool:
     return session.query(Submission.id).filter_by(form_nonce=digest).first() is not None
 
 
-def _new_row(session: Session, desk: Desk, new: NewSubmission, today: dt.date,
+def _new_row(session: Session, desk: Desk, desk_id: str, new: NewSubmission, today: dt.date,
              digest: str | None) -> Submission:
-    """Seal the data key to the current epoch and encrypt the answers into a new row."""
+    """Seal the data key to the first chosen desk's epoch and encrypt the answers into a row."""
     batch, record_id = new.batch, new.batch.record_id
     # Raises TrustError unless the epoch chains to the desk's root: never seal to an unknown key.
-    epoch = trust.sealing_epoch(desk.keyring, desk.desk_id, desk.root, session, desk.water)
+    epoch = trust.sealing_epoch(desk.keyring, desk_id, desk.root_of(desk_id), session,
+                                desk.water)
     return Submission(
-        id=record_id, desk_id=desk.desk_id, epoch_id=epoch.id, received_on=today,
-        sealed_key=seal_data_key(batch.data_key, epoch.public_key, desk_id=desk.desk_id,
+        id=record_id, desk_id=desk_id, epoch_id=epoch.id, received_on=today,
+        sealed_key=seal_data_key(batch.data_key, epoch.public_key, desk_id=desk_id,
                                  epoch_id=epoch.id, record_id=record_id),
         answers=encrypt_field(batch.data_key, json.dumps(new.answers).encode(),
                               record_id=record_id, field="answers"),
@@ -157,17 +230,19 @@ def _give_family_key(desk: Desk, submission: Submission, code: str, attachments:
     lookup, family_key = derive_family_key(code, desk.pepper, desk.code_profile)
     submission.family_lookup = lookup
     submission.family_key = family_key.public_key.raw
-    submission.family_outline = seal_outline(desk.desk_id, submission, family_key.public_key,
+    submission.family_outline = seal_outline(submission.desk_id, submission, family_key.public_key,
                                              attachments)
 
 
 def _commit(session: Session, store: Store, submission: Submission,
-            attachments: list[Attachment], digest: str | None) -> None:
+            attachments: list[Attachment], digest: str | None,
+            shared: list[CaseDesk | KeyGeneration] | None = None) -> None:
     """Commit the rows; if the same form reached the database first, remove this copy."""
     try:
         session.add(submission)
         session.flush()
-        session.add_all(attachments)
+        # One transaction: every chosen desk gets its sealed key, or none does.
+        session.add_all([*(shared or []), *attachments])
         session.commit()
     except IntegrityError:
         # Nothing of this copy was committed, so its blobs are referenced by no record.
@@ -288,4 +363,9 @@ def case_outline(session: Session, desk: Desk, case: Submission,
         field="outline"))
     outline["additions"] = session.query(Submission).filter_by(parent_id=case.id).count()
     outline["status"] = case.family_status
+    # Each desk the family chose, with the progress that desk chose to show it.
+    # A desk another one referred the case to names the desk that did (with the consent asked).
+    outline["desks"] = [(case.desk_id, case.family_status, None)] + [
+        (row.desk_id, row.family_status, row.referred_by) for row in session.query(
+            CaseDesk).filter_by(submission_id=case.id).order_by(CaseDesk.desk_id)]
     return outline

@@ -5,17 +5,22 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import g, redirect, request, url_for
 from werkzeug.exceptions import Forbidden, TooManyRequests
 
 from intake.crypto import DecryptionError
+from intake.desk.desks import account_desk
 from intake.staff import sessions
 from intake.store.throttle import account_key, allow
 from intake.testimonies import cases
-from intake.web.bound import cookie_secure, get_settings
+from intake.web.bound import cookie_secure, get_desk, get_settings
 from intake.web.database import get_session
+
+if TYPE_CHECKING:
+    from intake.testimonies.submissions import Desk
 
 COOKIE = "intake_review"
 # Per account and minute. Logins beyond it still pass with a right code (see views.login).
@@ -36,6 +41,18 @@ def check_passphrase_allowed(user_id: str) -> None:
     # counter is apart from the login one, which anyone who knows a name can fill.
     if not count_attempt("passphrase", user_id, PASSPHRASE_CHECKS_PER_MINUTE):
         raise TooManyRequests
+
+
+def staff_desk() -> Desk:
+    """Return the desk of the logged-in account: its id and pinned root, the shared keyring."""
+    settings = get_settings()
+    desk_id = account_desk(current().user, settings)
+    return replace(get_desk(), desk_id=desk_id, root=settings.for_desk(desk_id).root)
+
+
+def current_desk_id() -> str:
+    """Return the desk of the logged-in account."""
+    return account_desk(current().user, get_settings())
 
 
 def current() -> sessions.Unlocked:

@@ -16,6 +16,7 @@ from wtforms import (
     HiddenField,
     MultipleFileField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -140,12 +141,20 @@ class TestimonyForm(FlaskForm):
     # A button per pending file: remove that file and re-render.
     remove_file = HiddenField()
 
+    # The desks (organisations) that may read this testimony; the view sets the choices to the
+    # open desks. With one desk the form shows no choice and sends none: that desk is meant.
+    desks = SelectMultipleField(_l("Which organisations may read your testimony"), choices=[],
+                                validate_choice=False)
+
     consent_internal = BooleanField(_l("Internal documentation by the organisation"))
     consent_anonymised = BooleanField(_l("Reports that do not name me"))
     consent_un = BooleanField(_l("UN mechanisms, such as the Working Group on Enforced or "
                                  "Involuntary Disappearances"))
     consent_courts = BooleanField(_l("Courts and prosecutors"))
     consent_publish = BooleanField(_l("Publishing the name and story of my relative"))
+    # Asked only where there are several desks: may a chosen desk share it with another.
+    consent_coalition = BooleanField(_l("Sharing it with other organisations of this "
+                                        "coalition, if one I chose thinks another can help"))
 
     # No Optional(): it would stop the chain before validate_name runs.
     name = StringField(_l("Their name"), validators=[Length(max=SHORT)])
@@ -215,6 +224,23 @@ class TestimonyForm(FlaskForm):
             raise ValidationError(_l("Please choose at least one way we may use your "
                                      "testimony."))
 
+    def validate_desks(self, field: Field) -> None:
+        """At least one desk where there are several, and only desks this site has."""
+        offered = {value for value, _label in field.choices}
+        if any(value not in offered for value in field.data or []):
+            raise ValidationError(_l("One of the organisations this form named is not on this "
+                                     "site. Please choose again from the list."))
+        if not field.data and len(offered) > 1:
+            raise ValidationError(_l("Please choose at least one organisation that may read "
+                                     "your testimony."))
+
+    def chosen_desks(self) -> list[str]:
+        """Return the desks chosen, in the order offered; the only one where there is one."""
+        offered = [value for value, _label in self.desks.choices]
+        if len(offered) == 1 and not self.desks.data:
+            return offered
+        return [value for value in offered if value in (self.desks.data or [])]
+
     def validate_code(self, field: Field) -> None:
         """A carried code must be one this server could have made."""
         if field.data and parse_code(field.data) is None:
@@ -230,7 +256,9 @@ class TestimonyForm(FlaskForm):
     def answers(self) -> dict[str, Any]:
         """Return the answers as JSON-ready data; dates keep text, calendar and range."""
         skip = {"form_nonce", "csrf_token", "photo", "attachments", "keep_originals",
-                "code", "files_key", "action", "remove_file"}
+                "code", "files_key", "action", "remove_file", "desks"}
+        if len(self.desks.choices) <= 1:
+            skip.add("consent_coalition")  # not asked where there is only one desk
         answers: dict[str, Any] = {}
         for field in self:
             if field.name in skip:

@@ -70,7 +70,8 @@ def init_app(app: Flask, settings: Settings) -> None:
     store = Store(settings.instance_path / "store")
     app.request_class = EncryptingRequest
     desk = Desk(Keyring(settings.keys_dir), store, settings.desk_id, settings.pepper,
-                settings.code_profile, settings.root, high_water(settings.instance_path))
+                settings.code_profile, settings.root, high_water(settings.instance_path),
+                dict(settings.desk_roots))
     uploads = Uploads(store, UPLOAD_ENDPOINTS, settings.max_upload_bytes, settings.max_files,
                       settings.disk_floor_bytes)
     # Half the cores, so that code checks never crowd out testimony being stored.

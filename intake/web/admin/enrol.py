@@ -58,7 +58,9 @@ def _redeem(invite: Invite, passphrase: str, code: str, now: int) -> User:
         # Only the root config.py pins: one read from the keyring is whatever its writer put
         # there, and the new account would trust that writer for good.
         return invites.enrol(db, keyring, invite, passphrase, code,
-                             get_settings().kdf_profile, now, get_desk().root)
+                             get_settings().kdf_profile, now,
+                             get_settings().desk_roots.get(invite.desk_id or
+                                                           get_settings().first_desk))
     # Whoever holds a reset link could otherwise try passphrases at Argon2's pace.
     check_passphrase_allowed(invite.user_id or "")
     return invites.reset_totp(db, keyring, invite, passphrase, code, now)

@@ -15,9 +15,9 @@ from intake.store.models import User
 from intake.web.admin.blueprint import bp
 from intake.web.admin.forms import ConfirmPassphraseForm
 from intake.web.admin.views import admin_required
-from intake.web.bound import get_desk, get_engine, get_settings
+from intake.web.bound import get_engine, get_settings
 from intake.web.database import get_session
-from intake.web.staff_auth import check_passphrase_allowed, current
+from intake.web.staff_auth import check_passphrase_allowed, current, staff_desk
 
 # How long "Rotate now" waits for the new epoch to be current before answering.
 START_SECONDS = 15
@@ -41,7 +41,7 @@ class _Started(rotation.Progress):
 
 def _run_in_background(admin_id: str, key: PrivateKey, signer: trust.Signer | None) -> str:
     """Rotate in a thread of this worker; return why it did not start ("" once it has)."""
-    settings, desk = get_settings(), get_desk()
+    settings, desk = get_settings(), staff_desk()
     engine, log, progress = get_engine(), current_app.logger, _Started()
 
     def work() -> None:
@@ -82,7 +82,7 @@ class Stage:
 
 def stage(states: list[rotation.EpochState]) -> Stage:
     """Read the rotation's stage: running (lock held), interrupted, or finished."""
-    desk = get_desk()
+    desk = staff_desk()
     return Stage(running=rotation.running(get_settings().instance_path, desk.desk_id),
                  unfinished=rotation.unfinished(states),
                  current=next(s.epoch.id for s in states if s.current),
@@ -93,7 +93,7 @@ def stage(states: list[rotation.EpochState]) -> Stage:
 def _start(form: ConfirmPassphraseForm) -> str:
     """Check the passphrase and start the rotation; return what went wrong, if anything."""
     unlocked = current()
-    wrapped = get_desk().keyring.user_key(unlocked.user.id)[1]
+    wrapped = staff_desk().keyring.user_key(unlocked.user.id)[1]
     check_passphrase_allowed(unlocked.user.id)
     try:
         keys = unlock_account(wrapped, unlocked.user.passphrase_verifier, form.passphrase.data)
@@ -106,7 +106,7 @@ def _start(form: ConfirmPassphraseForm) -> str:
 @admin_required
 def keys() -> ResponseReturnValue:
     """Show each epoch and any rotation's progress; with the passphrase, start or resume one."""
-    db, desk = get_session(), get_desk()
+    db, desk = get_session(), staff_desk()
     form, problem = ConfirmPassphraseForm(), ""
     if form.validate_on_submit():
         problem = _start(form)

@@ -12,7 +12,7 @@ from flask import g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import Forbidden, NotFound
 
-from intake.desk import audit, rotation, trust
+from intake.desk import audit, desks, rotation, trust
 from intake.staff import invites, sessions
 from intake.staff.accounts import AccountError, is_vetted
 from intake.staff.accounts import grant as grant_account
@@ -22,9 +22,9 @@ from intake.store.live_settings import save as save_settings
 from intake.store.models import User
 from intake.web.admin.blueprint import bp
 from intake.web.admin.forms import ConfirmPassphraseForm, InviteForm, SettingsForm
-from intake.web.bound import get_desk, get_settings
+from intake.web.bound import get_settings
 from intake.web.database import get_session
-from intake.web.staff_auth import current, current_or_none
+from intake.web.staff_auth import current, current_or_none, staff_desk
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -54,7 +54,7 @@ def _rotation_ended() -> bool:
 
 
 def _desk() -> Any:
-    return get_desk()
+    return staff_desk()
 
 
 def _rotation_lock() -> Any:
@@ -69,7 +69,7 @@ def overview(message: str | None = None, link: str | None = None,
     db, desk = get_session(), _desk()
     keyring, epoch = desk.keyring, desk.keyring.current_epoch(desk.desk_id)
     granted = {fp.hex() for fp in keyring.grant_recipients(desk.desk_id, epoch.id)}
-    users = db.query(User).order_by(User.name).all()
+    users = desks.accounts_of(db, desk.desk_id, get_settings())
     states = rotation.status(db, keyring, desk.desk_id)
     live = g.live_settings
     # A refused settings form is shown as posted, with its errors.
@@ -87,10 +87,12 @@ def overview(message: str | None = None, link: str | None = None,
 
 
 def pending_invites(db: Any) -> list[tuple[Any, str]]:
-    """Return each live link with its expiry as an ISO date and time (UTC, to the minute)."""
+    """Return each live link of the admin's desk with its expiry as an ISO date and time (UTC,
+    to the minute)."""
     return [(invite, dt.datetime.fromtimestamp(invite.expires_at, dt.UTC)
              .strftime("%Y-%m-%d %H:%M UTC"))
-            for invite in invites.pending(db, int(time.time()))]
+            for invite in invites.pending(db, int(time.time()),
+                                          desks.stored_desk(_desk().desk_id, get_settings()))]
 
 
 def confirmed() -> bool:
@@ -129,7 +131,8 @@ def invite() -> ResponseReturnValue:
     if not form.validate():
         return overview(message="invalid")
     try:
-        token = invites.create(db, form.name.data, form.role.data, int(time.time()))
+        token = invites.create(db, form.name.data, form.role.data, int(time.time()),
+                               desk_id=desks.stored_desk(_desk().desk_id, get_settings()))
     except AccountError as exc:
         return overview(message=str(exc))
     audit.record(db, current().user.id, "invite", detail=form.role.data)
@@ -139,7 +142,8 @@ def invite() -> ResponseReturnValue:
 
 def _user(user_id: str) -> User:
     user = get_session().get(User, user_id)
-    if user is None:
+    # An admin of one desk cannot tell an account of another desk from no account.
+    if user is None or desks.account_desk(user, get_settings()) != _desk().desk_id:
         raise NotFound
     return user
 

@@ -14,13 +14,14 @@ from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.wrappers import Response
 
 from intake.crypto import PrivateKey
+from intake.desk.desks import all_desks
 from intake.store.models import Submission
 from intake.store.throttle import Busy
 from intake.testimonies import pending
 from intake.testimonies.cases import replies_for_family
 from intake.testimonies.codes import MAX_CODE_CHARS, normalise_code
 from intake.testimonies.submissions import NewSubmission, ReceivedFile, case_outline, find_case
-from intake.web.bound import get_code_gate, get_desk, get_store, get_uploads
+from intake.web.bound import get_code_gate, get_desk, get_settings, get_store, get_uploads
 from intake.web.database import get_session
 from intake.web.errors import render_csrf_error
 from intake.web.family_forms import (
@@ -121,8 +122,15 @@ def status_page(case: Submission, family_key: PrivateKey, form: AddForm,
     """Show a case's outline and replies, and the form to add more."""
     session = get_session()
     outline = case_outline(session, get_desk(), case, family_key)
-    replies = replies_for_family(session, case, family_key)
+    settings = get_settings()
+    named = {desk.id: desk for desk in all_desks(session, settings)}
+    first = settings.first_desk or settings.desk_id
+    replies = [(day, text, named.get(desk_id or first))
+               for day, text, desk_id in replies_for_family(session, case, family_key)]
+    progress = [(named.get(desk_id), status, named.get(by) if by else None)
+                for desk_id, status, by in outline["desks"]]
     return render_template("followup/status.html", outline=outline, replies=replies, form=form,
+                           progress=progress if len(progress) > 1 else [],
                            max_files=get_uploads().max_files,
                            **notices)
 

@@ -9,7 +9,15 @@ from flask import current_app
 from intake.staff import sessions
 from intake.store import throttle
 from intake.web.database import get_session
-from intake.web.review import account, export, links, record, views, workbench  # noqa: F401 (each registers its views)
+from intake.web.review import (  # noqa: F401 (each registers its views)
+    account,
+    export,
+    links,
+    record,
+    referral,
+    views,
+    workbench,
+)
 from intake.web.review.blueprint import bp
 
 __all__ = ["bp"]

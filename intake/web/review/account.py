@@ -18,7 +18,13 @@ from intake.web.bound import get_desk, get_settings
 from intake.web.database import get_session
 from intake.web.review.blueprint import bp
 from intake.web.review.forms import PassphraseForm
-from intake.web.staff_auth import COOKIE, check_passphrase_allowed, current, reviewer_required
+from intake.web.staff_auth import (
+    COOKIE,
+    check_passphrase_allowed,
+    current,
+    reviewer_required,
+    staff_desk,
+)
 
 
 @bp.route("/passphrase", methods=["GET", "POST"])
@@ -95,4 +101,4 @@ def replace_keys() -> ResponseReturnValue:
 
 
 def _desk() -> Any:
-    return get_desk()
+    return staff_desk()

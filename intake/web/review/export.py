@@ -13,7 +13,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 
 from intake.evidence.case import CaseContents, history
-from intake.evidence.export import Exporter, Place, export_case
+from intake.evidence.export import Place, export_case, exporter_of
 from intake.evidence.redact import Choice, ConsentRefused
 from intake.store.models import Submission
 from intake.testimonies import cases, filenames
@@ -79,9 +79,9 @@ def _bundle(submission: Submission, choice: Choice) -> ResponseReturnValue:
     place = Place(get_desk().keyring, get_store(), settings.organisation_name,
                   settings.tsa_url)
     try:
-        chunks = export_case(get_session(), place,
-                             Exporter(unlocked.user, unlocked.epoch_keys, unlocked.signer),
-                             submission, render_page, choice)
+        exporter = exporter_of(get_session(), settings, unlocked.user, unlocked.epoch_keys,
+                               unlocked.signer)
+        chunks = export_case(get_session(), place, exporter, submission, render_page, choice)
     except ConsentRefused:
         return render_template("review/export_refused.html", submission=submission,
                                reason="consent"), 409

@@ -12,9 +12,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from intake.crypto import DecryptionError
+from intake.desk import desks
 from intake.staff.sessions import Unlocked
 from intake.store.models import Attachment, CaseRead, Submission
 from intake.testimonies import cases, search
+from intake.web.bound import get_settings
 
 PAGE_SIZE = 50
 LABEL_COLUMNS = (Submission.id, Submission.desk_id, Submission.epoch_id, Submission.sealed_key,
@@ -54,13 +56,15 @@ def inbox_page(db: Session, unlocked: Unlocked, args: Mapping[str, str]) -> Page
         # Count ids only: counting whole rows would read every case's ciphertexts.
         total = query.with_entities(Submission.id).order_by(None).count()
         rows = query.offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE).all()
-        return Page([cases.summarise(r, unlocked, counts.get(r.id, 0)) for r in rows],
-                    number, total, read)
+        works = cases.works_of_desk(db, unlocked_desk(unlocked))
+        return Page([cases.summarise(r, unlocked, counts.get(r.id, 0), works.get(r.id))
+                     for r in rows], number, total, read)
     ids = matches(db, unlocked, query, words, label)
     shown = ids[(number - 1) * PAGE_SIZE:number * PAGE_SIZE]
     by_id = {s.id: s for s in db.query(Submission).filter(Submission.id.in_(shown))}
-    return Page([cases.summarise(by_id[i], unlocked, counts.get(i, 0)) for i in shown],
-                number, len(ids), read)
+    works = cases.works_of_desk(db, unlocked_desk(unlocked))
+    return Page([cases.summarise(by_id[i], unlocked, counts.get(i, 0), works.get(i))
+                 for i in shown], number, len(ids), read)
 
 
 def matches(db: Session, unlocked: Unlocked, query: Any, words: list[str],
@@ -69,33 +73,40 @@ def matches(db: Session, unlocked: Unlocked, query: Any, words: list[str],
     ids = [case_id for (case_id,) in query.with_entities(Submission.id)]
     if words:
         # The index, not the cases: one AES-GCM row per case instead of one HPKE open.
-        ids = search.matching(search.texts(db, unlocked, ids), ids, words)
+        ids = search.matching(search.texts(db, unlocked, ids, unlocked_desk(unlocked)), ids,
+                              words)
     if label:
         ids = labelled(db, unlocked, ids, label)
     return ids
 
 
 def labelled(db: Session, unlocked: Unlocked, ids: list[str], label: str) -> list[str]:
-    """Keep the cases, in order, whose labels (under their case keys) include `label`."""
+    """Keep the cases, in order, whose labels by this desk (under its keys of each case)
+    include `label`."""
     wanted, query = set(ids), select(*LABEL_COLUMNS)
     if len(ids) <= 500:  # the matches of a search, say; beyond that, read every row
         query = query.where(Submission.id.in_(ids))
     # Only the columns a label needs: building 10,000 ORM objects costs more than checking.
     rows = [row for row in db.execute(query) if row.id in wanted]
     loaded = cases.load_generations(db, rows, unlocked)
-    keep = {row.id for row in rows if has_label(loaded, row, unlocked, label)}
+    # A case shared with this desk carries this desk's labels on its own row, not the case's.
+    works = cases.works_of_desk(db, unlocked_desk(unlocked))
+    keep = {row.id for row in rows
+            if has_label(loaded, row, unlocked, label, works.get(row.id, row))}
     return [case_id for case_id in ids if case_id in keep]
 
 
 def filtered(db: Session, unlocked: Unlocked, args: Mapping[str, str]):  # type: ignore[no-untyped-def]
     """Apply the filters on plaintext columns, newest first."""
-    query = db.query(Submission).filter(Submission.parent_id.is_(None))
+    query = db.query(Submission).filter(Submission.parent_id.is_(None),
+                                        desks.sealed_to(unlocked_desk(unlocked)))
+    desk_id = unlocked_desk(unlocked)
     if args.get("status"):
-        query = query.filter(Submission.status == args["status"])
+        query = query.filter(desks.triage_is(desk_id, "status", args["status"]))
     if str(args.get("priority", "")).isdigit():
-        query = query.filter(Submission.priority == int(args["priority"]))
+        query = query.filter(desks.triage_is(desk_id, "priority", int(args["priority"])))
     if args.get("assignee"):
-        query = query.filter(Submission.assignee_id == args["assignee"])
+        query = query.filter(desks.triage_is(desk_id, "assignee_id", args["assignee"]))
     for name, compare in (("from", Submission.received_on.__ge__),
                           ("to", Submission.received_on.__le__)):
         with contextlib.suppress(ValueError):
@@ -106,11 +117,17 @@ def filtered(db: Session, unlocked: Unlocked, args: Mapping[str, str]):  # type:
     return query.order_by(Submission.received_on.desc(), Submission.id.desc())
 
 
+def unlocked_desk(unlocked: Unlocked) -> str:
+    """Return the desk of a session's account: the only desk whose cases it lists."""
+    return desks.account_desk(unlocked.user, get_settings())
+
+
 def has_label(loaded: cases.Generations, submission: Any, unlocked: Unlocked,
-              label: str) -> bool:
-    """Say whether a case (a row of LABEL_COLUMNS) opens and carries the label."""
+              label: str, work: Any) -> bool:
+    """Say whether a case (a row of LABEL_COLUMNS) opens and this desk's triage of it
+    (`work`) carries the label."""
     try:
         key = cases.session_data_key(submission, unlocked, loaded=loaded)
-        return label in cases.labels(submission, key)
+        return label in cases.labels(work, key)
     except (cases.Locked, DecryptionError, ValueError):
         return False

@@ -6,7 +6,7 @@ from flask import redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from intake.crypto import DecryptionError
-from intake.desk import audit
+from intake.desk import audit, desks
 from intake.staff import sessions
 from intake.store.blobs import utc_today
 from intake.store.models import CaseLink, Submission
@@ -14,7 +14,7 @@ from intake.testimonies import cases, linking
 from intake.web.database import get_session
 from intake.web.review.blueprint import bp
 from intake.web.review.views import find, linked_ids
-from intake.web.staff_auth import case_required, current
+from intake.web.staff_auth import case_required, current, current_desk_id
 
 
 @bp.get("/<case_id>/links")
@@ -25,7 +25,8 @@ def suggest_links(case_id: str) -> ResponseReturnValue:
     answers = cases.answers(submission, cases.session_data_key(submission, unlocked))
     others, names = [], {}
     for other in db.query(Submission).filter(Submission.parent_id.is_(None),
-                                             Submission.id != case_id):
+                                             Submission.id != case_id,
+                                             desks.sealed_to(current_desk_id())):
         try:
             found = cases.answers(other, cases.session_data_key(other, unlocked))
         except (cases.Locked, DecryptionError, ValueError):

@@ -9,12 +9,13 @@ from typing import Any
 
 from flask import current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
 from sqlalchemy import or_
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound, TooManyRequests
 
 from intake.crypto import AccountKeys, CaseKeys, unlock_epochs
-from intake.desk import audit, trust
+from intake.desk import audit, desks, referral, trust
 from intake.staff import sessions
 from intake.staff.accounts import authenticate, refresh_wrapping
 from intake.store.models import Attachment, CaseLink, CaseRead, Note, Reply, Submission, User
@@ -42,6 +43,7 @@ from intake.web.staff_auth import (
     case_required,
     count_attempt,
     current,
+    current_desk_id,
     reviewer_required,
     set_cookie,
     vetted,
@@ -78,8 +80,8 @@ def refresh_at_login(db: Session, user: User, keys: AccountKeys,
     desk = get_desk()
     settings = get_settings()
     # Only the root config.py pins: a root read from the keyring is whatever its writer put
-    # there, and an account that pinned it would trust that writer for good.
-    root = settings.root
+    # there, and an account that pinned it would trust that writer for good. Each desk has its own.
+    root = settings.for_desk(desks.account_desk(user, settings)).root
     # The new wrapping is written before its verifier: a crash between them leaves a
     # verifier that the next login repairs (accounts.authenticate), never a lost key.
     keys, verifier = refresh_wrapping(desk.keyring, user, keys, passphrase,
@@ -95,9 +97,14 @@ def refresh_at_login(db: Session, user: User, keys: AccountKeys,
 def start_session(user: User, keys: AccountKeys, now: int) -> ResponseReturnValue:
     """Open a fresh session (new id) holding the epochs granted to this key and certified."""
     db, desk = get_session(), get_desk()
+    desk_id = desks.account_desk(user, get_settings())
+    # Only the account's own desk: a grant of another desk's epoch planted for this key opens
+    # nothing here.
+    opened = {(desk_of, n): key for (desk_of, n), key in unlock_epochs(desk.keyring,
+                                                                      keys.key).items()
+              if desk_of == desk_id}
     try:
-        epochs, chain = trust.at_login(desk.keyring, desk.desk_id, user,
-                                       keys, unlock_epochs(desk.keyring, keys.key))
+        epochs, chain = trust.at_login(desk.keyring, desk_id, user, keys, opened)
         if chain is not None:
             trust.check_not_cut(db, desk.keyring, chain, desk.water)
     except trust.TrustError as exc:
@@ -149,7 +156,7 @@ def inbox() -> ResponseReturnValue:
         return render_template("review/refused.html", reason="unvetted")
     page = inbox_page(db, current(), request.args)
     sessions.keep_case_keys(db, current())
-    users = db.query(User).filter(User.state == "active").order_by(User.name).all()
+    users = desk_reviewers()
     bulk = BulkForm(formdata=None)
     bulk.assignee.choices = choices(("", "—"), *((u.id, u.name) for u in users))
     return render_template("review/inbox.html", page=page, args=request.args, users=users,
@@ -165,7 +172,8 @@ def case(case_id: str) -> ResponseReturnValue:
     """Show every answer, file, note and reply of a case, decrypted for this session."""
     db, unlocked = get_session(), current()
     submission = find(case_id)
-    summary = cases.summarise(submission, unlocked, 0)
+    summary = cases.summarise(submission, unlocked, 0,
+                              cases.work_of(db, submission, current_desk_id()))
     filters = saved.filter_args(request.args)
     context = {"submission": submission, "state": summary.state, "filters": filters}
     if summary.state == "open":
@@ -182,44 +190,71 @@ def case(case_id: str) -> ResponseReturnValue:
 
 
 def case_context(submission: Submission, key: CaseKeys) -> dict[str, object]:
-    """Decrypt what the case page shows."""
+    """Decrypt what the case page shows: the answers, and this desk's own work on the case."""
     session = get_session()
-    reviewers = session.query(User).filter(User.state == "active").order_by(User.name).all()
-    triage = TriageForm(status=submission.status, family_status=submission.family_status,
-                        priority=submission.priority,
-                        assignee=submission.assignee_id or "",
-                        labels=", ".join(cases.labels(submission, key)),
-                        **cases.assessment(submission, key))
+    accounts = workbench.desk_accounts(session)
+    reviewers = [user for user in accounts if user.state == "active"]
+    work = cases.work_of(session, submission, current_desk_id())
+    authors = {user.id for user in accounts}
+    triage = TriageForm(status=work.status, family_status=work.family_status,
+                        priority=work.priority,
+                        assignee=work.assignee_id or "",
+                        labels=", ".join(cases.labels(work, key)),
+                        **cases.assessment(work, key))
     triage.assignee.choices = choices(("", "—"), *((u.id, u.name) for u in reviewers))
     found = cases.answers(submission, key)
     return {
-        "names": {u.id: u.name for u in session.query(User)},
+        # Only this desk's accounts: the notes and replies shown are theirs alone.
+        "names": {u.id: u.name for u in accounts},
         "answers": found, "sections": present.sections(found),
         "checklist": present.checklist(found),
         "files": cases.attachments(session, submission, key),
-        "notes": cases.notes(session, submission, key),
-        "replies": cases.replies(session, submission, key),
+        "notes": cases.notes(session, submission, key, authors),
+        "replies": cases.replies(session, submission, key, authors),
         "additions": cases.additions(session, submission, current().epoch_keys),
         "triage": triage, "note_form": NoteForm(), "reply_form": ReplyForm(),
         "export_form": ExportForm(),
-        "labels": cases.labels(submission, key),
+        "labels": cases.labels(work, key), "status": work.status,
         "links": linked_ids(submission.id),
         "code_closed_on": closing.code_closed_on(session, submission),
-        "close_form": CloseCodeForm(), "held": submission.status == closing.HOLD,
+        # The hold that keeps replies from the code is the first chosen desk's (closing).
+        "close_form": CloseCodeForm(),
+        "held": work is submission and submission.status == closing.HOLD,
+        "refer_to": refer_targets(submission), "refer_form": FlaskForm(),
     }
+
+
+def refer_targets(submission: Submission) -> list[desks.DeskInfo]:
+    """List the desks this case could be referred to, by name (none with one desk)."""
+    settings = get_settings()
+    named = {desk.id: desk for desk in desks.all_desks(get_session(), settings)}
+    return [named[desk_id] for desk_id in referral.referable(get_session(), settings, submission)
+            if desk_id in named]
+
+
+def desk_reviewers() -> list[User]:
+    """List the active accounts of this reviewer's desk (never another desk's names)."""
+    return workbench.active_users(get_session())
 
 
 def linked_ids(case_id: str) -> list[str]:
     """Return the ids of cases confirmed as about the same person, either way round."""
-    rows = get_session().query(CaseLink).filter(
+    db = get_session()
+    rows = db.query(CaseLink).filter(
         or_(CaseLink.first_id == case_id, CaseLink.second_id == case_id))
-    return [row.second_id if row.first_id == case_id else row.first_id for row in rows]
+    others = [row.second_id if row.first_id == case_id else row.first_id for row in rows]
+    # A link to a case of another desk would tell this desk that case exists.
+    visible = {id_ for (id_,) in db.query(Submission.id).filter(
+        Submission.id.in_(others), desks.sealed_to(current_desk_id()))} if others else set()
+    return [other for other in others if other in visible]
 
 
 def find(case_id: str) -> Submission:
-    """Load a submission by id or answer 404."""
-    submission = get_session().get(Submission, case_id)
-    if submission is None:
+    """Load a submission of this reviewer's desk by id, or answer 404."""
+    db = get_session()
+    submission = db.get(Submission, case_id)
+    # A case the family did not give this desk answers exactly as one that does not exist.
+    if submission is None or not desks.is_sealed_to(db, submission, current_desk_id()):
         raise NotFound
     return submission
 
@@ -231,18 +266,22 @@ def triage(case_id: str) -> ResponseReturnValue:
     db, unlocked, submission = get_session(), current(), find(case_id)
     key = cases.data_key(submission, unlocked.epoch_keys)
     form = TriageForm()
-    form.assignee.choices = choices(("", "—"), *((u.id, u.name) for u in db.query(User)))
+    # Any account of this desk, revoked ones included (a case assigned to one still saves).
+    form.assignee.choices = choices(("", "—"), *((u.id, u.name)
+                                                  for u in workbench.desk_accounts(db)))
     if form.validate():
-        cases.set_status(db, unlocked.user.id, submission, key, form.status.data)
-        if form.family_status.data != submission.family_status:
+        # Only this desk's own triage: the other chosen desks keep theirs.
+        work = cases.work_of(db, submission, current_desk_id())
+        cases.set_status(db, unlocked.user.id, submission, key, form.status.data, work)
+        if form.family_status.data != work.family_status:
             audit.record(db, unlocked.user.id, "family_status", submission.id,
                          form.family_status.data)
-        submission.family_status = form.family_status.data
-        submission.priority = form.priority.data or 0
-        submission.assignee_id = form.assignee.data or None
-        cases.set_labels(submission, key, (form.labels.data or "").split(","))
-        cases.set_assessment(submission, key, {name: form[name].data or ""
-                                               for name in ASSESSMENT_FIELDS})
+        work.family_status = form.family_status.data
+        work.priority = form.priority.data or 0
+        work.assignee_id = form.assignee.data or None
+        cases.set_labels(work, key, (form.labels.data or "").split(","))
+        cases.set_assessment(work, key, {name: form[name].data or ""
+                                         for name in ASSESSMENT_FIELDS})
         audit.record(db, unlocked.user.id, "triage", submission.id)
         db.commit()
     return back_to_case(case_id)

@@ -9,25 +9,32 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
 from intake.crypto import DecryptionError
-from intake.desk import audit
+from intake.desk import audit, desks
 from intake.staff import sessions
 from intake.staff.sessions import Unlocked
 from intake.store.models import SavedFilter, Submission, User
 from intake.testimonies import cases
+from intake.web.bound import get_settings
 from intake.web.database import get_session
 from intake.web.review import saved
 from intake.web.review.blueprint import bp
 from intake.web.review.forms import STATUSES, BulkForm, SaveFilterForm
 from intake.web.review.inbox import filtered, matches, searchable
-from intake.web.staff_auth import current, reviewer_required, vetted
+from intake.web.staff_auth import current, current_desk_id, reviewer_required, vetted
 from intake.web.testimony_form import choices
 
 MOST_AT_ONCE = 500
 
 
+def desk_accounts(db: Session) -> list[User]:
+    """Return every account of this reviewer's desk by name, revoked ones included."""
+    return desks.accounts_of(db, current_desk_id(), get_settings())
+
+
 def active_users(db: Session) -> list[User]:
-    """Return the accounts a case can be assigned to."""
-    return db.query(User).filter(User.state == "active").order_by(User.name).all()
+    """Return the accounts of this reviewer's desk a case can be assigned to (never another
+    desk's: their names would tell this desk who works elsewhere)."""
+    return [user for user in desk_accounts(db) if user.state == "active"]
 
 
 def refuse_unvetted() -> ResponseReturnValue | None:
@@ -62,30 +69,34 @@ def bulk() -> ResponseReturnValue:
 def apply(db: Session, unlocked: Unlocked, case_id: str, form: BulkForm) -> bool | None:
     """Carry out the action on one case: True if changed, False if already so, None if the
     case is not one this session can read (nothing is done to it)."""
-    submission = db.get(Submission, case_id)
-    if submission is None or submission.parent_id is not None:
+    submission, desk_id = db.get(Submission, case_id), current_desk_id()
+    # A case not given to this desk is skipped like one that does not exist.
+    if submission is None or submission.parent_id is not None \
+            or not desks.is_sealed_to(db, submission, desk_id):
         return None
     try:
         key = cases.session_data_key(submission, unlocked)
     except (cases.Locked, DecryptionError, ValueError):
         return None
+    # This desk's own triage of the case: the other chosen desks keep theirs.
+    work = cases.work_of(db, submission, desk_id)
     if form.action.data == "status":
-        before = submission.status
+        before = work.status
         # The single-case rule holds here too: lifting a hold releases replies.
-        cases.set_status(db, unlocked.user.id, submission, key, form.status.data)
-        return submission.status != before
+        cases.set_status(db, unlocked.user.id, submission, key, form.status.data, work)
+        return work.status != before
     if form.action.data == "assign":
         assignee = form.assignee.data or None
-        if submission.assignee_id == assignee:
+        if work.assignee_id == assignee:
             return False
-        submission.assignee_id = assignee
+        work.assignee_id = assignee
         audit.record(db, unlocked.user.id, "assign", submission.id, assignee or "none")
         return True
-    present = cases.labels(submission, key)
+    present = cases.labels(work, key)
     label = (form.label.data or "").strip()
     if label in present:
         return False
-    cases.set_labels(submission, key, [*present, label])
+    cases.set_labels(work, key, [*present, label])
     # The label is ciphertext in the case; the log says only that one was added.
     audit.record(db, unlocked.user.id, "label_add", submission.id)
     return True

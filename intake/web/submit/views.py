@@ -16,10 +16,11 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest
 
+from intake.desk.desks import DeskInfo, open_desks
 from intake.testimonies import pending
 from intake.testimonies.codes import new_code, parse_code
 from intake.testimonies.submissions import NewSubmission, ReceivedFile
-from intake.web.bound import get_store, get_uploads
+from intake.web.bound import get_settings, get_store, get_uploads
 from intake.web.database import get_session
 from intake.web.errors import render_csrf_error
 from intake.web.family_forms import (
@@ -100,6 +101,7 @@ def submit() -> ResponseReturnValue:
     pending.sweep_expired(session, store, int(time.time()))
     form_key = carried_form_key(testimony)
     refused, accepted = accepted_files()
+    offer_desks(testimony)
     if testimony.action.data == "language" or testimony.remove_file.data:
         if testimony.remove_file.data:
             pending.remove(session, store, form_key, testimony.remove_file.data)
@@ -117,7 +119,7 @@ def send(testimony: TestimonyForm, form_key: pending.FormKey) -> ResponseReturnV
     new = NewSubmission(
         answers=testimony.answers(), batch=upload_batch(), files=restored + received_files(),
         keep_originals=testimony.keep_originals.data, family_code=code,
-        form_nonce=testimony.form_nonce.data or None)
+        form_nonce=testimony.form_nonce.data or None, desk_ids=testimony.chosen_desks())
     refused = file_or_refuse(
         new, lambda **notices: keep_and_show(testimony, form_key, received_files(), 422,
                                              **notices),
@@ -159,10 +161,20 @@ def render_form(testimony: TestimonyForm, form_key: pending.FormKey | None = Non
     """Render the testimony form with its code, its pending files and the upload limits."""
     kept = pending_listing(form_key)
     code = parse_code(testimony.code.data or "")
+    offered = offer_desks(testimony)
     return render_template("submit/form.html", form=testimony, pending_files=kept,
+                           desks=offered if len(offered) > 1 else [],
                            code_words=code.split() if code else [],
                            max_files=get_uploads().max_files,
                            **notices)
+
+
+def offer_desks(testimony: TestimonyForm) -> list[DeskInfo]:
+    """Offer the open desks on the form; return them, to show each one's name and work."""
+    offered = open_desks(get_session(), get_settings())
+    language = str(get_locale())
+    testimony.desks.choices = [(desk.id, desk.name(language)) for desk in offered]
+    return offered
 
 
 def carried_code(carried: str | None) -> str:

@@ -1,4 +1,4 @@
-"""Add the desk's search index: one row per case, its search text under an epoch's index key.
+"""Add the desks' search index: one row per case and desk, under that desk's epoch index key.
 
 Existing cases get no row here (the migration holds no key): the first search
 of a reviewer who can open them indexes them, one data key each, once.
@@ -23,7 +23,8 @@ def upgrade() -> None:
         "search_index",
         sa.Column("submission_id", sa.String(32), sa.ForeignKey("submissions.id"),
                   primary_key=True),
-        sa.Column("desk_id", sa.String(64), nullable=False),
+        # Each desk a case was given to keeps its own row, under its own epoch's index key.
+        sa.Column("desk_id", sa.String(64), primary_key=True),
         sa.Column("epoch_id", sa.Integer, nullable=False),
         sa.Column("sealed_text", sa.LargeBinary, nullable=False),
         # No hidden rowid: it would number cases in the order a search first indexed them.

@@ -1,0 +1,56 @@
+"""Retiring a desk: it leaves the form, its accounts are revoked and every grant of its epochs
+is destroyed, so its keys open nothing; the cases it shared stay readable by the other desks
+the family chose, through their own sealed copies.
+
+A case given to the retiring desk alone would be readable by nobody afterwards: retiring is
+refused while there is one (refer it first, with the family's consent, or keep the desk).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from intake.crypto import Keyring
+from intake.desk import audit
+from intake.desk.desks import DeskError, accounts_of, all_desks
+from intake.staff.accounts import revoke
+from intake.store.models import CaseDesk, DeskRecord, Submission
+from intake.store.settings import Settings
+
+
+def sole_cases(db: Session, desk_id: str) -> int:
+    """Count the cases (additions included) given to this desk and to no other."""
+    shared = select(CaseDesk.submission_id)
+    return db.query(Submission).filter(Submission.desk_id == desk_id,
+                                       Submission.id.not_in(shared)).count()
+
+
+def retire(db: Session, keyring: Keyring, settings: Settings, desk_id: str) -> tuple[int, int]:
+    """Retire a desk; return the accounts revoked and the grants destroyed."""
+    if desk_id not in {desk.id for desk in all_desks(db, settings) if not desk.retired}:
+        raise DeskError(f"there is no open desk {desk_id}")
+    alone = sole_cases(db, desk_id)
+    if alone:
+        raise DeskError(f"{alone} cases were given to desk {desk_id} alone and nobody could "
+                        "read them afterwards: refer them first (where the family consented) "
+                        "or keep the desk")
+    row = db.get(DeskRecord, desk_id)
+    if row is None:
+        raise DeskError("an instance's only desk cannot be retired")
+    # Off the form first: from this commit on, no family can choose it.
+    row.retired = True
+    audit.record(db, None, "retire_desk", desk_id)
+    db.commit()
+    revoked = 0
+    for user in accounts_of(db, desk_id, settings):
+        if user.state != "revoked":
+            revoke(db, keyring, user)
+            audit.record(db, None, "revoke", user.id, f"desk retired: {desk_id}")
+            revoked += 1
+    db.commit()
+    destroyed = 0
+    for epoch in keyring.epochs(desk_id):
+        for recipient in keyring.grant_recipients(desk_id, epoch.id):
+            destroyed += keyring.delete_grant(desk_id, epoch.id, recipient)
+    return revoked, destroyed

@@ -1,0 +1,52 @@
+"""Retiring a desk: off the form, accounts revoked, every grant destroyed; the cases it shared
+stay readable by the other chosen desks; refused while a case was given to it alone."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from intake.cli import main
+from intake.crypto import Keyring
+from intake.store.models import Submission, User
+from intake.testimonies import cases
+from intake.web.database import get_session
+from tests.desks.test_choosing import epoch_keys_of
+from tests.desks.test_routes import SEEN, send_to
+from tests.submit.conftest import csrf_and_nonce
+
+
+def test_retiring_c_keeps_its_shared_cases_with_b_and_leaves_c_with_nothing(app: Flask) -> None:
+    SEEN.clear()
+    case_id, _ = send_to(app, ["b", "c"])
+    keyring = Keyring(app.extensions["intake.settings"].keys_dir)
+    assert keyring.grant_recipients("c", 1)
+    result = app.test_cli_runner().invoke(main, ["desks", "retire", "c", "--yes"])
+    assert result.exit_code == 0, result.output
+    assert "2 accounts revoked" in result.output
+    assert keyring.grant_recipients("c", 1) == []  # the recovery key's grant too
+    assert epoch_keys_of(app, "c-reviewer") == {}
+    with app.app_context():
+        db = get_session()
+        assert {u.state for u in db.query(User).filter_by(desk_id="c")} == {"revoked"}
+        case = db.get(Submission, case_id)
+        keys = cases.data_key(case, epoch_keys_of(app, "b-reviewer"), db)
+        assert cases.answers(case, keys)["relationship"] == "sister"
+    client = app.test_client()
+    form = client.post("/submit/form?lang=en", data={**csrf_and_nonce(client, "en"),
+                                                     "no_code": "y"}).get_data(as_text=True)
+    assert form.count('type="checkbox" name="desks"') == 2
+    assert "Mothers of Khavaran" not in form
+
+
+def test_retiring_a_desk_that_alone_holds_a_case_is_refused_and_changes_nothing(
+        app: Flask) -> None:
+    SEEN.clear()
+    send_to(app, ["c"])
+    keyring = Keyring(app.extensions["intake.settings"].keys_dir)
+    before = keyring.grant_recipients("c", 1)
+    result = app.test_cli_runner().invoke(main, ["desks", "retire", "c", "--yes"])
+    assert result.exit_code != 0
+    assert "1 cases were given to desk c alone" in result.output
+    assert keyring.grant_recipients("c", 1) == before
+    with app.app_context():
+        assert {u.state for u in get_session().query(User).filter_by(desk_id="c")} == {"active"}
