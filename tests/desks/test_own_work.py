@@ -11,7 +11,7 @@ from intake.crypto import DecryptionError
 from intake.store.models import CaseDesk, Note, Submission
 from intake.testimonies import cases
 from intake.web.database import get_session
-from tests.desks.conftest import logged_in
+from tests.desks.conftest import Coalition, Path, logged_in
 from tests.desks.test_choosing import epoch_keys_of
 from tests.desks.test_routes import SEEN, send_to
 from tests.review.conftest import page_token
@@ -147,13 +147,16 @@ def test_what_the_family_adds_later_reaches_every_desk_it_chose_and_no_other(
 
 
 def test_a_desks_evidence_bundle_holds_its_own_work_custody_and_chain_only(
-        app: Flask) -> None:
+        app: Flask, coalition: Coalition, tmp_path: Path) -> None:
     """Case for b and c, both triage it: c's bundle has c's status and labels, no entry of
-    b's reviewer in its audit trail, and c's certificate chain (not b's)."""
+    b's reviewer in its audit trail, and c's certificate chain (not b's, the case's first
+    desk); it verifies offline against c's root and not against b's."""
     import io
     import json
     import zipfile
 
+    from intake.crypto.signing import parse_fingerprint
+    from intake.evidence import verify_bundle
     from intake.store.models import User
 
     SEEN.clear()
@@ -161,13 +164,27 @@ def test_a_desks_evidence_bundle_holds_its_own_work_custody_and_chain_only(
     b, c = logged_in(app, "b-reviewer"), logged_in(app, "c-reviewer")
     triage(b, case_id, "corroborated", "b-label")
     triage(c, case_id, "rejected", "c-label")
-    bundle = zipfile.ZipFile(io.BytesIO(c.get(f"/review/{case_id}/export").data))
-    record = json.loads(bundle.read("case.json"))
+    data = c.get(f"/review/{case_id}/export").data
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    # Every member sits in the bag's one folder, named after the case and the day.
+    folder = archive.namelist()[0].split("/")[0] + "/"
+
+    def member(name: str) -> bytes:
+        return archive.read(folder + name)
+
+    record = json.loads(member("data/case.json"))
     assert (record["status"], record["labels"]) == ("rejected", ["c-label"])
     with app.app_context():
         b_id = get_session().query(User).filter_by(name="b-reviewer").one().id
-    trail = json.loads(bundle.read("audit.json"))
-    assert trail
+        c_id = get_session().query(User).filter_by(name="c-reviewer").one().id
+    trail = json.loads(member("data/audit-trail.json"))
+    assert c_id in {entry["actor"] for entry in trail}
     assert b_id not in {entry["actor"] for entry in trail}
     keyring = app.extensions["intake.desk"].keyring
-    assert bundle.read("certificates/000000.cert") == keyring.certificates("c")[0]
+    assert member("custody/certificates/000000.cert") == keyring.certificates("c")[0]
+    assert member("custody/certificates/000000.cert") != keyring.certificates("b")[0]
+    path = tmp_path / "c.zip"
+    path.write_bytes(data)
+    verdict = verify_bundle(path, parse_fingerprint(coalition.roots["c"]))
+    assert verdict.verified, [step for step in verdict.steps if not step.holds]
+    assert not verify_bundle(path, parse_fingerprint(coalition.roots["b"])).verified

@@ -211,3 +211,56 @@ def test_the_export_day_is_a_day_never_a_time(bundle: Path) -> None:
         info = BagReader(archive).read("bag-info.txt").decode()
     assert dt.date.fromisoformat(parse_bag_info(info.encode())["Bagging-Date"])
     assert ":0" not in info.replace("Intake-", "")
+
+
+def _shared_case_log(actors: list[str | None]) -> tuple[bytes, bytes, list[dict[str, object]]]:
+    """Return a log extract of entries about the case by these actors, the exporter's
+    checkpoint on it, and the whole trail (every entry, without positions)."""
+    import json
+
+    from intake.crypto.signing import Use
+    from intake.desk.audit import checkpoint_message, entry_digest
+    from tests.evidence.bundles import CASE, EXPORTER
+
+    chain = certificates()
+    span, prev = [], "ab" * 32
+    for position, actor in enumerate(actors, start=1):
+        at = f"2026-01-01T10:0{position}:00+00:00"
+        digest = entry_digest(prev, at, actor, "status", CASE, "corroborated")
+        span.append({"position": position, "seq": position, "at": at, "actor": actor,
+                     "action": "status", "subject": CASE, "detail": "corroborated",
+                     "prev_hash": prev, "hash": digest})
+        prev = digest
+    message = checkpoint_message("main", len(actors), prev, "rev-1", len(chain),
+                                 chain[-1].digest.hex())
+    checkpoint = {"id": 1, "desk": "main", "entries": len(actors), "head": prev,
+                  "account": "rev-1", "certificates": len(chain),
+                  "chain_head": chain[-1].digest.hex(),
+                  "signature": EXPORTER.sign(message, Use.AUDIT_CHECKPOINT).hex()}
+    trail = [{k: v for k, v in e.items() if k != "position"} for e in span]
+    return (b"".join(json.dumps(e).encode() + b"\n" for e in span),
+            json.dumps([checkpoint]).encode(), trail)
+
+
+def test_a_shared_cases_trail_may_leave_out_only_another_desks_accounts() -> None:
+    """A case shared by two desks: this desk's bundle leaves out the other desk's reviewer's
+    entry and verifies; a trail that leaves out this desk's own reviewer's entry, or the
+    family's (no account), fails, however the rest matches."""
+    import json
+
+    from intake.crypto.chain import verify_chain
+    from intake.evidence.custody import CustodyError, check_checkpoints
+    from tests.evidence.bundles import CASE
+
+    chain_certs = certificates()
+    blobs = [c.to_bytes() for c in chain_certs]
+    chain = verify_chain(chain_certs[0].digest, "main", blobs)
+    span, checkpoints, trail = _shared_case_log([None, "rev-1", "other-desk-reviewer",
+                                                 "rev-1"])
+    without_other = json.dumps([trail[0], trail[1], trail[3]]).encode()
+    assert check_checkpoints(chain, blobs, CASE, span, checkpoints,
+                             without_other).checkpoints == 1
+    for left_out in (0, 1):
+        kept = [entry for n, entry in enumerate(trail) if n not in (left_out, 2)]
+        with pytest.raises(CustodyError, match="is not exactly the case's entries"):
+            check_checkpoints(chain, blobs, CASE, span, checkpoints, json.dumps(kept).encode())
