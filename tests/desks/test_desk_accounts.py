@@ -187,3 +187,50 @@ def test_recover_with_desk_bs_recovery_key_regrants_desk_b_only(tmp_path: Path) 
                        stdin=f"{b_key}\n{confirm}\n")
     assert right.returncode == 0, right.stderr
     assert keyring.grant("b", 1, bytes.fromhex(bahar.key_fingerprint)) is not None
+
+
+def test_pending_links_are_listed_and_cancelled_by_their_own_desks_admin_only(
+        app: Flask, coalition: Coalition) -> None:
+    """b-admin invites b-newcomer: the first desk's admin page does not list the link, and its
+    cancel route answers 404 as for a link that does not exist, leaving it live; b-admin's
+    page lists it, and b-admin cancels it."""
+    b = logged_in(app, "b-admin")
+    token = page_token(b, "/admin/")
+    assert b.post("/admin/invite", data={"csrf_token": token, "name": "b-newcomer",
+                                         "role": "reviewer"}).status_code == 200
+    with app.app_context():
+        invite = get_session().query(Invite).filter_by(name="b-newcomer").one()
+        token_hash = invite.token_hash
+    b_page = b.get("/admin/").get_data(as_text=True)
+    assert "b-newcomer" in b_page
+    assert f"/admin/invites/{token_hash}/cancel" in b_page
+    main = logged_in(app, "admin")
+    assert "b-newcomer" not in main.get("/admin/").get_data(as_text=True)
+    response = main.post(f"/admin/invites/{token_hash}/cancel",
+                         data={"csrf_token": page_token(main, "/admin/")})
+    assert response.status_code == 404
+    with app.app_context():
+        assert get_session().get(Invite, token_hash) is not None
+    assert b.post(f"/admin/invites/{token_hash}/cancel",
+                  data={"csrf_token": token}).status_code == 302
+    with app.app_context():
+        assert get_session().get(Invite, token_hash) is None
+
+
+def test_the_confirm_pages_and_the_keys_page_are_the_admins_own_desks(
+        app: Flask, coalition: Coalition) -> None:
+    """b-admin asking to revoke or reset the first desk's reviewer gets 404 before any confirm
+    step; b-admin's keys page shows b's root fingerprint, not the first desk's."""
+    b = logged_in(app, "b-admin")
+    with app.app_context():
+        other = get_session().query(User).filter_by(name="reviewer").one().id
+    for action in ("revoke", "reset-totp"):
+        assert b.get(f"/admin/users/{other}/{action}").status_code == 404, action
+    page = b.get("/admin/keys").get_data(as_text=True)
+    assert coalition.roots["b"] in page
+    assert coalition.roots["c"] not in page
+    main_root = app.extensions["intake.settings"].root
+    assert main_root is not None
+    from intake.desk import trust
+
+    assert trust.fingerprint_text(main_root) not in page

@@ -22,7 +22,7 @@ from intake.store.live_settings import save as save_settings
 from intake.store.models import User
 from intake.web.admin.blueprint import bp
 from intake.web.admin.forms import ConfirmPassphraseForm, InviteForm, SettingsForm
-from intake.web.bound import get_settings
+from intake.web.bound import get_desk, get_settings
 from intake.web.database import get_session
 from intake.web.staff_auth import current, current_or_none, staff_desk
 
@@ -50,7 +50,10 @@ def admin_required(view: View) -> View:
 def _rotation_ended() -> bool:
     """Say whether the rotation this admin was watching is over (it ended every session)."""
     watching = request.endpoint == "admin.keys" and request.args.get("watching") == "1"
-    return watching and not rotation.running(get_settings().instance_path, _desk().desk_id)
+    # The session is gone, and with it which desk it watched: a rotation of any desk ends
+    # every session of the instance, so none may be running any more.
+    return watching and not any(rotation.running(get_settings().instance_path, desk_id)
+                                for desk_id in get_desk().keyring.desk_ids())
 
 
 def _desk() -> Any:
