@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -88,3 +89,24 @@ def test_rotating_one_desk_rekeys_its_index_rows_only(app: Flask) -> None:
     assert listed(again(app, "c-reviewer"), WORD) == {case_id}
     assert listed(again(app, "b-reviewer"), WORD) == {case_id}
     assert rows(app)[case_id, "b"] == before[case_id, "b"]
+
+
+def test_the_bulk_read_of_many_rows_reads_the_desks_own_rows_only(
+        app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past _MANY cases a search reads every row of its desk straight from the driver (one
+    parameter, marked as SQLite's or psycopg's driver wants): with that path taken for two
+    cases, b and c each find their shared cases from their own rows, without rewriting the
+    other's, and main finds nothing."""
+    from intake.testimonies import search
+
+    monkeypatch.setattr(search, "_MANY", 1)
+    SEEN.clear()
+    shared = {send_to(app, ["b", "c"])[0] for _ in range(2)}
+    assert listed(logged_in(app, "b-reviewer"), WORD) == shared
+    assert listed(logged_in(app, "c-reviewer"), WORD) == shared
+    first = rows(app)
+    assert listed(again(app, "c-reviewer"), WORD) == shared
+    assert listed(again(app, "b-reviewer"), WORD) == shared
+    assert rows(app) == first
+    assert listed(logged_in(app, "reviewer"), WORD) == set()
+    assert set(rows(app)) == {(case_id, desk) for case_id in shared for desk in "bc"}
