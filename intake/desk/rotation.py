@@ -454,7 +454,8 @@ def empty_write_ahead_log(db: Session, deadline: float = LOG_DEADLINE_SECONDS) -
     if engine.dialect.name == "postgresql":
         # No checkpoint empties PostgreSQL's WAL (see SECURITY.md); the replaced sealed keys
         # and ended sessions' keys are at least vacuumed out of the tables and indexes.
-        vacuum(engine, ("submissions", "key_generations", "search_index", "review_sessions"))
+        vacuum(engine, ("submissions", "key_generations", "case_desks", "case_desk_keys",
+                        "search_index", "review_sessions"))
         return
     if engine.dialect.name != "sqlite":
         return
