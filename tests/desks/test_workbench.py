@@ -73,3 +73,22 @@ def test_the_inbox_offers_only_the_desks_accounts_and_next_and_previous_stay_in_
         # c's two cases are each other's neighbour, whatever lies between them by id.
         assert linked == mine - {case_id}
         assert not linked & others
+
+
+def test_a_testimony_recorded_by_a_desks_reviewer_is_sealed_to_that_desk(app: Flask) -> None:
+    """Reproduction: b's reviewer took a testimony down by phone; it was sealed to the first
+    desk (main), so b's reviewer was sent to a 404 of the case it had just recorded, and
+    main's reviewers read it. Now it is b's alone."""
+    from tests.evidence.test_channels import record
+
+    SEEN.clear()
+    b = logged_in(app, "b-reviewer")
+    response = record(b)
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    case_id = response.headers["Location"].rsplit("/", 1)[1]
+    with app.app_context():
+        db = get_session()
+        assert db.get(Submission, case_id).desk_id == "b"
+        assert db.query(CaseDesk).filter_by(submission_id=case_id).count() == 0
+    assert b.get(f"/review/{case_id}").status_code == 200
+    assert logged_in(app, "reviewer").get(f"/review/{case_id}").status_code == 404

@@ -29,7 +29,7 @@ from intake.web.family_forms import accepted_files, new_nonce, refuse_unknown_fi
 from intake.web.review import present
 from intake.web.review.blueprint import bp
 from intake.web.review.forms import RecordForm
-from intake.web.staff_auth import case_required, current
+from intake.web.staff_auth import case_required, current, current_desk_id
 from intake.web.testimony_form import TestimonyForm
 
 
@@ -62,7 +62,9 @@ def record() -> ResponseReturnValue:
                                        dt.date.fromisoformat(form.taken_on.data))
     new = NewSubmission(answers=answers, batch=upload_batch(), files=files,
                         keep_originals=form.keep_originals.data,
-                        form_nonce=form.form_nonce.data or None)
+                        form_nonce=form.form_nonce.data or None,
+                        # The desk that took it down: sealed to it alone, as a family's choice.
+                        desk_ids=[current_desk_id()])
     try:
         submission = store_submission(db, get_desk(), new, utc_today())
     except AlreadyReceived:
