@@ -15,7 +15,7 @@ from intake.crypto import Keyring
 from intake.desk import audit
 from intake.desk.desks import DeskError, accounts_of, all_desks
 from intake.staff.accounts import revoke
-from intake.store.models import CaseDesk, DeskRecord, Submission
+from intake.store.models import CaseDesk, DeskRecord, SearchRow, Submission
 from intake.store.settings import Settings
 
 
@@ -48,6 +48,9 @@ def retire(db: Session, keyring: Keyring, settings: Settings, desk_id: str) -> t
             revoke(db, keyring, user)
             audit.record(db, None, "revoke", user.id, f"desk retired: {desk_id}")
             revoked += 1
+    # Its search rows open only under its epochs' keys, whose grants go next: nobody will
+    # read them again, and a key kept by one of its revoked reviewers should find none.
+    db.query(SearchRow).filter_by(desk_id=desk_id).delete()
     db.commit()
     destroyed = 0
     for epoch in keyring.epochs(desk_id):

@@ -7,24 +7,36 @@ from flask import Flask
 
 from intake.cli import main
 from intake.crypto import Keyring
-from intake.store.models import Submission, User
+from intake.store.models import SearchRow, Submission, User
 from intake.testimonies import cases
 from intake.web.database import get_session
+from tests.desks.conftest import logged_in
 from tests.desks.test_choosing import epoch_keys_of
 from tests.desks.test_routes import SEEN, send_to
 from tests.submit.conftest import csrf_and_nonce
 
 
+def search_rows(app: Flask) -> set[tuple[str, str]]:
+    """Every search index row: (case, desk)."""
+    with app.app_context():
+        return {(row.submission_id, row.desk_id) for row in get_session().query(SearchRow)}
+
+
 def test_retiring_c_keeps_its_shared_cases_with_b_and_leaves_c_with_nothing(app: Flask) -> None:
     SEEN.clear()
     case_id, _ = send_to(app, ["b", "c"])
+    for name in ("b-reviewer", "c-reviewer"):
+        logged_in(app, name).get("/review/", query_string={"q": "رضایی"})
     keyring = Keyring(app.extensions["intake.settings"].keys_dir)
     assert keyring.grant_recipients("c", 1)
+    assert search_rows(app) == {(case_id, "b"), (case_id, "c")}
     result = app.test_cli_runner().invoke(main, ["desks", "retire", "c", "--yes"])
     assert result.exit_code == 0, result.output
     assert "2 accounts revoked" in result.output
     assert keyring.grant_recipients("c", 1) == []  # the recovery key's grant too
     assert epoch_keys_of(app, "c-reviewer") == {}
+    # c's search rows went with its keys; b's stays.
+    assert search_rows(app) == {(case_id, "b")}
     with app.app_context():
         db = get_session()
         assert {u.state for u in db.query(User).filter_by(desk_id="c")} == {"revoked"}
