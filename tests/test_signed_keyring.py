@@ -208,7 +208,7 @@ def test_a_certificate_signed_by_a_revoked_admin_after_its_revocation_is_refused
     with Session(app.extensions["intake.db"]) as db:
         darius_id = db.query(User).filter_by(name="darius").one().id
     assert admin.post(f"/admin/users/{darius_id}/revoke",
-                      data={"csrf_token": token}).status_code == 200
+                      data={"csrf_token": token, "confirmed": "y"}).status_code == 200
     kinds = [parse_certificate(blob).kind.value for blob in keyring.certificates("main")]
     assert kinds[-1] == "revocation"
     assert darius.signing_key is not None

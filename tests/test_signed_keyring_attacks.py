@@ -66,7 +66,8 @@ def revoke_in_admin_page(app: Flask, name: str) -> None:
     admin = app.test_client()
     assert log_in(app, admin, name="admin").status_code == 302
     assert admin.post(f"/admin/users/{user_id(app, name)}/revoke",
-                      data={"csrf_token": page_token(admin, "/admin/")}).status_code == 200
+                      data={"csrf_token": page_token(admin, "/admin/"),
+                            "confirmed": "y"}).status_code == 200
 
 
 def rotate(app: Flask, instance: Instance) -> None:

@@ -159,7 +159,7 @@ def check_checkpoints(session: Session, chain: Chain, blobs: list[bytes]) -> tup
         AuditCheckpoint.count, AuditCheckpoint.id).all()
     for entry in checkpoints:
         message = _checkpoint_message(entry)
-        if not any(_verifies(key, entry.signature, message)
+        if not any(checkpoint_signed_by(key, entry.signature, message)
                    for key in chain.signing_keys_at(entry.account_id, entry.chain_length)):
             raise AuditError(f"checkpoint {entry.id} is not signed by a key this desk certified "
                              f"for its account when it was signed: it was forged or edited")
@@ -195,7 +195,7 @@ def contradicting_checkpoint(session: Session, chain: Chain,
     for entry in session.query(AuditCheckpoint).filter_by(desk_id=chain.desk).order_by(
             AuditCheckpoint.chain_length.desc(), AuditCheckpoint.id.desc()).yield_per(100):
         message = _checkpoint_message(entry)
-        if not any(_verifies(key, entry.signature, message)
+        if not any(checkpoint_signed_by(key, entry.signature, message)
                    for key in chain.signing_keys_at(entry.account_id, entry.chain_length)):
             continue
         if not 0 < entry.chain_length <= len(digests) \
@@ -205,7 +205,8 @@ def contradicting_checkpoint(session: Session, chain: Chain,
     return None
 
 
-def _verifies(key: bytes, signature: bytes, message: bytes) -> bool:
+def checkpoint_signed_by(key: bytes, signature: bytes, message: bytes) -> bool:
+    """Say whether `signature` over a checkpoint message is the key's (public key bytes)."""
     try:
         SigningPublicKey(key).verify(signature, message, Use.AUDIT_CHECKPOINT)
     except SignatureError:

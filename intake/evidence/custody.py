@@ -12,7 +12,7 @@ from typing import Any
 from intake.crypto.certs import parse_certificate
 from intake.crypto.chain import CertificateError, Chain, verify_chain
 from intake.crypto.signing import SignatureError, SigningPublicKey, Use, format_fingerprint
-from intake.desk.audit import checkpoint_message, entry_digest
+from intake.desk.audit import checkpoint_message, checkpoint_signed_by, entry_digest
 
 
 class CustodyError(Exception):
@@ -119,7 +119,7 @@ def _check_one(chain: Chain, blobs: list[bytes], entry: dict[str, Any],
         raise CustodyError(f"checkpoint {number} is malformed") from None
     keys = chain.signing_keys_at(entry["account"], length) if entry["desk"] == chain.desk \
         else []
-    if not any(_verifies(key, signature, message) for key in keys):
+    if not any(checkpoint_signed_by(key, signature, message) for key in keys):
         raise CustodyError(f"checkpoint {number} is not signed by a key the desk certified "
                            f"for account {entry['account']}: it was forged or edited")
     if not 0 < length <= len(blobs) or \
@@ -160,11 +160,3 @@ def _load(data: bytes, name: str) -> list[dict[str, Any]]:
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
         raise CustodyError(f"{name} is not a list of entries")
     return value
-
-
-def _verifies(key: bytes, signature: bytes, message: bytes) -> bool:
-    try:
-        SigningPublicKey(key).verify(signature, message, Use.AUDIT_CHECKPOINT)
-    except SignatureError:
-        return False
-    return True
