@@ -12,6 +12,7 @@ def take_a_code(page: Page, start_url: str) -> str:
     code = page.inner_text("p.code")
     page.check("input[name=written_down]")
     page.click("#code-form button[type=submit] >> nth=0")  # "Continue to the form"
+    page.wait_for_load_state()  # the form, loaded (a click returns once the navigation starts)
     return code
 
 
@@ -19,6 +20,7 @@ def skip_the_code(page: Page, start_url: str) -> None:
     """Open the start page and go to the form without a code."""
     page.goto(start_url)
     page.click("main form button[name=no_code]")
+    page.wait_for_load_state()
 
 
 def send(page: Page) -> None:

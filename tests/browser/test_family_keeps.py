@@ -135,6 +135,7 @@ def test_reload_back_and_language_switch_never_lose_the_code_and_it_opens_the_ca
     page.goto(live_server.url + "/followup")
     page.fill("textarea[name=code]", code)
     page.click("form button[type=submit]")
+    page.wait_for_load_state()
     assert page.locator("dl.outline").count() == 1
     words = code.split()
     assert [r.url for r in requests if any(word in r.url for word in words)] == []

@@ -111,6 +111,7 @@ def test_every_family_page_has_a_quick_exit_off_site_with_javascript_off(
     page.goto(live_server.url + "/followup")
     page.fill("textarea[name=code]", code)
     page.click("form button[type=submit]")
+    page.wait_for_load_state()
     assert page.locator("dl.outline").count() == 1  # the follow-up status page
     assert_quick_exit_off_site(page, live_server)
 
