@@ -2,13 +2,14 @@
 is destroyed, so its keys open nothing; the cases it shared stay readable by the other desks
 the family chose, through their own sealed copies.
 
-A case given to the retiring desk alone would be readable by nobody afterwards: retiring is
-refused while there is one (refer it first, with the family's consent, or keep the desk).
+A case that no other open desk holds would be readable by nobody afterwards: retiring is
+refused while there is one, whether the family chose this desk alone or the other desks it
+chose were retired before (refer it first, with the family's consent, or keep the desk).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select, union
 from sqlalchemy.orm import Session
 
 from intake.crypto import Keyring
@@ -20,10 +21,17 @@ from intake.store.settings import Settings
 
 
 def sole_cases(db: Session, desk_id: str) -> int:
-    """Count the cases (additions included) given to this desk and to no other."""
-    shared = select(CaseDesk.submission_id)
-    return db.query(Submission).filter(Submission.desk_id == desk_id,
-                                       Submission.id.not_in(shared)).count()
+    """Count the cases (additions included) this desk holds and no other open desk does."""
+    retired = select(DeskRecord.id).where(DeskRecord.retired)
+    held = union(select(Submission.id.label("id")).where(Submission.desk_id == desk_id),
+                 select(CaseDesk.submission_id.label("id")).where(CaseDesk.desk_id == desk_id)
+                 ).subquery()
+    other_first = select(Submission.id).where(Submission.desk_id != desk_id,
+                                              Submission.desk_id.not_in(retired))
+    other_shared = select(CaseDesk.submission_id).where(CaseDesk.desk_id != desk_id,
+                                                        CaseDesk.desk_id.not_in(retired))
+    return db.scalar(select(func.count()).select_from(held).where(
+        held.c.id.not_in(other_first), held.c.id.not_in(other_shared))) or 0
 
 
 def retire(db: Session, keyring: Keyring, settings: Settings, desk_id: str) -> tuple[int, int]:
@@ -32,9 +40,9 @@ def retire(db: Session, keyring: Keyring, settings: Settings, desk_id: str) -> t
         raise DeskError(f"there is no open desk {desk_id}")
     alone = sole_cases(db, desk_id)
     if alone:
-        raise DeskError(f"{alone} cases were given to desk {desk_id} alone and nobody could "
-                        "read them afterwards: refer them first (where the family consented) "
-                        "or keep the desk")
+        raise DeskError(f"{alone} cases are held by desk {desk_id} and by no other open desk, "
+                        "so nobody could read them afterwards: refer them first (where the "
+                        "family consented) or keep the desk")
     row = db.get(DeskRecord, desk_id)
     if row is None:
         raise DeskError("an instance's only desk cannot be retired")

@@ -58,7 +58,25 @@ def test_retiring_a_desk_that_alone_holds_a_case_is_refused_and_changes_nothing(
     before = keyring.grant_recipients("c", 1)
     result = app.test_cli_runner().invoke(main, ["desks", "retire", "c", "--yes"])
     assert result.exit_code != 0
-    assert "1 cases were given to desk c alone" in result.output
+    assert "1 cases are held by desk c and by no other open desk" in result.output
     assert keyring.grant_recipients("c", 1) == before
     with app.app_context():
         assert {u.state for u in get_session().query(User).filter_by(desk_id="c")} == {"active"}
+
+
+def test_a_case_whose_other_desk_retired_first_keeps_its_last_desk(app: Flask) -> None:
+    """Reproduction: a case sent to b and c, c retired, then b retired too: b's check counted
+    only cases sent to b alone, so the retirement went through and destroyed the last keys
+    that opened the case."""
+    SEEN.clear()
+    send_to(app, ["b", "c"])
+    runner = app.test_cli_runner()
+    assert runner.invoke(main, ["desks", "retire", "c", "--yes"]).exit_code == 0
+    keyring = Keyring(app.extensions["intake.settings"].keys_dir)
+    before = keyring.grant_recipients("b", 1)
+    result = runner.invoke(main, ["desks", "retire", "b", "--yes"])
+    assert result.exit_code != 0
+    assert "1 cases are held by desk b and by no other open desk" in result.output
+    assert keyring.grant_recipients("b", 1) == before
+    with app.app_context():
+        assert {u.state for u in get_session().query(User).filter_by(desk_id="b")} == {"active"}
