@@ -5,11 +5,12 @@ blobs under their random names, keyring files in the keyring's layout) and
 it is a plain file listed in the manifest; links, devices, folders, `../`
 and absolute names are refused whatever the manifest says. Everything is
 unpacked into private folders beside the targets while its SHA-256 is
-checked, the keyring's certificate chain is checked against the root the
-admin gives, the database is checked and migrated there, config.py is
-written from the backup's settings as data (with that root pinned), and only
-then are the folders renamed into place. Any failure removes what was
-unpacked and raises one BackupError.
+checked, every desk's certificate chain is checked against the root the
+admin gives for that desk, the database is checked and migrated there,
+config.py is written from the backup's settings as data (with those roots
+pinned, whatever the backup's settings said), and only then are the folders
+renamed into place. Any failure removes what was unpacked and raises one
+BackupError.
 
 A backup of a PostgreSQL instance holds a pg_dump archive instead: it is
 restored only into the empty PostgreSQL database that INTAKE_DATABASE_URL
@@ -29,7 +30,7 @@ import sqlite3
 import tarfile
 import tempfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -37,7 +38,6 @@ from sqlalchemy import Engine
 from intake.crypto import DecryptionError, Keyring, KeyringError
 from intake.crypto.files import fsync_dir, make_private_dirs
 from intake.crypto.passphrase import needs_upgrade
-from intake.crypto.signing import parse_fingerprint
 from intake.desk import trust
 from intake.desk.backup import (
     DATABASE,
@@ -48,7 +48,7 @@ from intake.desk.backup import (
     is_known_member,
 )
 from intake.store import instance_config, pgdump
-from intake.store.settings import DEFAULTS, Settings, SettingsError
+from intake.store.settings import DEFAULTS, Settings, SettingsError, render_desk_roots
 
 CHUNK = 1 << 20
 MAX_SETTINGS = 1 << 20
@@ -57,14 +57,18 @@ _LINE = re.compile(r"([0-9a-f]{64})  (\S[^\n]*)")
 _PLAIN = (tarfile.REGTYPE, tarfile.AREGTYPE)
 
 
-# Told the root fingerprint of the backup's keyring (None if it is not certified), returns
-# the fingerprint it must chain to: the one the admin passed, or this one once confirmed.
-RootCheck = Callable[[bytes | None], bytes | None]
+# Told a desk's id, whether it is the instance's first desk, and the root fingerprint its
+# chain in the backup starts from (None if it holds no certificates), returns the fingerprint
+# that desk's chain must chain to: the one the admin passed for it, or this one once
+# confirmed; None if neither.
+RootCheck = Callable[[str, bool, bytes | None], bytes | None]
 
 
 def restore_backup(source: Path, instance: Path, keys: Path, root: RootCheck,
-                   database_url: str | None = None) -> int:
-    """Check a backup against its manifest and its keyring against a root, then unpack it."""
+                   database_url: str | None = None, named: Collection[str] = ()) -> int:
+    """Check a backup against its manifest and every desk's keyring against its root, then
+    unpack it. `named` lists the desks the admin gave a root for by name: one the backup does
+    not have is refused (a misspelt desk must not leave the one meant unchecked)."""
     _check_targets(instance, keys)
     engine = _empty_database(database_url)
     loaded = False
@@ -75,10 +79,10 @@ def restore_backup(source: Path, instance: Path, keys: Path, root: RootCheck,
             with _Staging(instance, keys) as staging:
                 member, raw = _unpack(archive, members, manifest, staging)
                 values = _settings(member, raw, instance, keys)
-                values["ROOT_FINGERPRINT"] = _check_keyring(staging.keys, values, root)
+                roots = _check_keyrings(staging.keys, values, root, named)
                 if engine is None:
                     _check_database(staging.instance / "intake.sqlite3")
-                    _check_checkpoints(staging.instance / "intake.sqlite3", staging.keys, values)
+                    _check_checkpoints(staging.instance / "intake.sqlite3", staging.keys, roots)
                 else:
                     loaded = True
                     _load_dump(staging.path(pgdump.DUMP), str(database_url), engine)
@@ -127,34 +131,73 @@ def _check_database_kind(members: list[tarfile.TarInfo], engine: Engine | None) 
                           "INTAKE_DATABASE_URL (moving between databases is not supported)")
 
 
-def _check_keyring(keys: Path, values: dict[str, instance_config.Value],
-                   root: RootCheck) -> str:
-    """Refuse a keyring that does not chain to the admin's root; return the root to pin.
+def _check_keyrings(keys: Path, values: dict[str, instance_config.Value], root: RootCheck,
+                    named: Collection[str]) -> dict[str, bytes]:
+    """Check every desk's chain against the root the admin gives for it, pin those roots in
+    `values` (ROOT_FINGERPRINT, DESK_ROOTS) and return them by desk."""
+    keyring, first = Keyring(keys), str(values.get("DESK_ID", DEFAULTS["DESK_ID"]))
+    # Every desk the keyring holds, and every desk the settings pin a root for: a desk whose
+    # folder was deleted is refused rather than restored unpinned (a server trusts an unpinned
+    # desk's keyring as it finds it).
+    others = sorted((set(keyring.desk_ids()) | _desks_named(values.get("DESK_ROOTS")))
+                    - {first})
+    unknown = sorted(set(named) - {first, *others})
+    if unknown:
+        raise BackupError(f"a root was given for desk {unknown[0]}, which this backup does not "
+                          f"have (its desks: {', '.join([first, *others])})")
+    pinned = {first: _check_keyring(keyring, keys, first, True, root)}
+    values["ROOT_FINGERPRINT"] = trust.fingerprint_text(pinned[first]) if pinned[first] else ""
+    for desk_id in others:
+        pinned[desk_id] = _check_keyring(keyring, keys, desk_id, False, root)
+    values["DESK_ROOTS"] = render_desk_roots({desk_id: trust.fingerprint_text(found)
+                                              for desk_id, found in pinned.items()
+                                              if desk_id != first})
+    return {desk_id: found for desk_id, found in pinned.items() if found}
+
+
+def _desks_named(text: object) -> set[str]:
+    """Return the desks a DESK_ROOTS setting ("desk=FINGERPRINT;...") names."""
+    return {item.partition("=")[0].strip() for item in str(text or "").split(";")
+            if item.strip()}
+
+
+def _check_keyring(keyring: Keyring, keys: Path, desk_id: str, first: bool,
+                   root: RootCheck) -> bytes:
+    """Refuse a desk's chain that does not chain to the admin's root for it; return that root
+    (empty only for a first desk from before certificates).
 
     A manifest proves only that the backup was not damaged: whoever edited the
     keyring could recompute it. The chain cannot be recomputed without an
     admin's signing key, so it is what decides.
     """
-    keyring, desk_id = Keyring(keys), str(values.get("DESK_ID", DEFAULTS["DESK_ID"]))
+    desk = "the backup's keyring" if first else f"desk {desk_id}'s keyring"
     try:
         found = trust.server_root(keyring, desk_id, None)
-    except trust.TrustError as exc:
-        raise BackupError(f"the backup's keyring cannot be trusted: {exc}") from None
+    except (trust.TrustError, KeyringError) as exc:
+        raise BackupError(f"{desk} cannot be trusted: {exc}") from None
+    if found is None and not first:
+        # Every desk after the first is certified as it is made: none here means deleted.
+        raise BackupError(f"{desk} holds no certificates: they were deleted, or the desk's "
+                          "folder was")
     if found is None and _pins_a_root(keyring, keys):
         # Accounts pin a root only once a chain exists: this chain was deleted, not missing.
         raise BackupError("the backup's accounts trust a root of trust, but its keyring holds "
                           "no certificates: they were deleted")
-    expected = root(found)
+    expected = root(desk_id, first, found)
+    if expected is None and found is None:
+        return b""  # a backup made before certificates: `intake keys certify` after restoring
+    if expected is None and first:
+        raise BackupError("the backup's root of trust was not confirmed")
     if expected is None:
-        if found is not None:
-            raise BackupError("the backup's root of trust was not confirmed")
-        return ""  # a backup made before certificates: `intake keys certify` after restoring
+        raise BackupError(f"no root of trust was given or confirmed for desk {desk_id} "
+                          f"(--root {desk_id}=FINGERPRINT, printed when it was added)")
     try:
         trust.sealing_epoch(keyring, desk_id, expected)
     except (trust.TrustError, KeyringError) as exc:
-        raise BackupError(f"the backup's keyring does not chain to the root "
-                          f"{trust.fingerprint_text(expected)}: {exc}") from None
-    return trust.fingerprint_text(expected)
+        raise BackupError(f"{desk} does not chain to the root "
+                          f"{trust.fingerprint_text(expected)} given for desk {desk_id}: "
+                          f"{exc}") from None
+    return expected
 
 
 def _pins_a_root(keyring: Keyring, keys: Path) -> bool:
@@ -168,9 +211,8 @@ def _pins_a_root(keyring: Keyring, keys: Path) -> bool:
     return False
 
 
-def _check_checkpoints(database: Path, keys: Path,
-                       values: dict[str, instance_config.Value]) -> None:
-    """Refuse a keyring shorter than the one the backup's own signed checkpoints saw.
+def _check_checkpoints(database: Path, keys: Path, roots: dict[str, bytes]) -> None:
+    """Refuse a desk's keyring shorter than the one the backup's own signed checkpoints saw.
 
     The certificates after a checkpoint (a revocation among them) can be cut from a
     backup without breaking the chain; a checkpoint signed when they were there cannot.
@@ -180,20 +222,21 @@ def _check_checkpoints(database: Path, keys: Path,
     from intake.desk.audit import contradicting_checkpoint
     from intake.store.db import make_engine
 
-    if not values["ROOT_FINGERPRINT"]:
-        return  # a backup made before certificates: no checkpoint was signed
-    keyring, desk_id = Keyring(keys), str(values.get("DESK_ID", DEFAULTS["DESK_ID"]))
-    chain = trust.load_chain(keyring, desk_id, parse_fingerprint(str(values["ROOT_FINGERPRINT"])))
+    keyring = Keyring(keys)
     engine = make_engine(f"sqlite:///{database}")
     try:
         with Session(engine) as session:
-            found = contradicting_checkpoint(session, chain, keyring.certificates(desk_id))
+            for desk_id, root in sorted(roots.items()):
+                chain = trust.load_chain(keyring, desk_id, root)
+                found = contradicting_checkpoint(session, chain, keyring.certificates(desk_id))
+                if found is not None:
+                    raise BackupError(
+                        f"the backup's checkpoint {found.id} saw {found.chain_length} "
+                        f"certificates of desk {desk_id}, but its keyring holds "
+                        f"{chain.length} that end elsewhere: certificates were cut from the "
+                        "backup or replaced")
     finally:
         engine.dispose()
-    if found is not None:
-        raise BackupError(f"the backup's checkpoint {found.id} saw {found.chain_length} "
-                          f"certificates, but its keyring holds {chain.length} that end "
-                          "elsewhere: certificates were cut from the backup or replaced")
 
 
 def _check_targets(instance: Path, keys: Path) -> None:

@@ -5,6 +5,8 @@ the family chose, through their own sealed copies.
 A case that no other open desk holds would be readable by nobody afterwards: retiring is
 refused while there is one, whether the family chose this desk alone or the other desks it
 chose were retired before (refer it first, with the family's consent, or keep the desk).
+It is refused too while the desk has a case on safety hold: a hold keeps every desk's replies
+from the family's code, and once its accounts are revoked nobody could lift it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from intake.desk.desks import DeskError, accounts_of, all_desks
 from intake.staff.accounts import revoke
 from intake.store.models import CaseDesk, DeskRecord, SearchRow, Submission
 from intake.store.settings import Settings
+from intake.testimonies.closing import HOLD
 
 
 def sole_cases(db: Session, desk_id: str) -> int:
@@ -34,6 +37,12 @@ def sole_cases(db: Session, desk_id: str) -> int:
         held.c.id.not_in(other_first), held.c.id.not_in(other_shared))) or 0
 
 
+def held_cases(db: Session, desk_id: str) -> int:
+    """Count the cases this desk has on safety hold (as first desk or through its own share)."""
+    first = db.query(Submission).filter_by(desk_id=desk_id, status=HOLD).count()
+    return first + db.query(CaseDesk).filter_by(desk_id=desk_id, status=HOLD).count()
+
+
 def retire(db: Session, keyring: Keyring, settings: Settings, desk_id: str) -> tuple[int, int]:
     """Retire a desk; return the accounts revoked and the grants destroyed."""
     if desk_id not in {desk.id for desk in all_desks(db, settings) if not desk.retired}:
@@ -43,6 +52,11 @@ def retire(db: Session, keyring: Keyring, settings: Settings, desk_id: str) -> t
         raise DeskError(f"{alone} cases are held by desk {desk_id} and by no other open desk, "
                         "so nobody could read them afterwards: refer them first (where the "
                         "family consented) or keep the desk")
+    holding = held_cases(db, desk_id)
+    if holding:
+        raise DeskError(f"desk {desk_id} has {holding} cases on safety hold, which keeps every "
+                        "desk's replies from the family's code and which nobody could lift "
+                        "once it is retired: its reviewers lift the holds first (or keep it)")
     row = db.get(DeskRecord, desk_id)
     if row is None:
         raise DeskError("an instance's only desk cannot be retired")

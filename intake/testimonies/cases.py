@@ -386,11 +386,11 @@ def add_reply(db: Session, submission: Submission, keys: CaseKeys, author_id: st
     reply = Reply(
         id=reply_id, submission_id=submission.id, author_id=author_id,
         written_on=utc_today(),
-        # Kept from the code while the case is on safety hold (see closing).
+        # Kept from the code while any chosen desk holds the case (see closing).
         for_family=seal_for_family(text.encode(), PublicKey(submission.family_key),
                                    desk_id=submission.desk_id, record_id=submission.id,
                                    field=f"reply:{reply_id}")
-        if closing.reaches_family(submission) else closing.NOT_FOR_FAMILY,
+        if closing.reaches_family(db, submission) else closing.NOT_FOR_FAMILY,
         for_desk=keys.encrypt(text.encode(), record_id=submission.id,
                               field=f"reply:{reply_id}"))
     db.add(reply)
@@ -438,8 +438,8 @@ def additions(db: Session, submission: Submission, epoch_keys: EpochKeys) -> lis
 def replies_for_family(db: Session, case: Submission,
                        family_key: PrivateKey) -> list[tuple[dt.date, str, str | None]]:
     """Open the replies to a family with the key from its code, each with the desk of its
-    author (None: the instance's first desk); none while the case is held."""
-    if not closing.reaches_family(case):
+    author (None: the instance's first desk); none while any chosen desk holds the case."""
+    if not closing.reaches_family(db, case):
         return []
     rows = db.query(Reply, User.desk_id).join(User, User.id == Reply.author_id).filter(
         Reply.submission_id == case.id).order_by(Reply.written_on, Reply.id).all()
@@ -451,15 +451,39 @@ def replies_for_family(db: Session, case: Submission,
 
 def set_status(db: Session, actor_id: str, submission: Submission, key: CaseKeys,
                status: str, work: Work | None = None) -> None:
-    """Change a desk's status of a case (`work`, by default the first desk's), audited; lifting
-    a safety hold lets held replies reach the code (the hold is the first chosen desk's)."""
+    """Change a desk's status of a case (`work`, by default the first desk's), audited; once no
+    chosen desk holds the case, this desk's held replies reach the code."""
     work = submission if work is None else work
     if status == work.status:
         return
     audit.record(db, actor_id, "status", submission.id, status)
-    lifted = work is submission and submission.status == closing.HOLD
+    lifted = work.status == closing.HOLD
     work.status = status
-    if lifted:
-        released = closing.release_held_replies(
-            db, submission, lambda row: reply_text(submission, key, row))
+    db.flush()  # the held() query below must see this desk's new status
+    released = release_desk_replies(db, actor_id, submission, key)
+    if lifted and not released and closing.reaches_family(db, submission):
+        audit.record(db, actor_id, "release_replies", submission.id, "replies:0")
+
+
+def release_desk_replies(db: Session, actor_id: str, submission: Submission,
+                         keys: CaseKeys) -> int:
+    """Seal to the code the replies the actor's desk wrote while the case was held, if no
+    chosen desk holds it now; audited when any were; return how many."""
+    # Only the author desk's keys open a held reply's text (its work key), so each desk
+    # releases its own: at its status change, or when one of its reviewers opens the case.
+    released = closing.release_held_replies(
+        db, submission, colleagues(db, actor_id),
+        lambda row: readable(reply_text, submission, keys, row))
+    if released:
         audit.record(db, actor_id, "release_replies", submission.id, f"replies:{released}")
+    return released
+
+
+def colleagues(db: Session, actor_id: str) -> set[str]:
+    """Return the ids of every account of the actor's desk, the actor's included."""
+    actor = db.get(User, actor_id)
+    if actor is None:
+        return set()
+    same_desk = (User.desk_id.is_(None) if actor.desk_id is None
+                 else User.desk_id == actor.desk_id)
+    return {user_id for (user_id,) in db.query(User.id).filter(same_desk)}

@@ -181,6 +181,9 @@ def case(case_id: str) -> ResponseReturnValue:
         context |= case_context(submission, key)
         context["newer"], context["older"] = workbench.neighbours(db, unlocked, filters,
                                                                   submission)
+        # Another desk may have lifted the last hold since: this desk's held replies, which
+        # only its keys open, reach the family now.
+        cases.release_desk_replies(db, unlocked.user.id, submission, key)
         if db.get(CaseRead, (unlocked.user.id, submission.id)) is None:
             db.add(CaseRead(user_id=unlocked.user.id, submission_id=submission.id))
         audit.record(db, unlocked.user.id, "view", submission.id)
@@ -203,6 +206,7 @@ def case_context(submission: Submission, key: CaseKeys) -> dict[str, object]:
                         **cases.assessment(work, key))
     triage.assignee.choices = choices(("", "—"), *((u.id, u.name) for u in reviewers))
     found = cases.answers(submission, key)
+    held = closing.held(session, submission)
     return {
         # Only this desk's accounts: the notes and replies shown are theirs alone.
         "names": {u.id: u.name for u in accounts},
@@ -217,9 +221,11 @@ def case_context(submission: Submission, key: CaseKeys) -> dict[str, object]:
         "labels": cases.labels(work, key), "status": work.status,
         "links": linked_ids(submission.id),
         "code_closed_on": closing.code_closed_on(session, submission),
-        # The hold that keeps replies from the code is the first chosen desk's (closing).
         "close_form": CloseCodeForm(),
-        "held": work is submission and submission.status == closing.HOLD,
+        # Any chosen desk's hold keeps every desk's replies from the code (closing): this
+        # desk's reviewers must know a reply will not reach the family, not which desk holds.
+        "held": held,
+        "held_elsewhere": held and work.status != closing.HOLD,
         "refer_to": refer_targets(submission), "refer_form": FlaskForm(),
     }
 
@@ -324,6 +330,8 @@ def write(case_id: str, form: NoteForm | ReplyForm, store: Callable[..., Note | 
     db, unlocked, submission = get_session(), current(), find(case_id)
     if form.validate():
         key = cases.data_key(submission, unlocked.epoch_keys)
+        if action == "reply":  # held replies first, so the family reads them in order
+            cases.release_desk_replies(db, unlocked.user.id, submission, key)
         try:
             item = store(db, submission, key, unlocked.user.id, form.text.data)
         except ValueError:
