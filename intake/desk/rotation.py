@@ -432,7 +432,11 @@ def run(db: Session, keyring: Keyring, instance_path: Path, desk_id: str, admin:
         # Accounts vetted or revoked while the rotation ran are caught before old grants go.
         reconcile(db, keyring, target, target_key, chain=_chain(keyring, desk_id, signer))
         retired = retire_old(db, keyring, target)
-        ended = sum(sessions.end_all(db, user.id) for user in db.query(User))
+        # Only this desk's sessions held its old epoch keys; another desk's hold none of them.
+        # The admin is of the desk it rotates (its commands and pages act on their own desk).
+        desk_accounts = (User.desk_id.is_(None) if admin.desk_id is None
+                         else User.desk_id == admin.desk_id)
+        ended = sum(sessions.end_all(db, user.id) for user in db.query(User).filter(desk_accounts))
         audit.record(db, admin.id, "retire", desk_id, f"epochs:{retired}")
         db.commit()
         keyring.remove_stale_temporaries(desk_id)

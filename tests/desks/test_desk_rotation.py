@@ -13,7 +13,7 @@ from intake.desk import rotation
 from intake.store.models import CaseDesk, KeyGeneration, Submission
 from intake.testimonies import cases
 from intake.web.database import get_session
-from tests.desks.conftest import passphrase_of
+from tests.desks.conftest import logged_in, passphrase_of
 from tests.desks.test_choosing import epoch_keys_of
 from tests.desks.test_routes import SEEN, send_to
 from tests.unlock import unlock_user
@@ -135,3 +135,14 @@ def test_what_a_desk_writes_after_its_rotation_opens_with_no_key_kept_from_befor
         assert cases.note_text(case, now, note) == "after the rotation"
         assert cases.readable(cases.note_text, case, kept, note) is None
         assert cases.answers(case, kept)["relationship"] == "sister"
+
+
+def test_rotating_desk_b_ends_bs_sessions_and_no_other_desks(app: Flask) -> None:
+    """A rotation after desk b's laptop theft logs b's reviewers out; main's and c's sessions
+    hold none of b's keys, so they stay (before: every session of the instance ended)."""
+    SEEN.clear()
+    send_to(app, ["b", "c"])
+    clients = {name: logged_in(app, name) for name in ("reviewer", "b-reviewer", "c-reviewer")}
+    rotate(app, "b")
+    statuses = {name: client.get("/review/").status_code for name, client in clients.items()}
+    assert statuses == {"reviewer": 200, "b-reviewer": 302, "c-reviewer": 200}
