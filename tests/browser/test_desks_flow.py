@@ -72,6 +72,7 @@ def test_the_desk_choice_on_the_form_in_persian_and_english(
             skip_the_code(page, f"{coalition_server.url}/submit?lang={lang}")
             choice = page.locator("fieldset.desks")
             assert choice.locator("input[type=checkbox]").count() == 3
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
             choice.scroll_into_view_if_needed()
             choice.screenshot(path=str(output_dir / f"desks-choice-{lang}-{width}.png"))
 

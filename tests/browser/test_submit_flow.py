@@ -161,3 +161,25 @@ def assert_marker_nowhere(server: LiveServer, *also: str) -> None:
         content = path.read_bytes()
         hits += [f"{path}: {needle[:40]!r}" for needle in needles if needle in content]
     assert hits == []
+
+
+def assert_fits_a_phone(page: Page) -> None:
+    """Nothing on the page reaches past a 360 px screen, so a family never scrolls sideways."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360, page.url
+
+
+@pytest.mark.parametrize("lang", ["fa", "en"])
+def test_every_family_page_fits_a_phone_without_scrolling_sideways(
+        live_server: LiveServer, new_page: Callable[..., Page], lang: str) -> None:
+    """Reproduction: the reviewer pages' rule that a date never wraps (.date) also matched the
+    form's date boxes (fieldset.date), whose hint then ran 535 px wide on a 360 px phone."""
+    page = new_page(viewport={"width": 360, "height": 800})
+    for path in ("/", "/submit", "/followup"):
+        page.goto(f"{live_server.url}{path}?lang={lang}")
+        assert_fits_a_phone(page)
+    take_a_code(page, f"{live_server.url}/submit?lang={lang}")
+    assert_fits_a_phone(page)  # the form
+    page.fill("[name=testimony]", "کوتاه")
+    send(page)
+    assert page.locator(".error-summary").count() == 1  # sent back: answers are missing
+    assert_fits_a_phone(page)
