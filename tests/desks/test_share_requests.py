@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import inspect
 
-from intake.store.models import AuditEvent, CaseDesk, ShareRequest, Submission
+from intake.store.models import AuditEvent, CaseDesk, DeskRecord, ShareRequest, Submission
 from intake.web.database import get_session
 from tests.desks.conftest import logged_in
 from tests.desks.test_referral import refer
@@ -76,13 +76,19 @@ def test_a_request_records_the_case_the_desk_and_the_day_only_once_and_audits_no
         assert db.query(CaseDesk).count() == 0
 
 
-@pytest.mark.parametrize("desk", ["nowhere", "main"])
-def test_a_desk_that_does_not_exist_or_already_holds_the_case_is_refused_in_persian(
+@pytest.mark.parametrize("desk", ["nowhere", "main", "retired-b"])
+def test_a_desk_that_does_not_exist_is_retired_or_holds_the_case_is_refused_in_persian(
         app: Flask, desk: str) -> None:
-    """Asking for an unknown desk, or for main, which holds the case, together with a good
-    one (c): 422, the reason in Persian, and no row at all, c's included."""
+    """Asking for an unknown desk, for main, which holds the case, or for b, retired after
+    the page was shown, together with a good one (c): 422, the reason in Persian, and no
+    row at all, c's included."""
     family = app.test_client()
     _case_id, code = send(app, family)
+    if desk == "retired-b":
+        desk = "b"
+        with app.app_context():
+            get_session().get(DeskRecord, "b").retired = True
+            get_session().commit()
     response = ask(family, code, [desk, "c"], lang="fa")
     assert response.status_code == 422
     assert "سازمانی که علامت زدید را نمی‌توان درخواست کرد" in response.get_data(as_text=True)
