@@ -153,3 +153,21 @@ def test_a_desk_not_holding_the_case_gets_404_and_cannot_carry_out_the_request(
     assert response.status_code == 404
     with app.app_context():
         assert get_session().query(CaseDesk).count() == 0
+
+
+@pytest.mark.parametrize("site", ["same-origin", "cross-site"])
+def test_an_expired_share_form_records_nothing_and_comes_back_only_to_our_own_page(
+        app: Flask, site: str) -> None:
+    """A stale token: from our own page the case comes back with c still ticked (400); from
+    another site, the generic refusal, nothing of the case; no row either way."""
+    family = app.test_client()
+    _case_id, code = send(app, family)
+    response = family.post("/followup/share?lang=en", headers={"Sec-Fetch-Site": site},
+                           data={"csrf_token": "expired", "code": code, "desks": ["c"]})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    kept = 'value="c" id="share-desk-c" checked' in page
+    assert kept == (site == "same-origin")
+    assert ("Received on" in page) == (site == "same-origin")
+    with app.app_context():
+        assert get_session().query(ShareRequest).count() == 0
