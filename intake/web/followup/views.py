@@ -142,8 +142,12 @@ def share() -> ResponseReturnValue:
 
 
 def status_page(case: Submission, family_key: PrivateKey, form: AddForm,
-                share_form: ShareForm | None = None, **notices: object) -> str:
-    """Show a case's outline and replies, the form to add more and the desks to ask for."""
+                **notices: object) -> str:
+    """Show a case's outline and replies, the form to add more and the desks to ask for
+    (`share_form`, among the notices: the share form as sent, to show its ticks again)."""
+    share_form = notices.pop("share_form", None)
+    if not isinstance(share_form, ShareForm):
+        share_form = ShareForm(formdata=None, code=form.code.data)
     session = get_session()
     outline = case_outline(session, get_desk(), case, family_key)
     settings = get_settings()
@@ -157,7 +161,7 @@ def status_page(case: Submission, family_key: PrivateKey, form: AddForm,
     return render_template("followup/status.html", outline=outline, replies=replies, form=form,
                            progress=progress if len(progress) > 1 else [],
                            max_files=get_uploads().max_files,
-                           share_form=share_form or ShareForm(formdata=None, code=form.code.data),
+                           share_form=share_form,
                            **share_choices(case, named), **notices)
 
 
