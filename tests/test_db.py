@@ -30,7 +30,7 @@ def test_migrating_twice_changes_nothing(app: Flask) -> None:
     upgrade(engine)
     with engine.connect() as connection:
         version = connection.execute(text("select version_num from alembic_version")).scalar()
-    assert version == "0016_desks"
+    assert version == "0017_share_requests"
 
 
 @pytest.mark.sqlite_only("pragmas are SQLite's; the PostgreSQL settings are tested below")
@@ -161,7 +161,7 @@ def test_downgrading_and_upgrading_keeps_every_row_and_index(
                 for t in FAMILY_TABLES} == before
         assert {t: inspect(connection).get_indexes(t) for t in FAMILY_TABLES} == indexes
         version = connection.execute(text("select version_num from alembic_version")).scalar()
-    assert version == "0016_desks"
+    assert version == "0017_share_requests"
     assert len(read_everything(app)) == 3
 
 

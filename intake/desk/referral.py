@@ -1,5 +1,9 @@
 """Referring a case to another desk of the coalition, only with the family's consent.
 
+The consent is either the form's "share with other organisations of the
+coalition", which covers every desk, or the family's own request, made later
+with its code, for that one desk (share_requests).
+
 The referring desk, which can open the case, seals its data key (generation
 0, under which the family's answers and files are encrypted) and every
 addition's to the other desk's current epoch, with that desk in the binding,
@@ -15,13 +19,13 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from intake.crypto import CaseKeys, new_data_key, seal_case_key, seal_data_key
-from intake.desk import audit, trust
-from intake.desk.desks import accounts_of, open_desks
+from intake.desk import audit, share_requests, trust
+from intake.desk.desks import accounts_of
 from intake.staff.sessions import EpochKeys
 from intake.store.models import CaseDesk, KeyGeneration, Note, Reply, Submission, User
 from intake.store.settings import Settings
 from intake.testimonies import cases
-from intake.testimonies.submissions import Desk, case_desk_ids
+from intake.testimonies.submissions import Desk
 
 CONSENT = "consent_coalition"
 
@@ -36,14 +40,15 @@ class ReferralRefused(Exception):
 
 def referable(db: Session, settings: Settings, case: Submission) -> list[str]:
     """List the open desks a case could be referred to (those not given it yet)."""
-    given = set(case_desk_ids(db, case))
-    return [desk.id for desk in open_desks(db, settings) if desk.id not in given]
+    return share_requests.unshared(db, settings, case)
 
 
 def refer(db: Session, desk: Desk, settings: Settings, case: Submission, keys: CaseKeys,
           epoch_keys: EpochKeys, referrer: User, from_desk: str, to_desk: str) -> None:
-    """Seal a case (and its additions) to `to_desk`, if the family consented; commit once."""
-    if cases.answers(case, keys).get(CONSENT) is not True:
+    """Seal a case (and its additions) to `to_desk`, if the family consented to it, on the
+    form for any desk or with its code for this one; commit once."""
+    asked_on = share_requests.asked_on(db, case, to_desk)
+    if cases.answers(case, keys).get(CONSENT) is not True and asked_on is None:
         raise ReferralRefused("consent")
     if to_desk not in referable(db, settings, case):
         raise ReferralRefused("desk")
@@ -62,6 +67,10 @@ def refer(db: Session, desk: Desk, settings: Settings, case: Submission, keys: C
             work_key=seal_case_key(new_data_key(), epoch.public_key, desk_id=to_desk,
                                    epoch_id=epoch.id, record_id=record.id, generation=1),
             status="new", family_status="received", priority=0, referred_by=from_desk))
+    if asked_on is not None:
+        # Audited now rather than when the family asked: an entry's time to the second,
+        # and its place in the chain, would tell when the family came.
+        audit.record(db, None, "share_asked", case.id, f"desk:{to_desk} on:{asked_on}")
     audit.record(db, referrer.id, "refer", case.id, f"from:{from_desk} to:{to_desk}")
     audit.record(db, None, "referred", case.id, f"desk:{to_desk} by:{from_desk}")
     db.commit()

@@ -340,3 +340,16 @@ class CaseDeskKey(Base):
     generation: Mapped[int] = mapped_column(primary_key=True)
     epoch_id: Mapped[int]
     sealed_key: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ShareRequest(Base):
+    """A family's request, made with its code, that a desk be given its case: the case, the
+    desk and the UTC day only. A desk holding the case carries it out as a referral; it is
+    done once the asked desk holds the case (a `case_desks` row)."""
+
+    __tablename__ = "share_requests"
+    __table_args__ = NO_ROWID
+
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    desk_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    asked_on: Mapped[dt.date]

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, MultipleFileField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    MultipleFileField,
+    SelectMultipleField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 
@@ -32,3 +38,11 @@ class AddForm(FlaskForm):
     attachments = MultipleFileField(_l("Files"))
     keep_originals = BooleanField(_l("Keep the original files unchanged (location and device "
                                      "details in photos are kept too)"))
+
+
+class ShareForm(FlaskForm):
+    """The further desks a family asks to be given its case, with its code."""
+
+    code = HiddenField(validators=[DataRequired()])
+    # Checked by the domain (share_requests.ask), which says in words what is wrong.
+    desks = SelectMultipleField(_l("Organisations"), validate_choice=False)

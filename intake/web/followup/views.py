@@ -14,7 +14,9 @@ from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.wrappers import Response
 
 from intake.crypto import PrivateKey
-from intake.desk.desks import all_desks
+from intake.desk import share_requests
+from intake.desk.desks import DeskInfo, all_desks
+from intake.store.blobs import utc_today
 from intake.store.models import Submission
 from intake.store.throttle import Busy
 from intake.testimonies import pending
@@ -35,7 +37,7 @@ from intake.web.family_forms import (
     upload_batch,
 )
 from intake.web.followup.blueprint import bp
-from intake.web.followup.forms import AddForm, CodeForm
+from intake.web.followup.forms import AddForm, CodeForm, ShareForm
 
 
 @bp.get("")
@@ -59,8 +61,13 @@ def status() -> tuple[str, int] | str:
     case, family_key = open_case(form.code.data)
     if case is None:
         return render_template("followup/enter.html", form=form, not_found=True)
-    return status_page(case, family_key, AddForm(code=form.code.data, form_nonce=new_nonce(),
-                                                 files_key=pending.new_form_token()))
+    return status_page(case, family_key, fresh_add_form(form.code.data))
+
+
+def fresh_add_form(code: str) -> AddForm:
+    """Make the addition form for a case just opened with this code."""
+    return AddForm(formdata=None, code=code, form_nonce=new_nonce(),
+                   files_key=pending.new_form_token())
 
 
 @bp.post("/add")
@@ -117,9 +124,30 @@ def keep_and_show(case: Submission, family_key: PrivateKey, form: AddForm,
                        **notices), status
 
 
+@bp.post("/share")
+def share() -> ResponseReturnValue:
+    """Record the family's request that further organisations be given its case."""
+    form = ShareForm()
+    case, family_key = open_case(form.code.data or "")
+    if case is None:
+        return render_template("followup/enter.html", form=CodeForm(), not_found=True)
+    try:
+        share_requests.ask(get_session(), get_settings(), case, form.desks.data or [],
+                           utc_today())
+    except share_requests.ShareRefused as exc:
+        return status_page(case, family_key, fresh_add_form(form.code.data or ""),
+                           share_form=form, share_refused=exc.reason), 422
+    return status_page(case, family_key, fresh_add_form(form.code.data or ""),
+                       share_asked=True)
+
+
 def status_page(case: Submission, family_key: PrivateKey, form: AddForm,
                 **notices: object) -> str:
-    """Show a case's outline and replies, and the form to add more."""
+    """Show a case's outline and replies, the form to add more and the desks to ask for
+    (`share_form`, among the notices: the share form as sent, to show its ticks again)."""
+    share_form = notices.pop("share_form", None)
+    if not isinstance(share_form, ShareForm):
+        share_form = ShareForm(formdata=None, code=form.code.data)
     session = get_session()
     outline = case_outline(session, get_desk(), case, family_key)
     settings = get_settings()
@@ -127,12 +155,28 @@ def status_page(case: Submission, family_key: PrivateKey, form: AddForm,
     first = settings.first_desk or settings.desk_id
     replies = [(day, text, named.get(desk_id or first))
                for day, text, desk_id in replies_for_family(session, case, family_key)]
-    progress = [(named.get(desk_id), status, named.get(by) if by else None)
+    asked = share_requests.asked_desks(session, case)
+    progress = [(named.get(desk_id), status, named.get(by) if by else None, desk_id in asked)
                 for desk_id, status, by in outline["desks"]]
     return render_template("followup/status.html", outline=outline, replies=replies, form=form,
                            progress=progress if len(progress) > 1 else [],
                            max_files=get_uploads().max_files,
-                           **notices)
+                           share_form=share_form,
+                           **share_choices(case, named), **notices)
+
+
+def share_choices(case: Submission, named: dict[str, DeskInfo]) -> dict[str, list[DeskInfo]]:
+    """Return the desks asked for and waiting, and those the family may still ask for."""
+    session, settings = get_session(), get_settings()
+    waiting = share_requests.pending(session, settings, case)
+    unshared = share_requests.unshared(session, settings, case)
+    return {"waiting": desks_named(named, waiting),
+            "offered": desks_named(named, [d for d in unshared if d not in waiting])}
+
+
+def desks_named(named: dict[str, DeskInfo], desk_ids: list[str]) -> list[DeskInfo]:
+    """Return these desks' names and descriptions, in the order given."""
+    return [named[desk_id] for desk_id in desk_ids if desk_id in named]
 
 
 def open_case(typed_code: str) -> tuple[Submission | None, PrivateKey]:
@@ -164,6 +208,8 @@ def expired(error: CSRFError) -> ResponseReturnValue:
         return render_csrf_error(error)
     if request.endpoint == "followup.status":
         return render_template("followup/enter.html", form=CodeForm(), expired=True), 400
+    if request.endpoint == "followup.share":
+        return share_expired()
     if request.endpoint != "followup.add":
         return render_csrf_error(error)
     form = AddForm()
@@ -174,3 +220,13 @@ def expired(error: CSRFError) -> ResponseReturnValue:
     refused, accepted = accepted_files()
     return keep_and_show(case, family_key, form, carried_form_key(form), accepted, 400,
                          expired=True, refused_types=refused)
+
+
+def share_expired() -> tuple[str, int]:
+    """Show the case again, with the desks that were ticked, after an expired share form."""
+    form = ShareForm()
+    case, family_key = open_case(form.code.data or "")
+    if case is None:
+        return render_template("followup/enter.html", form=CodeForm(), not_found=True), 200
+    return status_page(case, family_key, fresh_add_form(form.code.data or ""),
+                       share_form=form, share_expired=True), 400

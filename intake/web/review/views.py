@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound, TooManyRequests
 
 from intake.crypto import AccountKeys, CaseKeys, unlock_epochs
-from intake.desk import audit, desks, referral, trust
+from intake.desk import audit, desks, referral, share_requests, trust
 from intake.staff import sessions
 from intake.staff.accounts import authenticate, refresh_wrapping
 from intake.store.models import Attachment, CaseLink, CaseRead, Note, Reply, Submission, User
@@ -227,6 +227,7 @@ def case_context(submission: Submission, key: CaseKeys) -> dict[str, object]:
         "held": held,
         "held_elsewhere": held and work.status != closing.HOLD,
         "refer_to": refer_targets(submission), "refer_form": FlaskForm(),
+        "asked_for": asked_for(submission),
     }
 
 
@@ -235,6 +236,15 @@ def refer_targets(submission: Submission) -> list[desks.DeskInfo]:
     settings = get_settings()
     named = {desk.id: desk for desk in desks.all_desks(get_session(), settings)}
     return [named[desk_id] for desk_id in referral.referable(get_session(), settings, submission)
+            if desk_id in named]
+
+
+def asked_for(submission: Submission) -> list[desks.DeskInfo]:
+    """List the desks the family asked, with its code, to be given this case, not given yet."""
+    settings = get_settings()
+    named = {desk.id: desk for desk in desks.all_desks(get_session(), settings)}
+    return [named[desk_id] for desk_id in share_requests.pending(get_session(), settings,
+                                                                 submission)
             if desk_id in named]
 
 
