@@ -266,6 +266,8 @@ def timed_upload(server: LiveServer, filename: str, content_type: str,
 
 def coalition(clients: int, seconds: float, rounds: int) -> dict[str, object]:
     """On a ten-desk instance, submissions sealed to 1, 3 and 10 desks beside GET /submit."""
+    # The machine is shared: the load average before this part's own work says how much.
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="intake-bench-desks-") as folder:
         root = Path(folder)
         env = initialise(root)
@@ -276,7 +278,6 @@ def coalition(clients: int, seconds: float, rounds: int) -> dict[str, object]:
             offered = Client(server.port).offered_desks()
             if len(offered) != max(DESK_LEVELS):
                 raise SystemExit(f"the form offers {len(offered)} desks, not ten: {offered}")
-            load_before = os.getloadavg()
             runs, samples, checked = measure_desks(server.port, engine, Keyring(root / "keys"),
                                                    offered, (clients, seconds, rounds))
             load_after = os.getloadavg()
@@ -288,7 +289,8 @@ def coalition(clients: int, seconds: float, rounds: int) -> dict[str, object]:
     print(f"checked: {checked} acknowledged submissions = {checked} stored, each sealed to "
           "exactly its chosen desks at their current epochs; one case of each level opened "
           f"with each chosen desk's own key ({opened} copies) to one data key that decrypts "
-          f"its answers. Load average {load_before[0]:.2f} before, {load_after[0]:.2f} after")
+          f"its answers. Load average {load_before[0]:.2f} before, {load_after[0]:.2f} at the end "
+          "(this run's own load included)")
     return figures | {"checked_cases": checked, "opened_copies": opened,
                       "load_average": [round(load_before[0], 2), round(load_after[0], 2)]}
 
