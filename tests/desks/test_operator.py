@@ -22,7 +22,7 @@ from tests.submit.conftest import filled_form, post_form
 # What an operator may reach besides the public pages: its own account, and the instance page.
 # (A passphrase form posted without its fields is shown again: 200, nothing changed.)
 OPERATOR_ROUTES = {("GET", "review.change_passphrase"): 200,
-                   ("POST", "review.change_passphrase"): 200, ("GET", "admin.instance"): 200}
+                   ("POST", "review.change_passphrase"): 200, ("GET", "operator.instance"): 200}
 # Reached by an operator, but not part of the matrix: logging in (public) and logging out.
 LEFT_OUT = {"review.login", "review.logout"}
 
@@ -76,7 +76,7 @@ def test_every_review_and_desk_admin_route_refuses_an_operator_get_and_post(
     passphrase page and the instance page, and nothing is changed or read."""
     ids = a_case(app)
     token = page_token(operator, "/review/passphrase")
-    checked = routes(app, ("review", "admin"))
+    checked = routes(app, ("review", "admin", "operator"))
     assert len(checked) >= 35, len(checked)
     for method, endpoint, rule in checked:
         if endpoint in LEFT_OUT:
@@ -129,7 +129,8 @@ def test_the_instance_page_shows_each_desk_by_counts_never_names_nor_cases(
         cells = re.findall(r'data-label="([^"]+)">(.*?)</td>', row, re.S)
         shown = {label: re.sub(r"<[^>]+>", "", text) for label, text in cells}
         assert (shown["State"], shown["Active admins"], shown["Active reviewers"],
-                shown["Current epoch"], shown["Key rotation"]) == ("Open to families", "1", "1", "1", "—")
+                shown["Current epoch"], shown["Key rotation"]) == (
+            "Open to families", "1", "1", "1", "—")
     for name in ("b-admin", "b-reviewer", "c-admin", "c-reviewer", ">admin<", ">reviewer<"):
         assert name not in before
     post_form(app.test_client(), filled_form(desks=["b"]))

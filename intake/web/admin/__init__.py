@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from intake.web.admin import console, enrol, instance, keys, rekey, views  # noqa: F401 (each registers its views)
+from intake.web.admin import console, enrol, keys, rekey, views  # noqa: F401 (each registers its views)
 from intake.web.admin.blueprint import bp, enrol_bp
 
 __all__ = ["bp", "enrol_bp"]

@@ -146,7 +146,7 @@ def start_operator_session(user: User, now: int) -> ResponseReturnValue:
     if user.state != "active":
         sessions.end(db, cookie)
         return render_template("review/login.html", form=LoginForm(), failed=True), 401
-    response: ResponseReturnValue = set_cookie(redirect(url_for("admin.instance")), cookie)
+    response: ResponseReturnValue = set_cookie(redirect(url_for("operator.instance")), cookie)
     return response
 
 
