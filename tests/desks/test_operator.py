@@ -261,3 +261,17 @@ def test_the_shell_lists_and_revokes_an_operator_of_no_desk_audited(
     assert (host, "enrol", host, "") in events
     assert (host, "unlock", None, "operator") in events
     assert (None, "revoke", host, "grants:0 sessions:1") in events
+
+
+def test_an_operator_changes_its_own_passphrase_audited_as_staff_are(
+        app: Flask, operator: FlaskClient) -> None:
+    token = page_token(operator, "/review/passphrase")
+    changed = operator.post("/review/passphrase", data={
+        "csrf_token": token, "current": NEW_PASSPHRASE, "new": "the host's newer passphrase",
+        "confirm": "the host's newer passphrase"}, query_string={"lang": "en"})
+    assert "Your passphrase is changed." in changed.get_data(as_text=True)
+    assert "Replace my keys" not in changed.get_data(as_text=True)
+    host = operator_id(app)
+    with app.app_context():
+        assert get_session().query(AuditEvent).filter_by(
+            actor_id=host, action="passphrase", subject_id=host).count() == 1
