@@ -31,7 +31,7 @@ def add_operator(app: Flask, name: str = "host") -> str:
     """`intake users add NAME --role operator`; return the enrolment link's path."""
     added = app.test_cli_runner().invoke(main, ["users", "add", name, "--role", "operator"])
     assert added.exit_code == 0, added.output
-    assert f"({'operator'}, no desk)" in added.output
+    assert f"One-time link for {name} (operator, no desk)" in added.output
     link = re.search(r"http://[^/\s]+(/enrol/\S+)", added.output)
     assert link, added.output
     return link.group(1)
@@ -223,6 +223,7 @@ def test_links_and_set_up_refuse_an_operator_of_a_desk_and_a_desk_account_of_no_
 def test_a_desk_admin_neither_lists_nor_grants_nor_revokes_the_operator(
         app: Flask, operator: FlaskClient) -> None:
     host = operator_id(app)
+    add_operator(app, "second-host")  # a link not yet used: not among the desk's links either
     admin = logged_in(app, "admin")
     page = admin.get("/admin/").get_data(as_text=True)
     assert "host" not in page
@@ -247,6 +248,9 @@ def test_the_shell_lists_and_revokes_an_operator_of_no_desk_audited(
     refused = runner.invoke(main, ["users", "add", "other", "--role", "operator", "--desk", "b"])
     assert refused.exit_code == 1
     assert "an operator belongs to no desk: leave out --desk" in refused.output
+    desk_link = runner.invoke(main, ["users", "add", "newcomer", "--role", "reviewer",
+                                     "--desk", "b"])
+    assert "One-time link for newcomer (reviewer, desk b)" in desk_link.output
     revoked = runner.invoke(main, ["users", "revoke", "host"])
     assert revoked.exit_code == 0, revoked.output
     assert "host (operator) is revoked: 1 sessions ended" in revoked.output
