@@ -5,6 +5,7 @@ phone and desktop width in both languages."""
 
 from __future__ import annotations
 
+import base64
 import re
 import subprocess
 from collections.abc import Callable, Iterator
@@ -13,7 +14,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser.test_admin_flow import enrol, log_in
+from tests.browser.test_admin_flow import log_in
+from tests.browser.test_review_flow import earliest_code
 from tests.live import ADMIN_PASSPHRASE, INTAKE, REVIEWER_PASSPHRASE, LiveServer, initialise, start
 
 pytestmark = pytest.mark.browser
@@ -46,10 +48,24 @@ def add_operator(server: LiveServer) -> str:
     return link.group(1)
 
 
+def enrol(page: Page, server: LiveServer, link: str, passphrase: str) -> str:
+    """Enrol from the link with a code from the secret it shows; return the page's text."""
+    page.goto(server.url + link + "?lang=en")
+    secret = re.sub(r"\s", "", page.locator("code.secret").inner_text())
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    page.fill("[name=passphrase]", passphrase)
+    page.fill("[name=confirm]", passphrase)
+    page.fill("[name=code]", earliest_code(key, 0))
+    page.click("button[type=submit]")
+    return page.inner_text("main")
+
+
 def test_an_operator_enrols_lands_on_the_instance_page_and_is_refused_the_inbox(
         server: LiveServer, new_page: Callable[..., Page], output_dir: Path) -> None:
     host = new_page(viewport={"width": 1280, "height": 800})
-    enrol(host, server, add_operator(server), OPERATOR_PASSPHRASE)
+    done = enrol(host, server, add_operator(server), OPERATOR_PASSPHRASE)
+    assert "As the instance's operator you will see the state of each desk" in done
+    assert host.locator("code.fingerprint").count() == 0  # no admin vets an operator's keys
     log_in(host, server, "host", OPERATOR_PASSPHRASE)
     assert host.url == server.url + "/admin/instance"
     host.goto(server.url + "/admin/instance?lang=en")
