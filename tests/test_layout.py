@@ -14,7 +14,7 @@ DOMAIN = ("crypto", "dates", "store", "testimonies", "staff", "desk", "evidence"
 WEB_LIBRARIES = ("flask", "flask_babel", "flask_wtf", "werkzeug", "wtforms", "markupsafe", "jinja2")
 # Alembic brings in Mako and with it markupsafe, so only these are looked for once loaded.
 FLASK = ("flask", "flask_babel", "flask_wtf", "werkzeug", "wtforms")
-BLUEPRINTS = ("submit", "followup", "review", "admin")
+BLUEPRINTS = ("submit", "followup", "review", "admin", "operator")
 
 
 def modules() -> dict[str, Path]:

@@ -11,13 +11,14 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
-from intake.cli.common import admin_key, context, desk_option, user_named
+from intake.cli.common import admin_key, choose_desk, context, desk_option, user_named
 from intake.crypto import (
     Keyring,
 )
 from intake.desk import audit, desks, rotation, trust
-from intake.staff.accounts import revoke
-from intake.store.models import User
+from intake.staff.accounts import OPERATOR, revoke
+from intake.store.models import NO_DESK, User
+from intake.web.bound import bind_settings, get_settings
 
 
 @click.group("users")
@@ -32,8 +33,8 @@ def users_list() -> None:
     settings, _, db = context()
     with db:
         for user in db.query(User).order_by(User.name):
-            click.echo(f"{user.name:24} {user.role:9} {user.state:8} "
-                       f"{desks.account_desk(user, settings)}")
+            desk = "(no desk)" if user.role == OPERATOR else desks.account_desk(user, settings)
+            click.echo(f"{user.name:24} {user.role:9} {user.state:8} {desk}")
 
 
 @users_group.command("invite")
@@ -44,23 +45,56 @@ def users_list() -> None:
 @desk_option
 def users_invite(name: str, role: str, base_url: str | None) -> None:
     """Make a one-time, expiring enrolment link for a new account."""
+    _enrolment_link(name, role, base_url)
+
+
+@users_group.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["operator", "reviewer", "admin"]), required=True,
+              help="operator: the instance's host, who belongs to no desk and holds no keys.")
+@click.option("--desk", "desk_id", default=None,
+              help="The desk of a reviewer or admin (`intake desks list`); never an operator's.")
+@click.option("--base-url", default=None, help="Address of this service (default BASE_URL).")
+@with_appcontext
+def users_add(name: str, role: str, desk_id: str | None, base_url: str | None) -> None:
+    """Make a one-time, expiring enrolment link for a new account, an operator's included."""
+    if role != OPERATOR:
+        settings = get_settings()
+        choose_desk(desk_id)
+        try:
+            _enrolment_link(name, role, base_url)
+        finally:
+            bind_settings(current_app, settings)
+        return
+    if desk_id is not None:
+        raise click.ClickException("an operator belongs to no desk: leave out --desk; "
+                                   "nothing was changed")
+    _enrolment_link(name, role, base_url)
+
+
+def _enrolment_link(name: str, role: str, base_url: str | None) -> None:
+    """Store an enrolment link (to the chosen desk, or to none for an operator), audited."""
     from intake.staff import invites
     from intake.staff.accounts import AccountError
 
     settings, _, db = context()
     base = (base_url or current_app.config.get("BASE_URL") or "http://127.0.0.1:8000")
+    desk = NO_DESK if role == OPERATOR else desks.stored_desk(settings.desk_id, settings)
     with db:
         try:
-            token = invites.create(db, name, role, int(time.time()),
-                                   desk_id=desks.stored_desk(settings.desk_id, settings))
+            token = invites.create(db, name, role, int(time.time()), desk_id=desk)
         except AccountError as exc:
             raise click.ClickException(f"{exc}; nothing was changed") from None
         audit.record(db, None, "invite", detail=role)
         db.commit()
-    click.echo(f"One-time link for {name} ({role}, desk {settings.desk_id}), valid for "
-               "three days:\n"
-               f"  {base.rstrip('/')}/enrol/{token}\n"
-               "They will see nothing until an admin grants them access in /admin/.")
+    where = "no desk" if role == OPERATOR else f"desk {settings.desk_id}"
+    click.echo(f"One-time link for {name} ({role}, {where}), valid for three days:\n"
+               f"  {base.rstrip('/')}/enrol/{token}")
+    if role == OPERATOR:
+        click.echo("After enrolling they log in at /review/login and see the instance page "
+                   "only; no desk can grant them access to its work.")
+    else:
+        click.echo("They will see nothing until an admin grants them access in /admin/.")
 
 
 @users_group.command("revoke")
@@ -69,10 +103,44 @@ def users_invite(name: str, role: str, base_url: str | None) -> None:
               help="A certified admin who signs the revocation (asked for their passphrase). "
                    "Needed to revoke a certified account.")
 @click.option("--passphrase-stdin", is_flag=True)
+@click.option("--desk", "desk_id", default=None,
+              help="The account's desk (`intake desks list`); needed with several desks, "
+                   "never for an operator.")
 @with_appcontext
-@desk_option
-def users_revoke(name: str, admin_name: str | None, passphrase_stdin: bool) -> None:
+def users_revoke(name: str, admin_name: str | None, passphrase_stdin: bool,
+                 desk_id: str | None) -> None:
     """Revoke an account: delete its grants and live sessions at once."""
+    if _revoke_operator(name, desk_id):
+        return
+    settings = get_settings()
+    choose_desk(desk_id)
+    try:
+        _revoke_desk_account(name, admin_name, passphrase_stdin)
+    finally:
+        bind_settings(current_app, settings)
+
+
+def _revoke_operator(name: str, desk_id: str | None) -> bool:
+    """Revoke `name` if it is an operator (its sessions end; it holds no grant to destroy and
+    no desk's chain names it, so nothing is signed); say whether it was one."""
+    _, keyring, db = context()
+    with db:
+        user = db.query(User).filter_by(name=name, role=OPERATOR).one_or_none()
+        if user is None:
+            return False
+        if desk_id is not None:
+            raise click.ClickException(f"{name} is an operator, of no desk: leave out --desk; "
+                                       "nothing was changed")
+        deleted, ended = revoke(db, keyring, user)
+        audit.record(db, None, "revoke", user.id, f"grants:{deleted} sessions:{ended}")
+        db.commit()
+    click.echo(f"{name} (operator) is revoked: {ended} sessions ended. An operator holds no "
+               "desk's keys, so no rotation is needed.")
+    return True
+
+
+def _revoke_desk_account(name: str, admin_name: str | None, passphrase_stdin: bool) -> None:
+    """Revoke an account of the chosen desk, signed by one of its admins when certified."""
     settings, keyring, db = context()
     with db:
         user = user_named(db, name)

@@ -19,7 +19,8 @@ from intake.crypto import (
     grant_epoch,
 )
 from intake.desk import desks, trust
-from intake.staff.accounts import create_user, totp_uri
+from intake.messages import Message as _l
+from intake.staff.accounts import OPERATOR, AccountError, create_user, totp_uri
 from intake.store import instance_config
 from intake.store.db import make_engine, upgrade
 from intake.store.settings import Settings
@@ -94,6 +95,9 @@ def add_granted_user(session: Session, keyring: Keyring, settings: Settings,
                      today: dt.date, root: bytes | None = None, signer: trust.Signer | None = None,
                      keys: AccountKeys | None = None, user_id: str | None = None) -> Account:
     """Make an account, certify it, and grant it the desk's current epoch (vetted at once)."""
+    if role == OPERATOR:
+        raise AccountError(_l("an operator holds no desk's keys: it is never granted access "
+                              "to a desk"))
     user, made = create_user(session, keyring, name=name, role=role, passphrase=passphrase,
                              profile=settings.kdf_profile, today=today, root=root,
                              user_id=user_id, keys=keys)

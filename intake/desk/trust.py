@@ -265,6 +265,9 @@ def certify_epoch(keyring: Keyring, signer: Signer, epoch: Epoch,
 def certify_account(keyring: Keyring, desk_id: str, signer: Signer, user: User,
                     water: HighWater | None = None) -> None:
     """Certify an account's keys as the keyring holds them, and its role (at vetting)."""
+    if user.role not in ("admin", "reviewer"):
+        # An operator belongs to no desk: no desk's chain may ever name it.
+        raise TrustError(f"an account of role {user.role} is never certified by a desk")
     hpke, signing = keyring.user_key(user.id)[0], keyring.signing_key(user.id)
     if signing is None:
         raise TrustError("this account has no signing key yet: its owner must log in once")

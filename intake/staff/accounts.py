@@ -31,12 +31,14 @@ from intake.crypto import (
 from intake.crypto.chain import Chain
 from intake.desk import trust
 from intake.messages import Message
-from intake.store.models import ROLES, User
+from intake.store.models import NO_DESK, ROLES, User
 
 MIN_PASSPHRASE_LENGTH = 12
 TOTP_DIGITS = 6
 TOTP_PERIOD = 30
 _NAME = re.compile(r"[a-z][a-z0-9_.-]{1,63}")
+# The instance host's role: administers the instance, belongs to no desk, holds no desk's keys.
+OPERATOR = "operator"
 
 
 _l = Message
@@ -78,6 +80,19 @@ def check_name_and_role(name: str, role: str) -> None:
         raise AccountError(_l("a user name is 2-64 of a-z, 0-9, '.', '_' and '-', starting a-z"))
     if role not in ROLES:
         raise AccountError(_l("role must be one of %(roles)s", roles=", ".join(ROLES)))
+
+
+def is_operator(user: User) -> bool:
+    """Say whether an account is an instance operator (no desk, no keys of any desk)."""
+    return user.role == OPERATOR
+
+
+def refuse_operator(user: User) -> None:
+    """Raise AccountError if `user` is an operator (or of no desk): no epoch of any desk is
+    ever sealed to it."""
+    if is_operator(user) or user.desk_id == NO_DESK:
+        raise AccountError(_l("an operator holds no desk's keys: it is never granted access "
+                              "to a desk"))
 
 
 def create_user(session: Session, keyring: Keyring, *, name: str, role: str, passphrase: str,
@@ -184,6 +199,8 @@ def is_vetted(keyring: Keyring, desk_id: str, user: User, root: bytes | None = N
     whose keys the chain does not certify (a grant planted in the keyring, a
     key swapped, an account made before certificates) is not vetted.
     """
+    if is_operator(user) or user.desk_id == NO_DESK:
+        return False  # an operator is never vetted for a desk, whatever the keyring holds
     # Read from the keyring on every check, never from a session: a grant destroyed by a
     # revocation or a rotation counts at once.
     epoch = keyring.current_epoch(desk_id)
@@ -201,8 +218,10 @@ def grant(session: Session, keyring: Keyring, epoch: Epoch, epoch_key: PrivateKe
           user: User, chain: Chain | None = None) -> bool:
     """Grant an epoch to an account, and take it back if the account is no longer active.
 
-    With a certificate chain, only to the key the chain certifies for the account.
+    With a certificate chain, only to the key the chain certifies for the account. An
+    operator is refused (AccountError): it belongs to no desk.
     """
+    refuse_operator(user)
     if user.must_replace_keys:
         return False  # an admin found this key pair may be known to someone else
     public = keyring.user_key(user.id)[0]

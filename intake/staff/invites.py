@@ -16,6 +16,7 @@ from intake.crypto import AccountKeys, DecryptionError, Keyring, Profile, unlock
 from intake.desk import audit
 from intake.messages import Message as _l
 from intake.staff.accounts import (
+    OPERATOR,
     AccountError,
     check_name_and_role,
     passphrase_problem,
@@ -24,7 +25,7 @@ from intake.staff.accounts import (
     totp_for,
     totp_step,
 )
-from intake.store.models import Invite, User
+from intake.store.models import NO_DESK, Invite, User
 
 INVITE_SECONDS = 3 * 24 * 3600
 
@@ -43,6 +44,10 @@ def create(db: Session, name: str, role: str, now: int, user: User | None = None
     and return its secret token."""
     if user is None:
         check_name_and_role(name, role)
+        # An operator belongs to no desk, and every other account to exactly one.
+        if (role == OPERATOR) != (desk_id == NO_DESK):
+            raise AccountError(_l("an operator belongs to no desk, and every other account to "
+                                  "one"))
     if user is None and db.query(User).filter_by(name=name).first() is not None:
         raise AccountError(_l("there is already a user called %(name)s", name=name))
     if user is not None:
@@ -88,10 +93,12 @@ def enrol(db: Session, keyring: Keyring, invite: Invite, passphrase: str, code: 
     step = totp_step(_invite_user(invite), code, now)
     if step is None:
         raise AccountError(_l("that authenticator code is not right"))
-    # Argon2 runs before anything is locked or written.
+    # Argon2 runs before anything is locked or written. An operator pins no desk's root: it
+    # holds no desk's keys and checks no desk's chain.
     user, keys, wrapped = prepare_user(name=invite.name, role=invite.role,
                                        passphrase=passphrase, profile=profile,
-                                       today=dt.date.today(), root=root)
+                                       today=dt.date.today(),
+                                       root=None if invite.role == OPERATOR else root)
     user.totp_secret, user.totp_last_step = invite.totp_secret, step
     user.desk_id = invite.desk_id
     _claim(db, invite)

@@ -9,7 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from intake.store.db import Base
 
-ROLES = ("admin", "reviewer")
+ROLES = ("admin", "reviewer", "operator")
+# users.desk_id (and invites.desk_id) of an operator, who belongs to no desk: no desk id can be
+# "-" (desks.DESK_ID), so no query for a desk's accounts (its id, or NULL for the first) finds it.
+NO_DESK = "-"
 # SQLite numbers rows in arrival order in a hidden rowid; tables that show when
 # families came are stored without it, in the order of their random ids.
 NO_ROWID = {"sqlite_with_rowid": False}

@@ -52,6 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from intake.web.admin import bp as admin_bp
     from intake.web.admin import enrol_bp
     from intake.web.followup import bp as followup_bp
+    from intake.web.operator import bp as operator_bp
     from intake.web.review import bp as review_bp
     from intake.web.submit import bp as submit_bp
 
@@ -60,5 +61,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(review_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(enrol_bp)
+    app.register_blueprint(operator_bp)
     offline.guard_family_side(app)
     return app

@@ -14,6 +14,7 @@ from werkzeug.exceptions import Forbidden, TooManyRequests
 from intake.crypto import DecryptionError
 from intake.desk.desks import account_desk
 from intake.staff import sessions
+from intake.staff.accounts import is_operator
 from intake.store.throttle import account_key, allow
 from intake.testimonies import cases
 from intake.web.bound import cookie_secure, get_desk, get_settings
@@ -71,8 +72,8 @@ def current_or_none() -> sessions.Unlocked | None:
     return unlocked
 
 
-def reviewer_required(view: View) -> View:
-    """Refuse anyone without a live reviewer or admin session."""
+def account_required(view: View) -> View:
+    """Refuse anyone without a live session of any role (logging out, changing a passphrase)."""
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if current_or_none() is None:
@@ -81,6 +82,27 @@ def reviewer_required(view: View) -> View:
             raise Forbidden
         return view(*args, **kwargs)
     return wrapped  # type: ignore[return-value]
+
+
+def reviewer_required(view: View) -> View:
+    """Refuse anyone without a live reviewer or admin session: an operator sees no desk's work."""
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        unlocked = current_or_none()
+        if unlocked is not None and is_operator(unlocked.user):
+            raise Forbidden
+        return view(*args, **kwargs)
+    return account_required(wrapped)  # type: ignore[return-value]
+
+
+def operator_required(view: View) -> View:
+    """Refuse anyone without a live operator session (reviewers and admins included)."""
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not is_operator(current().user):
+            raise Forbidden
+        return view(*args, **kwargs)
+    return account_required(wrapped)  # type: ignore[return-value]
 
 
 class CaseRefused(Forbidden):

@@ -20,6 +20,7 @@ from intake.web.review.blueprint import bp
 from intake.web.review.forms import PassphraseForm
 from intake.web.staff_auth import (
     COOKIE,
+    account_required,
     check_passphrase_allowed,
     current,
     reviewer_required,
@@ -28,7 +29,7 @@ from intake.web.staff_auth import (
 
 
 @bp.route("/passphrase", methods=["GET", "POST"])
-@reviewer_required
+@account_required
 def change_passphrase() -> ResponseReturnValue:
     """Re-wrap the same private key under a new passphrase and end the other sessions."""
     form, done = PassphraseForm(), False
