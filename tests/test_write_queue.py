@@ -1,7 +1,8 @@
 """Writers to SQLite take turns in arrival order, through the engine the app uses.
 
-SQLite only: PostgreSQL has no database-wide write lock (testimonies inserted at
-once do not wait for each other) and queues a row lock's waiters in the server.
+The queue is SQLite's only: PostgreSQL has no database-wide write lock (testimonies
+inserted at once do not wait for each other) and queues a row lock's waiters in the
+server. A lock wait that runs out reads as busy on both.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
+from intake.store import db
 from intake.store.db import is_busy, make_engine
 from intake.store.write_queue import WriteQueue
 
@@ -114,3 +117,22 @@ def test_one_queue_serves_every_engine_on_the_same_file(tmp_path: Path) -> None:
     assert other is not first
     for engine in engines:
         engine.dispose()
+
+
+def test_a_lock_wait_that_runs_out_reads_as_busy_on_either_backend(
+        app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second writer of the audit head, while a first holds it uncommitted, waits out its
+    bound (cut to 0.2 s: the write queue on SQLite, lock_timeout on PostgreSQL) and gets an
+    error that is_busy recognises, which the family side answers with "send again"."""
+    monkeypatch.setattr(db, "POSTGRESQL_OPTIONS", "-c synchronous_commit=on -c lock_timeout=200")
+    engine = make_engine(app.extensions["intake.settings"].database_url)
+    if engine.dialect.name == "sqlite":
+        monkeypatch.setattr(queue_of(engine), "wait_seconds", 0.2)
+    touch = text("UPDATE audit_head SET count = count")
+    with engine.connect() as first, engine.connect() as second:
+        first.execute(touch)
+        with pytest.raises(OperationalError) as raised:
+            second.execute(touch)
+        first.rollback()
+    assert is_busy(raised.value)
+    engine.dispose()

@@ -7,6 +7,7 @@ testimonies there never wait for each other.
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 from collections.abc import Iterator
@@ -18,7 +19,15 @@ from sqlalchemy import text
 
 from intake.store.db import make_engine
 from intake.store.write_queue import WriteQueue
-from tests.submit.conftest import MARKER, filled_form, marker_file, post_form, read_everything
+from tests.submit.conftest import (
+    MARKER,
+    filled_form,
+    hidden,
+    marker_file,
+    post_form,
+    read_everything,
+)
+from tests.submit.test_followup import open_case, submit_and_get_code
 from tests.submit.test_submit import store_files, stored_rows
 
 BUSY = "Many testimonies are arriving at this moment and yours could not be stored yet"
@@ -26,42 +35,58 @@ BUSY_FA = "در این لحظه شهادت‌های بسیاری در حال ر�
 FILES_AGAIN = "The files you had just chosen were not kept"
 
 
-@pytest.fixture
-def busy_database(app: Flask, backend: str,
-                  monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
-    """Hold the database's write lock from another connection until the test sets the event."""
-    if backend != "sqlite":
-        pytest.skip("the write queue is SQLite's; PostgreSQL does not fail this way")
-    # A worker's first request deletes stale counters (a write): done before the lock is held.
-    app.test_client().get("/")
-    engine = make_engine(app.extensions["intake.settings"].database_url)
-    holding, done = threading.Event(), threading.Event()
+class Holder:
+    """Another connection that holds the database's write lock while the test runs."""
 
-    def hold() -> None:
-        with engine.connect() as connection:
+    def __init__(self, app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Prepare to hold the app's database, with the write queue's bound cut to 0.3 s."""
+        self.engine = make_engine(app.extensions["intake.settings"].database_url)
+        self.monkeypatch = monkeypatch
+        self.holding, self.done = threading.Event(), threading.Event()
+        self.thread = threading.Thread(target=self._hold)
+
+    def start(self) -> None:
+        """Take the write lock, and keep it until `release`."""
+        self.thread.start()
+        assert self.holding.wait(5)
+
+    def release(self) -> None:
+        """Let the lock go (rolled back: the holder writes nothing)."""
+        self.done.set()
+        if self.thread.is_alive():
+            self.thread.join(10)
+
+    def _hold(self) -> None:
+        with self.engine.connect() as connection:
             queue: WriteQueue = type(connection.connection.dbapi_connection).queue  # type: ignore[union-attr]
-            monkeypatch.setattr(queue, "wait_seconds", 0.3)
+            self.monkeypatch.setattr(queue, "wait_seconds", 0.3)
             connection.execute(text("UPDATE audit_head SET count = count"))
-            holding.set()
-            done.wait(30)
+            self.holding.set()
+            self.done.wait(30)
             connection.rollback()
 
-    holder = threading.Thread(target=hold)
-    holder.start()
-    assert holding.wait(5)
-    yield done
-    done.set()
-    holder.join(10)
-    engine.dispose()
+
+@pytest.fixture
+def holder(app: Flask, backend: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Holder]:
+    """A holder of the app's SQLite database, released at the end of the test."""
+    if backend != "sqlite":
+        pytest.skip("the write queue is SQLite's; PostgreSQL does not fail this way")
+    # A worker's first request deletes stale counters (a write): done before any hold.
+    app.test_client().get("/")
+    held = Holder(app, monkeypatch)
+    yield held
+    held.release()
+    held.engine.dispose()
 
 
 def test_a_testimony_sent_while_the_database_stays_busy_comes_back_to_send_again(
-        app: Flask, client: FlaskClient, busy_database: threading.Event) -> None:
+        app: Flask, client: FlaskClient, holder: Holder) -> None:
     """Another writer holds SQLite past the write queue's bound while a family sends a
     testimony with a file: before, the lock timeout's OperationalError was a 500 and the
     form was lost; now the form comes back (503) with what was typed, asks
     for the file again, and leaves no row and no blob behind."""
     before = store_files(app)
+    holder.start()
     began = time.monotonic()
     response = post_form(client, filled_form(), files=[("letter.txt", marker_file(3000))],
                          lang="en")
@@ -73,8 +98,7 @@ def test_a_testimony_sent_while_the_database_stays_busy_comes_back_to_send_again
     assert f"در تابستان ۱۳۶۷ دیگر اجازهٔ ملاقات ندادند. {MARKER}" in page
     assert stored_rows(app) == (0, 0)
     assert store_files(app) == before
-    busy_database.set()
-    time.sleep(0.1)
+    holder.release()
     again = post_form(client, filled_form(), files=[("letter.txt", marker_file(3000))],
                       lang="en")
     assert again.status_code == 200
@@ -82,8 +106,27 @@ def test_a_testimony_sent_while_the_database_stays_busy_comes_back_to_send_again
 
 
 def test_the_busy_notice_is_in_the_familys_language(
-        client: FlaskClient, busy_database: threading.Event) -> None:
+        client: FlaskClient, holder: Holder) -> None:
     """The same refusal on the Persian form says so in Persian."""
+    holder.start()
     response = post_form(client, filled_form(), lang="fa")
     assert response.status_code == 503
     assert BUSY_FA in response.get_data(as_text=True)
+
+
+def test_an_addition_sent_while_the_database_stays_busy_comes_back_to_send_again(
+        app: Flask, client: FlaskClient, holder: Holder) -> None:
+    """The follow-up form's addition, refused the same way, keeps its text; nothing stored."""
+    code = submit_and_get_code(client)
+    page = open_case(client, code).get_data(as_text=True)
+    holder.start()
+    response = client.post("/followup/add?lang=en", content_type="multipart/form-data", data={
+        "csrf_token": hidden(page, "csrf_token"), "code": code,
+        "form_nonce": hidden(page, "form_nonce"), "addition": f"نامهٔ دادستانی {MARKER}",
+        "attachments": [(io.BytesIO(b"letter"), "l.txt")]})
+    text_sent = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert BUSY in text_sent
+    assert f"نامهٔ دادستانی {MARKER}" in text_sent
+    holder.release()
+    assert len(read_everything(app)) == 1
