@@ -151,6 +151,13 @@ class QueuedCursor(sqlite3.Cursor):
         finally:
             self.connection.leave_when_done()
 
+    def executescript(self, script: str) -> Any:
+        """Run a script (which commits first, so a turn held passes on); it takes no turn."""
+        try:
+            return super().executescript(script)
+        finally:
+            self.connection.leave_when_done()
+
 
 _QUEUES: dict[str, type[QueuedConnection]] = {}
 _QUEUES_GUARD = threading.Lock()
