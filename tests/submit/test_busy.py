@@ -17,8 +17,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
+from intake import create_app
 from intake.store.db import make_engine
 from intake.store.write_queue import WriteQueue
+from tests.conftest import Instance
 from tests.submit.conftest import (
     MARKER,
     filled_form,
@@ -130,3 +132,14 @@ def test_an_addition_sent_while_the_database_stays_busy_comes_back_to_send_again
     assert f"نامهٔ دادستانی {MARKER}" in text_sent
     holder.release()
     assert len(read_everything(app)) == 1
+
+
+def test_any_other_request_whose_lock_wait_runs_out_gets_the_try_again_page(
+        instance: Instance, holder: Holder) -> None:
+    """A worker's first request writes (it deletes stale counters): while the database
+    stays busy, the visitor gets the 503 "try again later" page in English, not a 500."""
+    fresh = create_app(dict(instance.config))
+    holder.start()
+    response = fresh.test_client().get("/?lang=en")
+    assert response.status_code == 503
+    assert "Please try again later." in response.get_data(as_text=True)
