@@ -7,6 +7,8 @@ server. A lock wait that runs out reads as busy on both.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -135,4 +137,38 @@ def test_a_lock_wait_that_runs_out_reads_as_busy_on_either_backend(
             second.execute(touch)
         first.rollback()
     assert is_busy(raised.value)
+    engine.dispose()
+
+
+HOLD_IN_ANOTHER_PROCESS = """
+import sqlite3, sys, time
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("BEGIN IMMEDIATE")
+connection.execute("INSERT INTO arrivals VALUES (1)")
+print("holding", flush=True)
+time.sleep(0.5)
+connection.execute("COMMIT")
+"""
+
+
+def test_a_transaction_that_reads_before_it_writes_waits_for_another_process(
+        tmp_path: Path) -> None:
+    """A request reads (its nonce, the epoch), then writes. Another process writes and
+    commits meanwhile. Were the read to open the transaction (a deferred BEGIN), the write
+    would have to upgrade a stale snapshot and fail at once ("database is locked", with no
+    busy wait); the engine opens it only at the first write, which waits its turn."""
+    engine = engine_with_table(tmp_path)
+    other = subprocess.Popen([sys.executable, "-c", HOLD_IN_ANOTHER_PROCESS,
+                              str(tmp_path / "queue.sqlite3")], stdout=subprocess.PIPE)
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM arrivals")).scalar() == 0
+            assert other.stdout is not None
+            assert other.stdout.readline() == b"holding\n"
+            connection.execute(text("INSERT INTO arrivals VALUES (2)"))
+            connection.commit()
+            rows = connection.execute(text("SELECT writer FROM arrivals ORDER BY rowid"))
+            assert list(rows.scalars()) == [1, 2]
+    finally:
+        other.wait(10)
     engine.dispose()
