@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import cast
 
-from flask import Response, g, make_response, render_template, request
+from flask import Response, current_app, g, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import BadRequest
@@ -90,6 +90,7 @@ def file_or_refuse(new: NewSubmission, form_page: Callable[..., ResponseReturnVa
         return make_response(form_page(**{refused.notice: refused.client_filename})), 422
     except DatabaseBusy:
         # Not a 500: the family is told to send again, with everything it typed.
+        current_app.logger.warning("database busy: a request was asked to try again")
         return make_response(form_page(busy=True)), 503
     return None
 
