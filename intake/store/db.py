@@ -9,10 +9,11 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase
 
 from intake.crypto.files import make_private_dirs
+from intake.store.write_queue import connection_class
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -25,19 +26,44 @@ class Base(DeclarativeBase):
 # which acknowledges a commit before it is on disk) and waits for a lock at most as long as
 # SQLite's busy_timeout below, whatever the server's own settings say.
 POSTGRESQL_OPTIONS = "-c synchronous_commit=on -c lock_timeout=10000"
+# How long a write waits for the writers before it in its own process (write_queue.py);
+# then at most busy_timeout for another process's. Past both, the family is told the
+# service is busy and gets its form back (never a 500).
+WRITE_QUEUE_SECONDS = 20.0
+
+
+# SQLITE_BUSY and SQLITE_LOCKED (an extended code's low byte), and PostgreSQL's
+# lock_not_available (lock_timeout ran out).
+_SQLITE_BUSY_CODES = (5, 6)
+_POSTGRESQL_BUSY_STATES = ("55P03",)
+
+
+class DatabaseBusy(Exception):
+    """Other writers held the database past every bound; nothing of this write was stored."""
+
+
+def is_busy(error: DBAPIError) -> bool:
+    """Say whether a database error is a lock wait that ran out, on SQLite or PostgreSQL."""
+    code = getattr(error.orig, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in _SQLITE_BUSY_CODES
+    return getattr(error.orig, "sqlstate", None) in _POSTGRESQL_BUSY_STATES
 
 
 def make_engine(url: str) -> Engine:
     """Create an engine; SQLite gets WAL, secure_delete, foreign keys and full sync."""
+    connect_args: dict[str, Any] = {}
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         make_private_dirs(path.parent)
         if not path.exists():
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        # Writers queue in arrival order instead of racing in SQLite's busy handler.
+        connect_args["factory"] = connection_class(str(path.resolve()), WRITE_QUEUE_SECONDS)
     if url.startswith("postgresql"):
         return create_engine(url, connect_args={"options": POSTGRESQL_OPTIONS},
                              pool_pre_ping=True)
-    engine = create_engine(url)
+    engine = create_engine(url, connect_args=connect_args)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine

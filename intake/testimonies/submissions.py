@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from intake.crypto import (
@@ -37,6 +37,7 @@ from intake.crypto import (
 )
 from intake.desk import trust
 from intake.store.blobs import Store
+from intake.store.db import DatabaseBusy, is_busy
 from intake.store.models import (
     Attachment,
     CaseDesk,
@@ -237,23 +238,39 @@ def _give_family_key(desk: Desk, submission: Submission, code: str, attachments:
 def _commit(session: Session, store: Store, submission: Submission,
             attachments: list[Attachment], digest: str | None,
             shared: list[CaseDesk | KeyGeneration] | None = None) -> None:
-    """Commit the rows; if the same form reached the database first, remove this copy."""
+    """Commit the rows; if the same form reached the database first, remove this copy.
+
+    Raises DatabaseBusy, having removed this copy's blobs, if other writers kept the
+    database past every bound: the family sends the form again.
+    """
     try:
         session.add(submission)
         session.flush()
         # One transaction: every chosen desk gets its sealed key, or none does.
         session.add_all([*(shared or []), *attachments])
         session.commit()
+    except OperationalError as exc:
+        if not is_busy(exc):
+            raise
+        # A lock wait that ran out (at the first INSERT; SQLite's COMMIT in WAL mode and
+        # PostgreSQL's never wait for one) leaves the transaction uncommitted.
+        _forget(session, store, attachments)
+        raise DatabaseBusy from None
     except IntegrityError:
         # Nothing of this copy was committed, so its blobs are referenced by no record.
-        session.rollback()
-        for attachment in attachments:
-            store.delete(attachment.blob)
+        _forget(session, store, attachments)
         if digest and _nonce_taken(session, digest):
             raise AlreadyReceived from None
         if submission.family_lookup and _lookup_taken(session, submission.family_lookup):
             raise CodeTaken from None
         raise
+
+
+def _forget(session: Session, store: Store, attachments: list[Attachment]) -> None:
+    """Roll back an uncommitted submission and remove the blobs only it referred to."""
+    session.rollback()
+    for attachment in attachments:
+        store.delete(attachment.blob)
 
 
 def _lookup_taken(session: Session, lookup: str) -> bool:

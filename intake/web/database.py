@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from flask import Flask, g
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from intake.store.db import make_engine
+from intake.store.db import is_busy, make_engine
 from intake.web.bound import bind_engine, get_engine
 
 
@@ -15,6 +19,17 @@ def get_session() -> Session:
         g.db_session = Session(get_engine(), expire_on_commit=False)
     session: Session = g.db_session
     return session
+
+
+@contextlib.contextmanager
+def unless_busy() -> Iterator[None]:
+    """Skip housekeeping the database is too busy for (a later request does it)."""
+    try:
+        yield
+    except OperationalError as exc:
+        if not is_busy(exc):
+            raise
+        get_session().rollback()
 
 
 def close_session(_exc: BaseException | None = None) -> None:

@@ -8,8 +8,15 @@ from pathlib import Path
 from flask import Flask, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import (
+    HTTPException,
+    InternalServerError,
+    RequestEntityTooLarge,
+    ServiceUnavailable,
+)
 
+from intake.store.db import is_busy
 from intake.web.request import discard_body
 
 # An oversized body is read and discarded up to this many times the upload limit.
@@ -88,9 +95,21 @@ def render_unexpected(error: Exception) -> tuple[str, int]:
     return render_error(InternalServerError())
 
 
+def render_database_error(error: OperationalError) -> tuple[str, int]:
+    """Answer a lock wait that ran out with "try again later" (503), anything else as a 500.
+
+    The testimony forms answer it themselves, keeping what was typed (family_forms.py).
+    """
+    if is_busy(error):
+        current_app.logger.warning("database busy: a request was asked to try again")
+        return render_error(ServiceUnavailable())
+    return render_unexpected(error)
+
+
 def init_app(app: Flask) -> None:
     """Register the error pages."""
     app.register_error_handler(CSRFError, render_csrf_error)
     app.register_error_handler(RequestEntityTooLarge, render_too_large)
     app.register_error_handler(HTTPException, render_error)
+    app.register_error_handler(OperationalError, render_database_error)
     app.register_error_handler(Exception, render_unexpected)

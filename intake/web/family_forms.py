@@ -14,13 +14,14 @@ import time
 from collections.abc import Callable
 from typing import cast
 
-from flask import Response, g, make_response, render_template, request
+from flask import Response, current_app, g, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import BadRequest
 from wtforms import FormField
 
 from intake.store.blobs import utc_today
+from intake.store.db import DatabaseBusy
 from intake.testimonies import pending
 from intake.testimonies.codes import parse_code
 from intake.testimonies.submissions import (
@@ -87,6 +88,10 @@ def file_or_refuse(new: NewSubmission, form_page: Callable[..., ResponseReturnVa
         return remember_shown_code(make_response(page, 409), None), 409
     except ImageRefused as refused:
         return make_response(form_page(**{refused.notice: refused.client_filename})), 422
+    except DatabaseBusy:
+        # Not a 500: the family is told to send again, with everything it typed.
+        current_app.logger.warning("database busy: a request was asked to try again")
+        return make_response(form_page(busy=True)), 503
     return None
 
 
@@ -149,6 +154,19 @@ def keep_pending(form_key: pending.FormKey, files: list[ReceivedFile]) -> list[s
     room = get_uploads().max_files - len(
         pending.listing(session, form_key, now))
     return pending.stash(session, form_key, upload_batch(), files, now, room)
+
+
+def keep_unless_busy(form_key: pending.FormKey, files: list[ReceivedFile],
+                     notices: dict[str, object]) -> None:
+    """Keep the files as pending and note those not kept; while busy, write nothing more.
+
+    When the database was too busy to store the testimony, storing pending files would
+    wait as long again: the family chooses this round's files again instead.
+    """
+    if notices.get("busy"):
+        notices["busy_files"] = bool(files)
+    else:
+        notices["not_kept"] = keep_pending(form_key, files)
 
 
 def pending_listing(form_key: pending.FormKey | None) -> list[pending.Listed]:

@@ -15,7 +15,7 @@ from intake.store.settings import Settings
 from intake.store.throttle import WorkGate, purge_expired
 from intake.testimonies.submissions import Desk
 from intake.web.bound import Uploads, bind_desk, get_desk, get_settings, get_uploads
-from intake.web.database import get_session
+from intake.web.database import get_session, unless_busy
 from intake.web.errors import StorageFull
 from intake.web.request import EncryptingRequest
 
@@ -53,9 +53,11 @@ def refuse_new_work_on_a_full_disk() -> None:
 def purge_expired_counters_once() -> None:
     """On a worker's first request, delete attempt counters left from past minutes."""
     if not current_app.extensions.get("intake.counters_purged"):
-        purge_expired(get_session())
-        get_session().commit()
-        current_app.extensions["intake.counters_purged"] = True
+        # On a database too busy for it, a later request does it.
+        with unless_busy():
+            purge_expired(get_session())
+            get_session().commit()
+            current_app.extensions["intake.counters_purged"] = True
 
 
 def discard_unfinished_uploads(_exc: BaseException | None = None) -> None:

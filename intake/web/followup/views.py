@@ -24,13 +24,13 @@ from intake.testimonies.cases import replies_for_family
 from intake.testimonies.codes import MAX_CODE_CHARS, normalise_code
 from intake.testimonies.submissions import NewSubmission, ReceivedFile, case_outline, find_case
 from intake.web.bound import get_code_gate, get_desk, get_settings, get_store, get_uploads
-from intake.web.database import get_session
+from intake.web.database import get_session, unless_busy
 from intake.web.errors import render_csrf_error
 from intake.web.family_forms import (
     accepted_files,
     carried_form_key,
     file_or_refuse,
-    keep_pending,
+    keep_unless_busy,
     pending_listing,
     received_files,
     refuse_unknown_fields,
@@ -83,7 +83,8 @@ def add() -> ResponseReturnValue:
     if case is None:
         return render_template("followup/enter.html", form=CodeForm(), not_found=True)
     session, store = get_session(), get_store()
-    pending.sweep_expired(session, store, int(time.time()))
+    with unless_busy():
+        pending.sweep_expired(session, store, int(time.time()))
     form_key = carried_form_key(form)
     refused, accepted = accepted_files()
     page = functools.partial(keep_and_show, case, family_key, form, form_key)
@@ -103,7 +104,10 @@ def add() -> ResponseReturnValue:
                             lambda: render_template("submit/already_received.html", code=None))
     if answer:
         return answer
-    pending.discard_all(session, store, form_key)
+    # Stored: a busy database must not turn the receipt into an error. Pending copies
+    # left then expire with their day and are swept.
+    with unless_busy():
+        pending.discard_all(session, store, form_key)
     return render_template("followup/added.html")
 
 
@@ -119,7 +123,7 @@ def keep_and_show(case: Submission, family_key: PrivateKey, form: AddForm,
                   form_key: pending.FormKey, files: list[ReceivedFile], status: int,
                   **notices: object) -> tuple[str, int]:
     """Keep the files this request carried as pending, and show the case page again."""
-    notices["not_kept"] = keep_pending(form_key, files)
+    keep_unless_busy(form_key, files, notices)
     return status_page(case, family_key, form, pending_files=pending_listing(form_key),
                        **notices), status
 

@@ -8,7 +8,7 @@ from flask import current_app
 
 from intake.staff import sessions
 from intake.store import throttle
-from intake.web.database import get_session
+from intake.web.database import get_session, unless_busy
 from intake.web.review import (  # noqa: F401 (each registers its views)
     account,
     export,
@@ -35,9 +35,12 @@ def sweep_now_and_then() -> None:
         return
     current_app.extensions["intake.swept_at"] = now
     db = get_session()
-    sessions.sweep(db, now)
-    throttle.purge_expired(db, now)
-    db.commit()
+    # Housekeeping: on a database too busy for it, the request goes on (a family's
+    # testimony must not wait behind it) and the next sweep does it.
+    with unless_busy():
+        sessions.sweep(db, now)
+        throttle.purge_expired(db, now)
+        db.commit()
 
 
 @bp.app_template_filter("combine_page")

@@ -21,13 +21,13 @@ from intake.testimonies import pending
 from intake.testimonies.codes import new_code, parse_code
 from intake.testimonies.submissions import NewSubmission, ReceivedFile
 from intake.web.bound import get_settings, get_store, get_uploads
-from intake.web.database import get_session
+from intake.web.database import get_session, unless_busy
 from intake.web.errors import render_csrf_error
 from intake.web.family_forms import (
     accepted_files,
     carried_form_key,
     file_or_refuse,
-    keep_pending,
+    keep_unless_busy,
     new_nonce,
     pending_listing,
     received_files,
@@ -98,7 +98,8 @@ def submit() -> ResponseReturnValue:
     testimony = TestimonyForm()
     refuse_unknown_fields(testimony)
     session, store = get_session(), get_store()
-    pending.sweep_expired(session, store, int(time.time()))
+    with unless_busy():
+        pending.sweep_expired(session, store, int(time.time()))
     form_key = carried_form_key(testimony)
     refused, accepted = accepted_files()
     offer_desks(testimony)
@@ -128,7 +129,10 @@ def send(testimony: TestimonyForm, form_key: pending.FormKey) -> ResponseReturnV
         code_taken=lambda: with_a_new_code(testimony, form_key))
     if refused:
         return refused
-    pending.discard_all(session, store, form_key)
+    # Stored: a busy database must not turn the receipt into an error. Pending copies
+    # left then expire with their day and are swept.
+    with unless_busy():
+        pending.discard_all(session, store, form_key)
     # The code is now in use: the next testimony from this browser gets a new one.
     return remember_shown_code(make_response(render_template(
         "submit/receipt.html", code=code, form=CodeForm(formdata=None, code=code))), None)
@@ -152,7 +156,7 @@ def with_a_new_code(testimony: TestimonyForm, form_key: pending.FormKey) -> Resp
 def keep_and_show(testimony: TestimonyForm, form_key: pending.FormKey,
                   files: list[ReceivedFile], status: int, **notices: object) -> tuple[str, int]:
     """Keep the files this request carried as pending, and show the form again."""
-    notices["not_kept"] = keep_pending(form_key, files)
+    keep_unless_busy(form_key, files, notices)
     return render_form(testimony, form_key, **notices), status
 
 
