@@ -6,16 +6,26 @@ PostgreSQL server (tests/pg.py) started once per session. A test about a
 property only SQLite has is marked `sqlite_only` with its reason, and a
 PostgreSQL counterpart `postgresql_only`.
 INTAKE_TEST_BACKENDS=sqlite runs the SQLite half alone.
+
+Setting up an instance (migrations, keys, two accounts with grants) is done once
+per session and backend; each test gets its own copy of the folder, keyring and
+database, so the tests share the set-up's keys and secrets, never their files.
 """
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
 import gc
 import os
 import secrets
+import shutil
+import sqlite3
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from contextlib import closing
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -99,6 +109,8 @@ class Instance:
     keys_dir: Path
     config: dict[str, object]
     initialised: Initialised | None = None
+    # What a recipe (below) added to the set-up and tests read back: tests/desks, desk roots.
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def database_url(self) -> str | None:
@@ -144,17 +156,106 @@ def instance_config(root: Path, database_url: str | None = None) -> dict[str, ob
     }
 
 
-@pytest.fixture
-def instance(tmp_path: Path, database_url: str | None) -> Instance:
-    """An initialised instance with an admin and a reviewer, both granted the first epoch."""
-    config = instance_config(tmp_path, database_url)
-    inst = Instance(tmp_path / "instance", tmp_path / "keys", config)
+# Steps a folder of tests adds to the set-up of every instance it is given, by name: run once
+# per session on an initialised instance, they return what `Instance.extra` holds.
+Recipe = tuple[str, Callable[[Instance], dict[str, Any]]]
+
+
+def set_up(root: Path, database_url: str | None) -> Instance:
+    """Initialise an instance with an admin and a reviewer, both granted the first epoch."""
+    config = instance_config(root, database_url)
+    inst = Instance(root / "instance", root / "keys", config)
     app = create_app(dict(config))
     inst.initialised = initialise(app.extensions["intake.settings"], [
         ("admin", "admin", ADMIN_PASSPHRASE), ("reviewer", "reviewer", REVIEWER_PASSPHRASE)])
+    app.extensions["intake.db"].dispose()
     # As `intake init` writes it into config.py: the root the server checks the keyring against.
     config["ROOT_FINGERPRINT"] = inst.initialised.root_text
     return inst
+
+
+def copy_instance(made: Instance, root: Path, database_url: str | None) -> Instance:
+    """Copy an instance's folder and keyring under `root`, on `database_url` if PostgreSQL.
+
+    Nothing in the folder, keyring or database names where they are: the two paths in
+    the configuration are all that is rewritten.
+    """
+    for source, name in ((made.instance_path, "instance"), (made.keys_dir, "keys")):
+        # copy, not copy2: the copies' times are the test's, as a fresh set-up's would be.
+        shutil.copytree(source, root / name, copy_function=shutil.copy)
+    config = {**made.config, "INSTANCE_PATH": str(root / "instance"),
+              "KEYS_DIR": str(root / "keys")}
+    config.pop("DATABASE_URL", None)
+    if database_url:
+        config["DATABASE_URL"] = database_url
+    return replace(made, instance_path=root / "instance", keys_dir=root / "keys", config=config,
+                   initialised=copy.deepcopy(made.initialised), extra=copy.deepcopy(made.extra))
+
+
+class SetUps:
+    """Instances set up once per session, per recipe, backend and day, for tests to copy."""
+
+    def __init__(self, factory: pytest.TempPathFactory) -> None:
+        self.factory = factory
+        self.made: dict[tuple[str, str, dt.date], tuple[Instance, str | None]] = {}
+
+    def get(self, recipe: Recipe | None, backend: str,
+            server: PostgresServer | None) -> tuple[Instance, str | None]:
+        """Return the set-up and its PostgreSQL template's name, making them if need be."""
+        # By day: set-up stamps accounts and the first epoch with today's date.
+        key = (recipe[0] if recipe else "", backend, dt.date.today())
+        if key not in self.made:
+            self.made[key] = self.make(recipe, backend, server)
+        return self.made[key]
+
+    def make(self, recipe: Recipe | None, backend: str,
+             server: PostgresServer | None) -> tuple[Instance, str | None]:
+        """Set up an instance (on a copy of the plain set-up, if a recipe adds to it)."""
+        root = self.factory.mktemp(f"set-up-{recipe[0] if recipe else 'plain'}-{backend}")
+        if recipe is None:
+            made = set_up(root, server.new_database() if server else None)
+        else:
+            plain, template = self.get(None, backend, server)
+            made = copy_instance(plain, root, server.new_database(template=template)
+                                 if server else None)
+            made.extra = recipe[1](made)
+        if server is None:
+            # Fold the write-ahead log into the file: a copy is then the one file, whole.
+            with closing(sqlite3.connect(made.instance_path / "intake.sqlite3")) as connection:
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            return made, None
+        return made, server.freeze(str(made.database_url))
+
+
+@pytest.fixture(scope="session")
+def set_ups(tmp_path_factory: pytest.TempPathFactory) -> SetUps:
+    """The session's set-up instances, made when a test first needs one."""
+    return SetUps(tmp_path_factory)
+
+
+@pytest.fixture
+def instance_recipe() -> Recipe | None:
+    """What a folder of tests adds to the set-up: nothing here (tests/desks adds desks)."""
+    return None
+
+
+@pytest.fixture
+def instance(tmp_path: Path, backend: str, request: pytest.FixtureRequest, set_ups: SetUps,
+             instance_recipe: Recipe | None) -> Iterator[Instance]:
+    """An initialised instance with an admin and a reviewer, both granted the first epoch:
+    a copy of the session's set-up, its files and database the test's own."""
+    server: PostgresServer | None = (request.getfixturevalue("postgres")
+                                     if backend == "postgresql" else None)
+    made, template = set_ups.get(instance_recipe, backend, server)
+    url = server.new_database(template=template) if server else None
+    try:
+        yield copy_instance(made, tmp_path, url)
+    finally:
+        if server and url:
+            # As in `database_url`: finalise unclosed streamed responses while the database
+            # exists.
+            gc.collect()
+            server.drop(url)
 
 
 @pytest.fixture

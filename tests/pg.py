@@ -11,7 +11,9 @@ missing) through `runuser`, in a folder that account owns. Clients connect over
 the socket with trust authentication, as the server's superuser `intake_test`.
 
 Each test that needs a database gets a fresh one, copied from a template that
-was migrated once per session (CREATE DATABASE ... TEMPLATE is a file copy).
+was migrated once per session (CREATE DATABASE ... TEMPLATE is a file copy); an
+initialised instance's database is copied the same way from one set up once per
+session (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -123,13 +125,24 @@ class PostgresServer:
         finally:
             engine.dispose()
 
-    def new_database(self, *, migrated: bool = True) -> str:
-        """Create a fresh database (a copy of the migrated template, or empty); return its URL."""
+    def new_database(self, *, migrated: bool = True, template: str | None = None) -> str:
+        """Create a fresh database (a copy of `template`, else of the migrated template, or
+        empty); return its URL."""
         name = f"t_{secrets.token_hex(8)}"
-        template = TEMPLATE if migrated else "template0"
+        template = template or (TEMPLATE if migrated else "template0")
         self.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
         self.made.append(name)
         return self.url(name)
+
+    def freeze(self, url: str) -> str:
+        """Make a database made by new_database a template no one can connect to; return its
+        name. CREATE DATABASE ... TEMPLATE refuses a source anyone is connected to."""
+        name = url.split("@/", 1)[1].split("?", 1)[0]
+        self.execute(f"ALTER DATABASE {name} WITH ALLOW_CONNECTIONS false",
+                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname IN "
+                     "(SELECT datname FROM pg_database WHERE NOT datallowconn)")
+        self.made.remove(name)
+        return name
 
     def drop(self, url: str) -> None:
         """Drop a database made by new_database, ending whatever is still connected to it."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -13,7 +14,7 @@ from flask.testing import FlaskClient
 from intake.desk.setup import add_desk
 from intake.store.settings import render_desk_roots
 from intake.web import create_app
-from tests.conftest import ADMIN_PASSPHRASE, REVIEWER_PASSPHRASE, Instance
+from tests.conftest import ADMIN_PASSPHRASE, REVIEWER_PASSPHRASE, Instance, Recipe
 from tests.review.conftest import log_in, totp_now
 
 NAMES = {"b": ({"en": "Justice for Iran desk", "fa": "میز عدالت برای ایران"},
@@ -31,18 +32,31 @@ class Coalition:
     roots: dict[str, str]
 
 
-@pytest.fixture
-def coalition(instance: Instance) -> Coalition:
+def add_desks(instance: Instance) -> dict[str, Any]:
     """Add desks b and c (admin and reviewer each, named b-admin, b-reviewer, ...)."""
-    settings = create_app(dict(instance.config)).extensions["intake.settings"]
+    app = create_app(dict(instance.config))
+    settings = app.extensions["intake.settings"]
     roots = {}
     for desk_id, (names, descriptions) in NAMES.items():
         made = add_desk(settings, desk_id, names, descriptions, [
             (f"{desk_id}-admin", "admin", ADMIN_PASSPHRASE),
             (f"{desk_id}-reviewer", "reviewer", REVIEWER_PASSPHRASE)])
         roots[desk_id] = made.root_text
+    app.extensions["intake.db"].dispose()
     instance.config["DESK_ROOTS"] = render_desk_roots(roots)
-    return Coalition(instance, roots)
+    return {"roots": roots}
+
+
+@pytest.fixture
+def instance_recipe(request: pytest.FixtureRequest) -> Recipe | None:
+    """Tests of the coalition get a copy of a coalition set up once per session."""
+    return ("coalition", add_desks) if "coalition" in request.fixturenames else None
+
+
+@pytest.fixture
+def coalition(instance: Instance) -> Coalition:
+    """The instance with desks b and c (admin and reviewer each, named b-admin, ...)."""
+    return Coalition(instance, dict(instance.extra["roots"]))
 
 
 @pytest.fixture
