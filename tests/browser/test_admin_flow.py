@@ -44,6 +44,7 @@ def log_in(page: Page, server: LiveServer, name: str, passphrase: str) -> None:
     page.fill("[name=passphrase]", passphrase)
     page.fill("[name=code]", totp_code(server, name))
     page.click("button[type=submit]")
+    page.wait_for_load_state()  # the page the login opens, loaded before it is read
 
 
 def case_ids(server: LiveServer) -> list[str]:

@@ -61,6 +61,7 @@ def log_in(page: Page, server: LiveServer, name: str) -> None:
     page.fill("[name=passphrase]", REVIEWER_PASSPHRASE)
     page.fill("[name=code]", totp_code(server, name))
     page.click("button[type=submit]")
+    page.wait_for_load_state()  # the page the login opens, loaded before it is read
 
 
 def test_the_desk_choice_on_the_form_in_persian_and_english(

@@ -74,6 +74,8 @@ def test_a_reviewer_finds_reads_and_answers_a_testimony(
     page.fill("[name=passphrase]", REVIEWER_PASSPHRASE)
     page.fill("[name=code]", totp_code(live_server, "reviewer"))
     page.click("button[type=submit]")
+    page.wait_for_load_state()  # else the count below could read the login page still
+    assert page.locator("form[action$='/review/logout']").count() == 1  # logged in
     assert page.locator("a[href$='/admin/']").count() == 0  # a reviewer, not an admin
     page.fill("input[name=q]", WORD.replace("ی", "ي"))
     page.click("form.filters button[type=submit]")

@@ -66,6 +66,7 @@ def log_in(page: Page, server: LiveServer, name: str = "reviewer") -> None:
     page.fill("[name=passphrase]", ADMIN_PASSPHRASE if name == "admin" else REVIEWER_PASSPHRASE)
     page.fill("[name=code]", totp_code(server, name))
     page.click("button[type=submit]")
+    page.wait_for_load_state()  # the page the login opens, loaded before it is read
     assert page.url.endswith("/review/")
 
 
