@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
@@ -38,15 +39,22 @@ def desk_option(command: Callable[..., Any]) -> Callable[..., Any]:
                   help="The desk to act on (`intake desks list`); needed with several desks.")
     @functools.wraps(command)
     def wrapped(*args: Any, desk_id: str | None, **kwargs: Any) -> Any:
-        from flask import current_app
-
-        settings = get_settings()
-        choose_desk(desk_id)
-        try:
+        with acting_on(desk_id):
             return command(*args, **kwargs)
-        finally:
-            bind_settings(current_app, settings)
     return wrapped
+
+
+@contextlib.contextmanager
+def acting_on(desk_id: str | None) -> Iterator[None]:
+    """Point this command's settings at one desk for the block (see choose_desk), then back."""
+    from flask import current_app
+
+    settings = get_settings()
+    choose_desk(desk_id)
+    try:
+        yield
+    finally:
+        bind_settings(current_app, settings)
 
 
 def choose_desk(desk_id: str | None) -> None:

@@ -11,14 +11,13 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
-from intake.cli.common import admin_key, choose_desk, context, desk_option, user_named
+from intake.cli.common import acting_on, admin_key, context, desk_option, user_named
 from intake.crypto import (
     Keyring,
 )
 from intake.desk import audit, desks, rotation, trust
 from intake.staff.accounts import OPERATOR, revoke
 from intake.store.models import NO_DESK, User
-from intake.web.bound import bind_settings, get_settings
 
 
 @click.group("users")
@@ -59,12 +58,8 @@ def users_invite(name: str, role: str, base_url: str | None) -> None:
 def users_add(name: str, role: str, desk_id: str | None, base_url: str | None) -> None:
     """Make a one-time, expiring enrolment link for a new account, an operator's included."""
     if role != OPERATOR:
-        settings = get_settings()
-        choose_desk(desk_id)
-        try:
+        with acting_on(desk_id):
             _enrolment_link(name, role, base_url)
-        finally:
-            bind_settings(current_app, settings)
         return
     if desk_id is not None:
         raise click.ClickException("an operator belongs to no desk: leave out --desk; "
@@ -112,12 +107,8 @@ def users_revoke(name: str, admin_name: str | None, passphrase_stdin: bool,
     """Revoke an account: delete its grants and live sessions at once."""
     if _revoke_operator(name, desk_id):
         return
-    settings = get_settings()
-    choose_desk(desk_id)
-    try:
+    with acting_on(desk_id):
         _revoke_desk_account(name, admin_name, passphrase_stdin)
-    finally:
-        bind_settings(current_app, settings)
 
 
 def _revoke_operator(name: str, desk_id: str | None) -> bool:

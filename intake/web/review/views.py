@@ -124,6 +124,12 @@ def start_session(user: User, keys: AccountKeys, now: int) -> ResponseReturnValu
             and member.signing == signer.key.public_key.raw:
         # Only a key the chain certifies signs: `audit verify` refuses any other as forged.
         audit.checkpoint(db, chain, signer.account, signer.key)
+    return opened_session(user, cookie, url_for("review.inbox"))
+
+
+def opened_session(user: User, cookie: str, landing: str) -> ResponseReturnValue:
+    """Commit a new session and send the account to `landing`, unless it was revoked meanwhile."""
+    db = get_session()
     db.commit()
     # A revocation commits the state before it deletes sessions: reading the state after this
     # session is stored means a revocation racing the login either sees it or is seen here.
@@ -131,7 +137,7 @@ def start_session(user: User, keys: AccountKeys, now: int) -> ResponseReturnValu
     if user.state != "active":
         sessions.end(db, cookie)
         return render_template("review/login.html", form=LoginForm(), failed=True), 401
-    response: ResponseReturnValue = set_cookie(redirect(url_for("review.inbox")), cookie)
+    response: ResponseReturnValue = set_cookie(redirect(landing), cookie)
     return response
 
 
@@ -140,14 +146,7 @@ def start_operator_session(user: User, now: int) -> ResponseReturnValue:
     db = get_session()
     cookie = sessions.start(db, user, {}, now)
     audit.record(db, user.id, "unlock", detail="operator")
-    db.commit()
-    # As for staff: a revocation racing this login either sees the session or is seen here.
-    db.refresh(user)
-    if user.state != "active":
-        sessions.end(db, cookie)
-        return render_template("review/login.html", form=LoginForm(), failed=True), 401
-    response: ResponseReturnValue = set_cookie(redirect(url_for("operator.instance")), cookie)
-    return response
+    return opened_session(user, cookie, url_for("operator.instance"))
 
 
 @bp.post("/logout")
