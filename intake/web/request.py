@@ -54,11 +54,23 @@ def discard_body(environ: dict[str, Any], bound: int) -> bool:
 
     Reads the server's input stream directly: Werkzeug's own stream refuses to
     read a body over the limit. A declared length over the bound is not read at all.
+    A body not read to its end leaves the connection out of step, so the server is
+    asked to close it after the answer (our gunicorn worker's body offers that).
     """
+    stream = environ["wsgi.input"]
+    if _read_to_end(environ, stream, bound):
+        return True
+    close_after_answer = getattr(stream, "close_after_answer", None)
+    if close_after_answer is not None:
+        close_after_answer()
+    return False
+
+
+def _read_to_end(environ: dict[str, Any], stream: Any, bound: int) -> bool:
     declared = environ.get("CONTENT_LENGTH")
     if declared and declared.isdigit() and int(declared) > bound:
         return False
-    stream, read = environ["wsgi.input"], 0
+    read = 0
     while read <= bound:
         try:
             chunk = stream.read(_DISCARD_CHUNK)

@@ -210,6 +210,11 @@ class _GuardedBody:
         self._buffer = memoryview(b"")
         self._at = 0
 
+    def close_after_answer(self) -> None:
+        """Close the connection after this answer: the body was left unread, so nothing
+        after it on the connection can be told from the rest of it."""
+        self._request.must_close = True
+
     def _guarded(self, method: Any, size: int | None) -> Any:
         try:
             return method(size)
