@@ -13,7 +13,7 @@ from intake.desk import rotation
 from intake.store.models import AuditEvent, ReviewSession, User
 from intake.web.database import get_session
 from tests.conftest import ADMIN_PASSPHRASE, REVIEWER_PASSPHRASE
-from tests.review.conftest import inside_one_minute, log_in, page_token, totp_now
+from tests.review.conftest import log_in, one_clock_minute, page_token, totp_now
 from tests.unlock import read_aloud, unlock_user
 
 NEW_PASSPHRASE = "a brand new passphrase after phishing"
@@ -150,10 +150,10 @@ def test_an_admin_requires_new_keys_and_cannot_grant_the_old_key_until_they_are_
 
 
 def test_guessing_the_passphrase_through_replace_my_keys_is_throttled(
-        app: Flask, reviewer: FlaskClient) -> None:
+        app: Flask, reviewer: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
     """Someone at an unlocked session tries passphrases on the replace form: the sixth try
     in a minute is refused before any passphrase is checked."""
-    inside_one_minute()
+    one_clock_minute(monkeypatch)
     for _ in range(5):
         assert replace(reviewer, current="a guessed passphrase").status_code == 422
     assert replace(reviewer).status_code == 429
@@ -161,11 +161,11 @@ def test_guessing_the_passphrase_through_replace_my_keys_is_throttled(
 
 
 def test_replace_my_keys_shares_the_passphrase_counter_and_writes_no_account_id(
-        app: Flask, reviewer: FlaskClient) -> None:
+        app: Flask, reviewer: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
     """Someone at a stolen session spends five passphrase guesses on /review/passphrase, then
     turns to /review/keys for five more: the sixth guess in the minute is refused wherever it
     is sent, and no throttle row names the account's id in the clear."""
-    inside_one_minute()
+    one_clock_minute(monkeypatch)
     for _ in range(5):
         reviewer.post("/review/passphrase?lang=en", data={
             "csrf_token": page_token(reviewer, "/review/passphrase"),
